@@ -1,0 +1,75 @@
+"""The payment portal: create_app() wires configuration, extensions and blueprints - nothing else."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from portal.config import PROJECT_ROOT, load_config
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    app = Flask(
+        "portal",
+        root_path=str(PROJECT_ROOT / "portal"),
+        template_folder=str(PROJECT_ROOT / "templates"),
+        static_folder=str(PROJECT_ROOT / "static"),
+        instance_path=str(PROJECT_ROOT / "instance"),
+    )
+    settings = load_config(config)
+    app.config.update(settings)
+    secure = settings["BASE_URL"].startswith("https://")
+    app.config.update(
+        SQLALCHEMY_DATABASE_URI=settings["DATABASE_URL"],
+        SESSION_COOKIE_NAME="portal_session",
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SECURE=secure,
+        SESSION_COOKIE_SAMESITE="Lax",
+        PREFERRED_URL_SCHEME="https" if secure else "http",
+        WTF_CSRF_TIME_LIMIT=None,
+        BABEL_TRANSLATION_DIRECTORIES=str(PROJECT_ROOT / "translations"),
+        BABEL_DEFAULT_LOCALE=settings["DEFAULT_LOCALE"],
+        BABEL_DEFAULT_TIMEZONE=settings["DEFAULT_TIMEZONE"],
+        RATELIMIT_STORAGE_URI=settings["RATELIMIT_STORAGE_URI"],
+        RATELIMIT_HEADERS_ENABLED=False,
+        MAX_CONTENT_LENGTH=10 * 1024 * 1024,
+    )
+    if settings["TRUSTED_PROXIES"]:
+        n = settings["TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)  # type: ignore[method-assign]
+
+    _init_extensions(app)
+    _register_blueprints(app)
+
+    from portal.cli import register_commands
+
+    register_commands(app)
+    return app
+
+
+def _init_extensions(app: Flask) -> None:
+    from portal.extensions import babel, csrf, db, htmx, limiter
+    from portal.i18n import init_template_helpers, select_locale, select_timezone
+    from portal.web import init_security
+
+    db.init_app(app)
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
+    htmx.init_app(app)
+    limiter.init_app(app)
+    init_security(app)
+    init_template_helpers(app)
+
+
+def _register_blueprints(app: Flask) -> None:
+    from portal.debtor.views import bp as debtor_bp
+    from portal.links.views import bp as links_bp
+    from portal.site.errors import register_error_pages
+    from portal.site.views import bp as site_bp
+
+    app.register_blueprint(site_bp)
+    app.register_blueprint(links_bp)
+    app.register_blueprint(debtor_bp)
+    register_error_pages(app)

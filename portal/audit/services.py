@@ -1,0 +1,47 @@
+"""The audit trail: one function writes to it; nothing in the application updates or deletes it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from portal.audit.models import AuditEvent
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who acts, and from where. Views build it from the request; the CLI and jobs build their own."""
+
+    type: str
+    id: str | None = None
+    ip_address: str | None = None
+    user_agent: str | None = None
+
+
+SYSTEM = Actor(type="system")
+
+
+def record(
+    session: Session,
+    actor: Actor,
+    action: str,
+    *,
+    customer_id: int | None = None,
+    subject: tuple[str, str | int] | None = None,
+    **details: Any,
+) -> AuditEvent:
+    event = AuditEvent(
+        actor_type=actor.type,
+        actor_id=actor.id,
+        action=action,
+        customer_id=customer_id,
+        subject_type=subject[0] if subject else None,
+        subject_id=str(subject[1]) if subject else None,
+        ip_address=actor.ip_address,
+        user_agent=(actor.user_agent or "")[:300] or None,
+        details=details,
+    )
+    session.add(event)
+    return event

@@ -1,0 +1,78 @@
+"""Flask commands: ``flask --app portal <group> <command>``."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup
+from sqlalchemy import select
+
+from portal.audit.services import Actor
+from portal.customers.models import Customer
+from portal.extensions import db
+from portal.links.services import create_link
+
+CLI_ACTOR = Actor(type="system", id="cli")
+
+db_cli = AppGroup("db", help="Database schema.")
+links_cli = AppGroup("links", help="Personal links.")
+demo_cli = AppGroup("demo", help="Demo data for trying the portal.")
+
+
+@db_cli.command("upgrade")
+def db_upgrade() -> None:
+    """Apply all Alembic migrations to PORTAL_DATABASE_URL."""
+    from portal.migrate import upgrade_to_head
+
+    upgrade_to_head(current_app.config["DATABASE_URL"])
+    click.echo("Database is up to date.")
+
+
+@links_cli.command("create")
+@click.argument("customer_ref")
+@click.option("--days", type=int, default=None, help="Days until the link expires (default PORTAL_LINK_TTL_DAYS).")
+def links_create(customer_ref: str, days: int | None) -> None:
+    """Print a new personal link for the customer with this external reference."""
+    customer = db.session.scalars(select(Customer).where(Customer.external_ref == customer_ref)).one_or_none()
+    if customer is None:
+        raise click.ClickException(f"No customer with reference {customer_ref!r}.")
+    if days is not None and days < 1:
+        raise click.BadParameter("must be at least 1", param_hint="--days")
+    issued = create_link(
+        db.session, customer, ttl_days=days or current_app.config["LINK_TTL_DAYS"], created_by="cli", actor=CLI_ACTOR
+    )
+    db.session.commit()
+    click.echo(issued.url(current_app.config["BASE_URL"]))
+
+
+@demo_cli.command("load")
+def demo_load() -> None:
+    """Load the demo customers and a year of invoices, once."""
+    from portal.demo import load_demo_data
+
+    if load_demo_data(db.session, today=date.today()):  # noqa: DTZ011 - the demo is dated in local time
+        db.session.commit()
+        click.echo("Demo data loaded.")
+    else:
+        click.echo("Demo data already present; nothing loaded.")
+
+
+@demo_cli.command("links")
+def demo_links() -> None:
+    """Print a fresh personal link for every customer, one per line with the customer's name."""
+    base_url = current_app.config["BASE_URL"]
+    lines = []
+    for customer in db.session.scalars(select(Customer).order_by(Customer.external_ref)):
+        issued = create_link(
+            db.session, customer, ttl_days=current_app.config["LINK_TTL_DAYS"], created_by="demo", actor=CLI_ACTOR
+        )
+        lines.append(f"{issued.url(base_url)}  {customer.name} ({customer.external_ref}, {customer.language})")
+    db.session.commit()
+    click.echo("\n".join(lines))
+
+
+def register_commands(app: Flask) -> None:
+    for group in (db_cli, links_cli, demo_cli):
+        app.cli.add_command(group)

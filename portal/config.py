@@ -1,0 +1,124 @@
+"""Configuration: defaults, then ``PORTAL_*`` environment variables, validated at start-up.
+
+Every setting has a demo-friendly default so ``make run`` works with no variables at all. A
+deployment sets at least ``PORTAL_DATABASE_URL``, ``PORTAL_SECRET_KEY`` and ``PORTAL_BASE_URL``.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from schwifty import BIC, IBAN
+from schwifty.exceptions import SchwiftyException
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+INSTANCE_DIR = PROJECT_ROOT / "instance"
+DEMO_DATABASE_URL = f"sqlite:///{INSTANCE_DIR / 'portal.sqlite3'}"
+
+DEFAULTS: dict[str, Any] = {
+    "DATABASE_URL": DEMO_DATABASE_URL,
+    "SECRET_KEY": None,
+    "BASE_URL": "http://127.0.0.1:5000",
+    "LINK_TTL_DAYS": 90,
+    # Flask-Limiter syntax; several limits separated by ";".
+    "LINK_RATE_LIMIT": "30 per minute;300 per hour",
+    "RATELIMIT_STORAGE_URI": "memory://",
+    "DEFAULT_TIMEZONE": "Europe/Amsterdam",
+    "DEFAULT_LOCALE": "nl",
+    # Number of proxies in front of the app whose X-Forwarded-* headers we trust (0 = none).
+    "TRUSTED_PROXIES": 0,
+    # The creditor: one deployment serves one creditor (see PRODUCT.md, "Where it runs").
+    "CREDITOR_NAME": "Zonnig Energie B.V.",
+    "CREDITOR_IBAN": "NL91ABNA0417164300",
+    "CREDITOR_BIC": "ABNANL2A",
+    "CREDITOR_IDENTIFIER": "NL98ZZZ999999999999",
+    "CREDITOR_EMAIL": "klantenservice@zonnig.example",
+    "CREDITOR_PHONE": "+31 20 123 4567",
+    "CREDITOR_ADDRESS": "Keizersgracht 1, 1015 AA Amsterdam",
+    "CREDITOR_VAT_NUMBER": "NL999999999B01",
+}
+
+SUPPORTED_LOCALES = ("nl", "en")
+
+
+class ConfigError(RuntimeError):
+    """A setting is missing or wrong; the message says which and how to fix it."""
+
+
+def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Return the validated configuration: defaults < environment (``PORTAL_*``) < overrides."""
+    config = dict(DEFAULTS)
+    for key in DEFAULTS:
+        raw = os.environ.get(f"PORTAL_{key}")
+        if raw is not None and raw != "":
+            config[key] = raw
+    config.update(overrides or {})
+    _validate(config)
+    return config
+
+
+def _validate(config: dict[str, Any]) -> None:
+    problems: list[str] = []
+
+    url = str(config["DATABASE_URL"])
+    if url.startswith("postgres://"):
+        url = "postgresql+psycopg://" + url.removeprefix("postgres://")
+    elif url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+    if not (url.startswith("sqlite:///") or url.startswith("postgresql+psycopg://")):
+        problems.append("PORTAL_DATABASE_URL must start with sqlite:/// or postgresql:// (got something else).")
+    config["DATABASE_URL"] = url
+
+    base = urlsplit(str(config["BASE_URL"]))
+    if base.scheme not in ("http", "https") or not base.netloc:
+        problems.append("PORTAL_BASE_URL must be an absolute http(s) URL, e.g. https://pay.example.com.")
+    config["BASE_URL"] = str(config["BASE_URL"]).rstrip("/")
+
+    for key, minimum in (("LINK_TTL_DAYS", 1), ("TRUSTED_PROXIES", 0)):
+        try:
+            config[key] = int(config[key])
+            if config[key] < minimum:
+                raise ValueError
+        except (TypeError, ValueError):
+            problems.append(f"PORTAL_{key} must be a whole number of at least {minimum}.")
+
+    try:
+        ZoneInfo(str(config["DEFAULT_TIMEZONE"]))
+    except (ZoneInfoNotFoundError, ValueError):
+        problems.append("PORTAL_DEFAULT_TIMEZONE must be an IANA time zone such as Europe/Amsterdam.")
+
+    if config["DEFAULT_LOCALE"] not in SUPPORTED_LOCALES:
+        problems.append(f"PORTAL_DEFAULT_LOCALE must be one of: {', '.join(SUPPORTED_LOCALES)}.")
+
+    try:
+        config["CREDITOR_IBAN"] = IBAN(str(config["CREDITOR_IBAN"])).compact
+    except SchwiftyException:
+        problems.append("PORTAL_CREDITOR_IBAN is not a valid IBAN.")
+    try:
+        config["CREDITOR_BIC"] = str(BIC(str(config["CREDITOR_BIC"])))
+    except SchwiftyException:
+        problems.append("PORTAL_CREDITOR_BIC is not a valid BIC.")
+
+    if not config["SECRET_KEY"]:
+        if config["DATABASE_URL"] == DEMO_DATABASE_URL:
+            config["SECRET_KEY"] = _demo_secret_key()
+        else:
+            problems.append("PORTAL_SECRET_KEY is required outside the demo (a long random string).")
+
+    if problems:
+        raise ConfigError("The portal cannot start:\n  - " + "\n  - ".join(problems))
+
+
+def _demo_secret_key() -> str:
+    """Keep one random key per demo checkout, so sessions survive a restart of ``make run``."""
+    path = INSTANCE_DIR / "secret_key"
+    if not path.exists():
+        INSTANCE_DIR.mkdir(exist_ok=True)
+        path.write_text(secrets.token_urlsafe(48))
+        path.chmod(0o600)
+    return path.read_text().strip()

@@ -1,0 +1,61 @@
+"""Binding a debtor to the browser session, and the guard every debtor page sits behind.
+
+The session holds the link's id, never the token. Every request re-checks that link, so revoking
+or expiring it ends the session too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from flask import g, redirect, request, session, url_for
+
+from portal.audit.services import Actor
+from portal.customers.models import Customer
+from portal.db import utcnow
+from portal.extensions import db
+from portal.links.models import PortalLink
+from portal.web import client_address
+
+SESSION_KEY = "debtor_link_id"
+
+
+def bind_debtor(link: PortalLink) -> None:
+    # A fresh session, so nothing from before the link was opened (another customer's, too) survives.
+    session.clear()
+    session[SESSION_KEY] = link.id
+
+
+def debtor_actor() -> Actor:
+    customer = g.get("customer")
+    return Actor(
+        type="debtor",
+        id=customer.external_ref if customer is not None else None,
+        ip_address=client_address(),
+        user_agent=request.user_agent.string,
+    )
+
+
+def load_debtor() -> Customer | None:
+    link_id = session.get(SESSION_KEY)
+    if not isinstance(link_id, int):
+        return None
+    link = db.session.get(PortalLink, link_id)
+    if link is None or not link.is_usable(utcnow()):
+        session.pop(SESSION_KEY, None)
+        return None
+    return link.customer
+
+
+def debtor_required(view: Callable[..., Any]) -> Callable[..., Any]:
+    @wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        customer = load_debtor()
+        if customer is None:
+            return redirect(url_for("links.problem"))
+        g.customer = customer
+        return view(*args, **kwargs)
+
+    return wrapper

@@ -1,0 +1,108 @@
+"""What the debtor sees: the overview of what they owe, and each invoice's specification and PDF."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from flask import Blueprint, abort, current_app, g, render_template
+from werkzeug.wrappers import Response
+
+from portal.audit.services import record
+from portal.debtor.access import debtor_actor, debtor_required
+from portal.extensions import db
+from portal.invoices import queries
+from portal.invoices.pdf import render_invoice_pdf
+from portal.invoices.services import compare_with_usual, invoice_status, total_due_cents
+from portal.invoices.transfer import TransferInstructions, transfer_reference
+
+bp = Blueprint("debtor", __name__)
+
+
+def _customer_today() -> datetime:
+    return datetime.now(ZoneInfo(g.customer.time_zone))
+
+
+def _transfer_for(amount_cents: int, currency: str, numbers: list[str]) -> TransferInstructions:
+    config = current_app.config
+    return TransferInstructions(
+        beneficiary=config["CREDITOR_NAME"],
+        iban=config["CREDITOR_IBAN"],
+        bic=config["CREDITOR_BIC"],
+        amount_cents=amount_cents,
+        currency=currency,
+        reference=transfer_reference(numbers, g.customer.external_ref),
+    )
+
+
+@bp.get("/overview")
+@debtor_required
+def overview() -> str:
+    customer = g.customer
+    today = _customer_today().date()
+    open_invoices = queries.list_open_invoices(db.session, customer.id)
+    paid = queries.list_paid_invoices_since(
+        db.session, customer.id, datetime.now(ZoneInfo("UTC")) - timedelta(days=365)
+    )
+    totals = total_due_cents(open_invoices)
+    transfers = [
+        _transfer_for(cents, currency, [i.number for i in open_invoices if i.currency == currency])
+        for currency, cents in totals.items()
+    ]
+    record(db.session, debtor_actor(), "overview.viewed", customer_id=customer.id)
+    db.session.commit()
+    return render_template(
+        "debtor/overview.html",
+        open_invoices=[(invoice, invoice_status(invoice, today)) for invoice in open_invoices],
+        overdue_count=sum(1 for invoice in open_invoices if invoice_status(invoice, today).state == "overdue"),
+        totals=totals,
+        transfers=transfers,
+        paid_invoices=paid,
+    )
+
+
+@bp.get("/invoices/<number>")
+@debtor_required
+def invoice(number: str) -> str:
+    found = queries.get_invoice_for_customer(db.session, g.customer.id, number)
+    if found is None:
+        abort(404)
+    today = _customer_today().date()
+    status = invoice_status(found, today)
+    transfer = _transfer_for(found.total_cents, found.currency, [found.number]) if found.state == "open" else None
+    comparison = compare_with_usual(db.session, found)
+    record(db.session, debtor_actor(), "invoice.viewed", customer_id=g.customer.id, subject=("invoice", found.number))
+    db.session.commit()
+    return render_template(
+        "debtor/invoice.html", invoice=found, status=status, transfer=transfer, comparison=comparison
+    )
+
+
+@bp.get("/invoices/<number>/pdf")
+@debtor_required
+def invoice_pdf(number: str) -> Response:
+    found = queries.get_invoice_for_customer(db.session, g.customer.id, number)
+    if found is None:
+        abort(404)
+    creditor = {
+        key.removeprefix("CREDITOR_").lower(): value
+        for key, value in current_app.config.items()
+        if key.startswith("CREDITOR_")
+    }
+    pdf = render_invoice_pdf(found, creditor, status=invoice_status(found, _customer_today().date()))
+    record(
+        db.session,
+        debtor_actor(),
+        "invoice.pdf_downloaded",
+        customer_id=g.customer.id,
+        subject=("invoice", found.number),
+    )
+    db.session.commit()
+    response = Response(pdf, mimetype="application/pdf")
+    response.headers["Content-Disposition"] = f'attachment; filename="{_pdf_filename(found.number)}"'
+    return response
+
+
+def _pdf_filename(number: str) -> str:
+    safe = "".join(ch if ch.isascii() and (ch.isalnum() or ch in "-_.") else "-" for ch in number)
+    return f"invoice-{safe}.pdf"

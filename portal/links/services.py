@@ -1,0 +1,110 @@
+"""Personal links: create, resolve and revoke. Tokens are 256-bit secrets; only their hash is kept."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from portal.audit.services import Actor, record
+from portal.customers.models import Customer
+from portal.db import utcnow
+from portal.links.models import PortalLink
+
+# token_urlsafe(32) gives 43 characters of [A-Za-z0-9_-]: 256 random bits.
+TOKEN_PATTERN = re.compile(r"[A-Za-z0-9_-]{43}")
+
+
+@dataclass(frozen=True)
+class IssuedLink:
+    link: PortalLink
+    token: str  # shown once, never stored
+
+    def url(self, base_url: str) -> str:
+        return f"{base_url}/p/{self.token}"
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def create_link(
+    session: Session, customer: Customer, *, ttl_days: int, created_by: str, actor: Actor, now: datetime | None = None
+) -> IssuedLink:
+    """Issue a new personal link for ``customer``; the returned token is the only copy there is."""
+    now = now or utcnow()
+    token = secrets.token_urlsafe(32)
+    link = PortalLink(
+        customer_id=customer.id,
+        token_hash=hash_token(token),
+        created_at=now,
+        expires_at=now + timedelta(days=ttl_days),
+        created_by=created_by,
+    )
+    session.add(link)
+    session.flush()
+    record(session, actor, "link.created", customer_id=customer.id, subject=("link", link.id), created_by=created_by)
+    return IssuedLink(link=link, token=token)
+
+
+def open_link(session: Session, token: str, *, actor: Actor, now: datetime | None = None) -> PortalLink | None:
+    """Return the usable link behind ``token`` and note its use, or None for anything else.
+
+    Unknown, malformed, expired and revoked tokens all give None, so the caller cannot tell
+    (and cannot show) which of them it was.
+    """
+    now = now or utcnow()
+    link = None
+    if TOKEN_PATTERN.fullmatch(token):
+        link = session.scalars(select(PortalLink).where(PortalLink.token_hash == hash_token(token))).one_or_none()
+    if link is None or not link.is_usable(now):
+        reason = "unknown" if link is None else ("revoked" if link.revoked_at else "expired")
+        record(
+            session,
+            actor,
+            "link.rejected",
+            customer_id=link.customer_id if link else None,
+            subject=("link", link.id) if link else None,
+            reason=reason,
+        )
+        return None
+    link.last_used_at = now
+    record(session, actor, "link.opened", customer_id=link.customer_id, subject=("link", link.id))
+    return link
+
+
+def revoke_link(session: Session, link: PortalLink, *, actor: Actor, now: datetime | None = None) -> None:
+    if link.revoked_at is None:
+        link.revoked_at = now or utcnow()
+        record(session, actor, "link.revoked", customer_id=link.customer_id, subject=("link", link.id))
+
+
+def find_customer_for_fresh_link(session: Session, email: str) -> Customer | None:
+    """The customer a fresh link may go to: only one whose address on file matches exactly one record."""
+    normalised = email.strip().lower()
+    if not normalised:
+        return None
+    matches = session.scalars(select(Customer).where(Customer.email == normalised).limit(2)).all()
+    return matches[0] if len(matches) == 1 else None
+
+
+def request_fresh_link(
+    session: Session, email: str, *, ttl_days: int, base_url: str, actor: Actor
+) -> IssuedLink | None:
+    """A visitor asks for a new link to be e-mailed. The caller must answer the same whatever happens.
+
+    Returns the issued link when the address belongs to exactly one customer, so the message that
+    carries it can be written in the same transaction.
+    """
+    customer = find_customer_for_fresh_link(session, email)
+    if customer is None:
+        record(session, actor, "link.requested", matched=False)
+        return None
+    issued = create_link(session, customer, ttl_days=ttl_days, created_by="debtor-request", actor=actor)
+    record(session, actor, "link.requested", customer_id=customer.id, subject=("link", issued.link.id), matched=True)
+    return issued

@@ -1,0 +1,51 @@
+"""The personal link: open it, or, when it no longer works, ask for a fresh one."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, redirect, render_template, url_for
+from werkzeug.wrappers import Response
+
+from portal.debtor.access import bind_debtor, debtor_actor
+from portal.extensions import db, limiter
+from portal.links import services
+from portal.links.forms import FreshLinkForm
+
+bp = Blueprint("links", __name__)
+
+
+def _link_rate_limit() -> str:
+    return str(current_app.config["LINK_RATE_LIMIT"])
+
+
+@bp.get("/p/<path:token>")
+@limiter.limit(_link_rate_limit, scope="link-lookup")
+def open_link(token: str) -> Response:
+    link = services.open_link(db.session, token, actor=debtor_actor())
+    db.session.commit()
+    if link is None:
+        return redirect(url_for("links.problem"))
+    bind_debtor(link)
+    # Redirect to a token-free address so the token leaves the address bar, history and Referer.
+    return redirect(url_for("debtor.overview"))
+
+
+@bp.route("/link", methods=["GET", "POST"])
+@limiter.limit(_link_rate_limit, scope="link-lookup", methods=["POST"])
+def problem() -> str | Response:
+    form = FreshLinkForm()
+    if form.validate_on_submit():
+        services.request_fresh_link(
+            db.session,
+            form.email.data or "",
+            ttl_days=current_app.config["LINK_TTL_DAYS"],
+            base_url=current_app.config["BASE_URL"],
+            actor=debtor_actor(),
+        )
+        db.session.commit()
+        return redirect(url_for("links.requested"))
+    return render_template("links/problem.html", form=form)
+
+
+@bp.get("/link/requested")
+def requested() -> str:
+    return render_template("links/requested.html")

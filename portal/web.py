@@ -1,0 +1,56 @@
+"""Request-level plumbing shared by every blueprint: client address, security headers, safe redirects."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import Flask, Response, request
+
+CONTENT_SECURITY_POLICY = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data:",
+        "font-src 'self'",
+        "connect-src 'self'",
+        "form-action 'self'",
+        "base-uri 'none'",
+        "object-src 'none'",
+        "frame-ancestors 'none'",
+    ]
+)
+
+
+def client_address() -> str:
+    """The client's address; behind a proxy ProxyFix (PORTAL_TRUSTED_PROXIES) has already set it."""
+    return request.remote_addr or "unknown"
+
+
+def add_security_headers(response: Response) -> Response:
+    headers = response.headers
+    headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+    headers.setdefault("Referrer-Policy", "no-referrer")
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    headers.setdefault("X-Frame-Options", "DENY")
+    headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=()")
+    if request.is_secure:
+        headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+    if request.endpoint != "static":
+        # Pages show personal financial data: never keep them in a shared cache or the back-forward cache.
+        headers.setdefault("Cache-Control", "no-store")
+    return response
+
+
+def safe_next_path(target: str | None, fallback: str) -> str:
+    """Only same-site paths, so a crafted ?next= cannot send a debtor elsewhere."""
+    if not target:
+        return fallback
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return fallback
+    return target
+
+
+def init_security(app: Flask) -> None:
+    app.after_request(add_security_headers)
