@@ -42,7 +42,7 @@ lint: $(VENV)/.installed-test
 
 # Update messages.pot from the code and templates, and merge new messages into every catalog.
 extract-messages: $(VENV)/.installed
-	$(BIN)/pybabel extract -F babel.cfg -k _l -k _n:1,2 -k _p:1c,2 --no-location --sort-output \
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k _n:1,2 -k _p:1c,2 --no-location --sort-output --ignore-dirs=".* .venv instance" \
 		--omit-header -o translations/messages.pot .
 	$(BIN)/pybabel update -i translations/messages.pot -d translations --no-fuzzy-matching --ignore-obsolete
 

@@ -78,6 +78,7 @@ class Database:
 
     def init_app(self, app: Any) -> None:
         self.engine = make_engine(app.config["DATABASE_URL"])
+        app.extensions["portal_db_engine"] = self.engine
         self.session.configure(bind=self.engine)
         app.teardown_appcontext(self._remove_session)
 

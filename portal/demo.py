@@ -58,7 +58,7 @@ PROFILES: list[tuple[str, str, str, str, str, str, str, str]] = [
     ("Marco van den Berg", "consumer", "nl", DIFFICULTY, "Parkstraat 17", "4818 SJ", "Breda", "NL"),
     ("Bakkerij De Korenaar B.V.", "business", "nl", QUARTERLY, "Brink 45", "7411 BV", "Deventer", "NL"),
 ]
-# This customer's latest invoice covers a cold month with a new heat pump: clearly above the usual amount.
+# This customer's latest invoice covers a month of unusually high usage: clearly above the usual amount.
 HIGH_LATEST = "Pieter Bakker"
 
 VAT_HIGH, VAT_LOW = Decimal("21.00"), Decimal("9.00")

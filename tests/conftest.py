@@ -11,7 +11,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import text
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, scoped_session
 
 from portal import create_app
 from portal.config import load_config
@@ -55,20 +55,25 @@ def app(database_url: str) -> Flask:
 
 
 @pytest.fixture()
-def session(app: Flask) -> Iterator[Session]:
-    """The app's own session, inside a transaction that is rolled back after the test."""
-    assert db.engine is not None
-    connection = db.engine.connect()
+def session(app: Flask) -> Iterator[scoped_session[Session]]:
+    """The app's own (scoped) session, inside a transaction that is rolled back after the test.
+
+    Requests made by the test client run in their own app context and close their session at the
+    end, as in production; so factories commit (to a savepoint) and tests re-read after a request.
+    """
+    # Bind to this app's engine: a test that built another app may have re-bound the shared session.
+    engine = app.extensions["portal_db_engine"]
+    connection = engine.connect()
     transaction = connection.begin()
     db.session.remove()
     db.session.configure(bind=connection, join_transaction_mode="create_savepoint")
     limiter.reset()
     try:
-        with app.app_context():
-            yield db.session()
+        yield db.session
     finally:
         db.session.remove()
-        db.session.configure(bind=db.engine, join_transaction_mode="conservative_savepoint")
+        db.session.session_factory.kw.pop("join_transaction_mode", None)
+        db.session.configure(bind=engine)
         transaction.rollback()
         connection.close()
 

@@ -1,0 +1,68 @@
+"""The scenarios: each serves an app, prepares what it needs and returns one measurement.
+
+To add one, write a function ``(BenchContext) -> LoadResult`` and append it to SCENARIOS; to compare two
+scenarios, append a Comparison to COMPARISONS.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+
+from bench.client import check_target, session_cookie
+from bench.context import BenchContext
+from bench.database import create_link_path
+from bench.load import LoadResult, Target, measure
+from bench.server import serve
+
+PORTAL_APP = "portal:create_app()"
+HELLO_APP = "bench.hello:app"
+# Only the overview has this heading; the invalid-link page and error pages do not.
+OVERVIEW_MARKER = 'id="total-heading"'
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    run: Callable[[BenchContext], LoadResult]
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """``numerator`` as a share of ``denominator`` (good requests per second), with the share aimed for."""
+
+    label: str
+    numerator: str
+    denominator: str
+    aim: float
+
+
+def bare_flask_hello(ctx: BenchContext) -> LoadResult:
+    """A one-route Flask app answering "hello": the ceiling for these server settings."""
+    with serve(HELLO_APP, ctx.base_env, ctx.settings, ctx.workdir) as server:
+        target = Target(server.url("/"), marker="hello")
+        check_target(target)
+        result = measure(target, ctx.settings, ctx.workdir)
+    return replace(result, server_exceptions=server.exceptions())
+
+
+def debtor_overview(ctx: BenchContext) -> LoadResult:
+    """A logged-in debtor's overview page (the demo customer's open and paid invoices)."""
+    env = ctx.portal_env
+    link_path = create_link_path(env, ctx.settings.customer_ref)
+    with serve(PORTAL_APP, env, ctx.settings, ctx.workdir) as server:
+        cookie = session_cookie(server.url(link_path), "portal_session", expect_location="/overview")
+        target = Target(server.url("/overview"), headers={"Cookie": cookie}, marker=OVERVIEW_MARKER)
+        ctx.note(f"overview shows: {check_target(target)}")
+        result = measure(target, ctx.settings, ctx.workdir)
+    return replace(result, server_exceptions=server.exceptions())
+
+
+SCENARIOS: list[Scenario] = [
+    Scenario("bare flask hello", bare_flask_hello),
+    Scenario("debtor overview", debtor_overview),
+]
+
+COMPARISONS: list[Comparison] = [
+    Comparison("overview / bare", numerator="debtor overview", denominator="bare flask hello", aim=0.40),
+]

@@ -1,0 +1,90 @@
+"""The invoice specification and its PDF."""
+
+from __future__ import annotations
+
+import io
+import re
+from datetime import date, timedelta
+
+from pypdf import PdfReader
+from sqlalchemy import select
+
+from portal.audit.models import AuditEvent
+
+ELECTRICITY = ("Stroom normaal tarief", "310.5", "kWh", "0.27350", "21")
+STANDING = ("Vaste leveringskosten", "1", "maand", "7.50", "21")
+MAINTENANCE = ("Onderhoudscontract", "1", "maand", "12.00", "9")
+
+
+def _text(html: str) -> str:
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
+
+
+def test_lines_vat_per_rate_totals_and_period(client, create_customer, create_invoice, login):
+    customer = create_customer(language="nl")
+    invoice = create_invoice(
+        customer,
+        lines=[ELECTRICITY, STANDING, MAINTENANCE],
+        issue_date=date(2026, 11, 1),
+        period_start=date(2026, 10, 1),
+        period_end=date(2026, 10, 31),
+    )
+    login(client, customer)
+
+    page = _text(client.get(f"/invoices/{invoice.number}").get_data(as_text=True))
+
+    # 310.5 kWh x EUR 0.2735 = EUR 84.92 (84.921..., rounded half up)
+    assert "Stroom normaal tarief 310,5 kWh € 0,2735 21% € 84,92" in page
+    assert "Onderhoudscontract 1 maand € 12,00 9% € 12,00" in page
+    assert "Btw 9% over € 12,00 € 1,08" in page
+    assert "Btw 21% over € 92,42 € 19,41" in page
+    assert "Subtotaal zonder btw € 104,42" in page
+    assert "Totaal € 124,91" in page
+    assert "Periode 1 oktober 2026 tot en met 31 oktober 2026" in page
+
+
+def test_comparison_with_the_usual_amount_for_the_same_kind_of_invoice(client, create_customer, create_invoice, login):
+    customer = create_customer(language="en")
+    for months_ago, price in ((5, "100.00"), (4, "110.00"), (3, "120.00")):
+        create_invoice(
+            customer,
+            lines=[("Energy", "1", "month", price, "0")],
+            issue_date=date(2026, 11, 1) - timedelta(days=30 * months_ago),
+        )
+    # Too old, and of another kind: neither counts.
+    create_invoice(customer, lines=[("Energy", "1", "month", "900.00", "0")], issue_date=date(2025, 11, 1))
+    create_invoice(
+        customer, lines=[("Meter", "1", "piece", "500.00", "0")], issue_date=date(2026, 10, 1), category="one-off"
+    )
+    current = create_invoice(customer, lines=[("Energy", "1", "month", "133.40", "0")], issue_date=date(2026, 11, 1))
+    login(client, customer)
+
+    page = _text(client.get(f"/invoices/{current.number}").get_data(as_text=True))
+
+    assert "This is €23.40 more than your average of the last 6 months (€110.00)." in page
+
+
+def test_no_comparison_sentence_without_earlier_invoices(client, create_customer, create_invoice, login):
+    customer = create_customer(language="en")
+    invoice = create_invoice(customer)
+    login(client, customer)
+    page = _text(client.get(f"/invoices/{invoice.number}").get_data(as_text=True))
+    assert "average" not in page
+
+
+def test_pdf_in_the_customers_language(client, create_customer, create_invoice, login, session):
+    customer = create_customer(language="nl")
+    invoice = create_invoice(customer, lines=[ELECTRICITY, STANDING], issue_date=date(2026, 11, 1))
+    login(client, customer)
+
+    response = client.get(f"/invoices/{invoice.number}/pdf")
+
+    assert response.status_code == 200
+    assert response.mimetype == "application/pdf"
+    assert f'filename="invoice-{invoice.number}.pdf"' in response.headers["Content-Disposition"]
+    text = "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(response.data)).pages)
+    assert f"Factuur {invoice.number}" in text
+    assert "Stroom normaal tarief" in text
+    assert "€ 111,83" in text  # 84.92 + 7.50 = 92.42, plus 21% VAT of 19.41
+    downloads = session.scalars(select(AuditEvent).where(AuditEvent.action == "invoice.pdf_downloaded")).all()
+    assert [event.subject_id for event in downloads] == [invoice.number]

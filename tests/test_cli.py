@@ -1,0 +1,50 @@
+"""The flask commands a new user and an operator run."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import func, select
+
+from portal.customers.models import Customer
+from portal.demo import load_demo_data
+from portal.invoices.models import Invoice
+from portal.links.models import PortalLink
+
+
+def test_links_create_prints_a_working_link(app, client, create_customer, session):
+    customer = create_customer(external_ref="C-4242", name="Fenna Flink")
+    result = app.test_cli_runner().invoke(args=["links", "create", "C-4242"])
+    assert result.exit_code == 0, result.output
+    url = result.output.strip()
+    assert url.startswith("http://localhost/p/")
+
+    response = client.get(url.removeprefix("http://localhost"))
+    assert response.headers["Location"] == "/overview"
+    assert "Fenna Flink" in client.get("/overview").get_data(as_text=True)
+    assert session.scalar(select(func.count()).where(PortalLink.customer_id == customer.id)) == 1
+
+
+def test_links_create_for_an_unknown_customer_says_so(app, session):
+    result = app.test_cli_runner().invoke(args=["links", "create", "C-0000"])
+    assert result.exit_code != 0
+    assert "No customer with reference 'C-0000'" in result.output
+
+
+def test_demo_data_has_debtors_that_differ_the_way_real_ones_do(session):
+    assert load_demo_data(session, today=date(2026, 11, 22)) is True
+    customers = session.scalars(select(Customer)).all()
+    assert 15 <= len(customers) <= 30
+    assert {"nl", "en"} <= {c.language for c in customers}
+    assert {"consumer", "business"} <= {c.kind for c in customers}
+    assert "BE" in {c.country for c in customers}
+    today = date(2026, 11, 22)
+    overdue_by_customer = {
+        c.id: session.scalar(
+            select(func.count()).where(Invoice.customer_id == c.id, Invoice.state == "open", Invoice.due_date < today)
+        )
+        for c in customers
+    }
+    assert sum(1 for n in overdue_by_customer.values() if n == 0) >= 10  # most pay on time
+    assert max(overdue_by_customer.values()) >= 3  # someone is in real trouble
+    assert load_demo_data(session, today=date(2026, 11, 22)) is False  # loads once

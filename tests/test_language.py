@@ -1,0 +1,40 @@
+"""Language: the switch (remembered) beats the customer's record, which beats the browser."""
+
+from __future__ import annotations
+
+import re
+
+
+def _lang(client, path="/overview", **headers) -> str:
+    html = client.get(path, headers=headers).get_data(as_text=True)
+    return re.search(r'<html lang="(\w+)"', html).group(1)
+
+
+def test_the_customers_record_decides_before_the_browser(client, create_customer, login):
+    login(client, create_customer(language="en"))
+    assert _lang(client, **{"Accept-Language": "nl"}) == "en"
+
+
+def test_the_switch_overrides_the_record_and_is_remembered(client, create_customer, create_invoice, login):
+    customer = create_customer(language="en")
+    invoice = create_invoice(customer)
+    login(client, customer)
+
+    response = client.get("/language/nl?next=/overview")
+    assert response.headers["Location"] == "/overview"
+
+    assert _lang(client) == "nl"
+    assert _lang(client, f"/invoices/{invoice.number}") == "nl"
+    assert "Factuur" in client.get(f"/invoices/{invoice.number}").get_data(as_text=True)
+
+
+def test_without_a_customer_the_browser_decides(client):
+    assert _lang(client, "/link", **{"Accept-Language": "en-US,en;q=0.8"}) == "en"
+    assert _lang(client, "/link", **{"Accept-Language": "nl-BE"}) == "nl"
+    assert _lang(client, "/link", **{"Accept-Language": "de-DE"}) == "nl"  # the configured default
+
+
+def test_every_page_offers_the_other_language(client, create_customer, login):
+    login(client, create_customer(language="nl"))
+    html = client.get("/overview").get_data(as_text=True)
+    assert 'href="/language/en?next=/overview"' in html
