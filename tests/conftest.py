@@ -4,7 +4,7 @@ the app, and a transaction per test that is rolled back at the end."""
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -52,6 +52,22 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
 @pytest.fixture(scope="session")
 def app(database_url: str) -> Flask:
     return create_app({**TEST_SETTINGS, "DATABASE_URL": database_url})
+
+
+@pytest.fixture()
+def make_app(database_url: str, app: Flask) -> Iterator[Callable[..., Flask]]:
+    """Build an extra app with other settings; its connections are closed after the test."""
+    built: list[Flask] = []
+
+    def build(**settings: object) -> Flask:
+        extra = create_app({**TEST_SETTINGS, "DATABASE_URL": database_url, **settings})
+        built.append(extra)
+        return extra
+
+    yield build
+    db.session.remove()
+    for extra in built:
+        extra.extensions["portal_db_engine"].dispose()
 
 
 @pytest.fixture()

@@ -6,12 +6,9 @@ import pytest
 from sqlalchemy import inspect, text
 from sqlalchemy.exc import DBAPIError
 
-from portal import create_app
 from portal.audit.services import record
 from portal.db import make_engine
-from portal.extensions import db
 from portal.migrate import downgrade_to_base, upgrade_to_head
-from tests.conftest import TEST_SETTINGS
 from tests.fixtures.factories import TEST_ACTOR
 
 
@@ -21,12 +18,9 @@ def test_healthz_answers_200_when_the_database_is_reachable(client):
     assert response.json == {"status": "ok"}
 
 
-def test_healthz_answers_503_when_the_database_is_not(tmp_path, app):
-    broken = create_app({**TEST_SETTINGS, "DATABASE_URL": f"sqlite:///{tmp_path}/missing/dir/db.sqlite3"})
-    try:
-        response = broken.test_client().get("/healthz")
-    finally:
-        db.session.remove()
+def test_healthz_answers_503_when_the_database_is_not(tmp_path, make_app):
+    broken = make_app(DATABASE_URL=f"sqlite:///{tmp_path}/missing/dir/db.sqlite3")
+    response = broken.test_client().get("/healthz")
     assert response.status_code == 503
 
 

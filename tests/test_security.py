@@ -4,10 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from portal import create_app
-from portal.extensions import db
-from tests.conftest import TEST_SETTINGS
-
 
 @pytest.mark.parametrize("path", ["/", "/link", "/overview", "/nope", "/healthz", "/static/css/portal.css"])
 def test_security_headers_on_every_response(client, path):
@@ -32,12 +28,9 @@ def test_session_cookie_is_httponly_and_not_readable_by_scripts(client, create_c
     assert "SameSite=Lax" in cookie
 
 
-def test_session_cookie_is_secure_when_served_over_https(database_url, app):
-    https_app = create_app({**TEST_SETTINGS, "DATABASE_URL": database_url, "BASE_URL": "https://pay.example.com"})
-    try:
-        assert https_app.config["SESSION_COOKIE_SECURE"] is True
-    finally:
-        db.session.remove()
+def test_session_cookie_is_secure_when_served_over_https(make_app, app):
+    https_app = make_app(BASE_URL="https://pay.example.com")
+    assert https_app.config["SESSION_COOKIE_SECURE"] is True
     assert app.config["SESSION_COOKIE_SECURE"] is False
 
 
@@ -47,17 +40,14 @@ def test_a_form_posted_without_its_csrf_token_is_refused_kindly(client):
     assert "Dit formulier is verlopen" in response.get_data(as_text=True)
 
 
-def test_an_unexpected_error_shows_a_page_in_the_visitors_language_without_internals(database_url, app):
-    failing_app = create_app({**TEST_SETTINGS, "DATABASE_URL": database_url})
+def test_an_unexpected_error_shows_a_page_in_the_visitors_language_without_internals(make_app):
+    failing_app = make_app()
 
     @failing_app.get("/boom")
     def boom() -> str:
         raise RuntimeError("secret internal detail: table customers")
 
-    try:
-        response = failing_app.test_client().get("/boom", headers={"Accept-Language": "nl"})
-    finally:
-        db.session.remove()
+    response = failing_app.test_client().get("/boom", headers={"Accept-Language": "nl"})
     page = response.get_data(as_text=True)
     assert response.status_code == 500
     assert "Er ging bij ons iets mis" in page

@@ -4,21 +4,17 @@ from __future__ import annotations
 
 import pytest
 
-from portal import create_app
-from portal.extensions import db, limiter
-from tests.conftest import TEST_SETTINGS
+from portal.extensions import limiter
 
 
 @pytest.fixture()
-def strict_app(database_url):
-    app = create_app({**TEST_SETTINGS, "DATABASE_URL": database_url, "LINK_RATE_LIMIT": "3 per minute"})
+def strict_app(make_app):
     limiter.reset()
-    yield app
+    yield make_app(LINK_RATE_LIMIT="3 per minute")
     limiter.reset()
-    db.session.remove()
 
 
-def test_past_the_limit_a_friendly_429_page_in_the_visitors_language(strict_app, app):
+def test_past_the_limit_a_friendly_429_page_in_the_visitors_language(strict_app):
     client = strict_app.test_client()
     for _ in range(3):
         assert client.get("/p/" + "z" * 43).status_code == 302
@@ -31,7 +27,7 @@ def test_past_the_limit_a_friendly_429_page_in_the_visitors_language(strict_app,
     assert "Traceback" not in page
 
 
-def test_the_limit_counts_per_client_address(strict_app, app):
+def test_the_limit_counts_per_client_address(strict_app):
     client = strict_app.test_client()
     for _ in range(3):
         client.get("/p/" + "z" * 43, environ_base={"REMOTE_ADDR": "192.0.2.1"})
