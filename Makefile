@@ -21,7 +21,7 @@ $(VENV)/.installed-test: pyproject.toml $(VENV)/.installed
 	@touch $@
 
 translations: $(VENV)/.installed
-	@$(BIN)/pybabel compile -q -d translations
+	@$(BIN)/pybabel -q compile -d translations
 
 run: $(VENV)/.installed translations
 	@mkdir -p instance
