@@ -58,6 +58,8 @@ PROFILES: list[tuple[str, str, str, str, str, str, str, str]] = [
     ("Marco van den Berg", "consumer", "nl", DIFFICULTY, "Parkstraat 17", "4818 SJ", "Breda", "NL"),
     ("Bakkerij De Korenaar B.V.", "business", "nl", QUARTERLY, "Brink 45", "7411 BV", "Deventer", "NL"),
 ]
+# The billing system prints units in the customer's language, as it does the descriptions.
+DUTCH_UNITS = {"month": "maand", "quarter": "kwartaal"}
 # This customer's latest invoice covers a month of unusually high usage: clearly above the usual amount.
 HIGH_LATEST = "Pieter Bakker"
 
@@ -217,7 +219,7 @@ def _line(key: str, quantity: float, language: str, position: int) -> InvoiceLin
         position=position,
         description=english if language == "en" else dutch,
         quantity=exact_quantity,
-        unit=unit,
+        unit=unit if language == "en" else DUTCH_UNITS.get(unit, unit),
         unit_price=unit_price,
         vat_rate=vat_rate,
         amount_cents=_cents(exact_quantity * unit_price * 100),
