@@ -80,7 +80,7 @@ def test_paid_invoices_of_the_last_year_are_listed_below(client, create_customer
 
     assert "You have nothing to pay right now." in page
     assert "Paid in the last year" in page
-    assert f"Invoice {recent.number}" in page
+    assert recent.number in page
     assert old.number not in page
 
 
