@@ -133,7 +133,6 @@ def test_asking_for_a_fresh_link_answers_the_same_for_known_and_unknown_addresse
         assert response.status_code == 302
         answers.append(client.get(response.headers["Location"]).get_data(as_text=True))
 
-
     assert answers[0] == answers[1]
     after = session.scalars(select(PortalLink).where(PortalLink.customer_id == customer.id)).all()
     assert len(after) == len(before) + 1
