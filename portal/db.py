@@ -58,12 +58,19 @@ def make_engine(url: str) -> Engine:
             cursor = dbapi_connection.cursor()
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute("PRAGMA journal_mode=WAL")
+            # In WAL mode NORMAL never corrupts the file; only the last commits before a power cut may be
+            # lost. That suits the embedded database; production runs PostgreSQL.
+            cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.execute("PRAGMA busy_timeout=5000")
             cursor.close()
 
         @event.listens_for(engine, "begin")
         def _sqlite_begin(connection: Any) -> None:
-            connection.exec_driver_sql("BEGIN")
+            # IMMEDIATE takes the write lock up front. Nearly every request writes (the audit trail),
+            # and a deferred transaction that reads first and writes later fails at once with
+            # "database is locked" when another process committed in between; busy_timeout does
+            # not cover that case, but it does make an IMMEDIATE begin wait its turn.
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
     return create_engine(url, pool_pre_ping=True)

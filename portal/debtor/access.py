@@ -11,6 +11,7 @@ from functools import wraps
 from typing import Any
 
 from flask import g, redirect, request, session, url_for
+from sqlalchemy.orm import joinedload
 
 from portal.audit.services import Actor
 from portal.customers.models import Customer
@@ -42,7 +43,8 @@ def load_debtor() -> Customer | None:
     link_id = session.get(SESSION_KEY)
     if not isinstance(link_id, int):
         return None
-    link = db.session.get(PortalLink, link_id)
+    # One query for the link and its customer: this runs on every debtor request.
+    link = db.session.get(PortalLink, link_id, options=[joinedload(PortalLink.customer)])
     if link is None or not link.is_usable(utcnow()):
         session.pop(SESSION_KEY, None)
         return None

@@ -6,18 +6,22 @@ vendored DejaVu fonts, because the PDF core fonts cannot print "€".
 
 from __future__ import annotations
 
-from decimal import Decimal
 from pathlib import Path
 from textwrap import wrap
 from typing import TYPE_CHECKING
 
-from babel.dates import format_interval
-from babel.numbers import format_currency
-from flask_babel import format_decimal, get_locale
 from fpdf import FPDF
 from fpdf.fonts import FontFace
 
-from portal.i18n import _, current_language, format_day, format_money
+from portal.i18n import (
+    _,
+    current_language,
+    format_day,
+    format_money,
+    format_percent_rate,
+    format_quantity,
+    format_unit_price,
+)
 
 if TYPE_CHECKING:
     from portal.invoices.models import Invoice
@@ -53,23 +57,12 @@ class InvoicePDF(FPDF):
         self.cell(self.epw / 2, 5, page, align="R")
 
 
-def _percent(rate: Decimal) -> str:
-    """21.00 -> "21%", 9.50 -> "9,5%" (locale decimal separator, trailing zeros stripped)."""
-    return f"{format_decimal(rate.normalize())}%"
-
-
-def _unit_price(price: Decimal, currency: str) -> str:
-    """Keep sub-cent precision (energy per kWh) but never show fewer than the currency's decimals."""
-    return format_currency(price.normalize(), currency, locale=get_locale(), decimal_quantization=False)
-
-
 def _period(invoice: Invoice) -> str | None:
     if invoice.period_start is None:
         return None
     if invoice.period_end is None or invoice.period_end == invoice.period_start:
         return format_day(invoice.period_start)
-    # CLDR has no interval pattern with full month names; "1–31 okt 2026" is the long form it offers.
-    return format_interval(invoice.period_start, invoice.period_end, "yMMMd", locale=get_locale())
+    return _("%(start)s to %(end)s", start=format_day(invoice.period_start), end=format_day(invoice.period_end))
 
 
 def _header(pdf: FPDF, creditor: dict[str, str]) -> None:
@@ -124,10 +117,10 @@ def _lines(pdf: FPDF, invoice: Invoice) -> None:
     ) as table:
         table.row(headings)
         for line in invoice.lines:
-            quantity = f"{format_decimal(line.quantity.normalize())} {line.unit}".strip()
-            price = _unit_price(line.unit_price, invoice.currency)
+            quantity = f"{format_quantity(line.quantity)} {line.unit}".strip()
+            price = format_unit_price(line.unit_price, invoice.currency)
             amount = format_money(line.amount_cents, invoice.currency)
-            table.row((line.description, quantity, price, _percent(line.vat_rate), amount))
+            table.row((line.description, quantity, price, format_percent_rate(line.vat_rate), amount))
     pdf.ln(4)
 
 
@@ -135,7 +128,7 @@ def _totals(pdf: FPDF, invoice: Invoice) -> None:
     rows = [(_("Subtotal"), invoice.subtotal_cents)]
     for vat in invoice.vat_totals:
         base = format_money(vat.base_cents, invoice.currency)
-        rows.append((_("VAT %(rate)s on %(base)s", rate=_percent(vat.rate), base=base), vat.vat_cents))
+        rows.append((_("VAT %(rate)s on %(base)s", rate=format_percent_rate(vat.rate), base=base), vat.vat_cents))
     if not invoice.vat_totals:
         rows.append((_("VAT"), invoice.vat_cents))
     label_x, label_w, value_w = MARGIN + 60, 70.0, 40.0
