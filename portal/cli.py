@@ -12,7 +12,8 @@ from sqlalchemy import select
 from portal.audit.services import Actor
 from portal.customers.models import Customer
 from portal.extensions import db
-from portal.links.services import create_link
+from portal.links.models import PortalLink
+from portal.links.services import create_link, revoke_link
 
 CLI_ACTOR = Actor(type="system", id="cli")
 
@@ -35,9 +36,7 @@ def db_upgrade() -> None:
 @click.option("--days", type=int, default=None, help="Days until the link expires (default PORTAL_LINK_TTL_DAYS).")
 def links_create(customer_ref: str, days: int | None) -> None:
     """Print a new personal link for the customer with this external reference."""
-    customer = db.session.scalars(select(Customer).where(Customer.external_ref == customer_ref)).one_or_none()
-    if customer is None:
-        raise click.ClickException(f"No customer with reference {customer_ref!r}.")
+    customer = _customer_by_ref(customer_ref)
     if days is not None and days < 1:
         raise click.BadParameter("must be at least 1", param_hint="--days")
     issued = create_link(
@@ -45,6 +44,27 @@ def links_create(customer_ref: str, days: int | None) -> None:
     )
     db.session.commit()
     click.echo(issued.url(current_app.config["BASE_URL"]))
+
+
+@links_cli.command("revoke")
+@click.argument("customer_ref")
+def links_revoke(customer_ref: str) -> None:
+    """Revoke every link of the customer with this external reference (for a forwarded or leaked link)."""
+    customer = _customer_by_ref(customer_ref)
+    links = db.session.scalars(
+        select(PortalLink).where(PortalLink.customer_id == customer.id, PortalLink.revoked_at.is_(None))
+    ).all()
+    for link in links:
+        revoke_link(db.session, link, actor=CLI_ACTOR)
+    db.session.commit()
+    click.echo(f"Revoked {len(links)} link(s) of {customer.external_ref}.")
+
+
+def _customer_by_ref(customer_ref: str) -> Customer:
+    customer = db.session.scalars(select(Customer).where(Customer.external_ref == customer_ref)).one_or_none()
+    if customer is None:
+        raise click.ClickException(f"No customer with reference {customer_ref!r}.")
+    return customer
 
 
 @demo_cli.command("load")

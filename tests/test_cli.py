@@ -48,3 +48,16 @@ def test_demo_data_has_debtors_that_differ_the_way_real_ones_do(session):
     assert sum(1 for n in overdue_by_customer.values() if n == 0) >= 10  # most pay on time
     assert max(overdue_by_customer.values()) >= 3  # someone is in real trouble
     assert load_demo_data(session, today=date(2026, 11, 22)) is False  # loads once
+
+
+def test_links_revoke_ends_every_open_link_of_the_customer(app, client, create_customer, issue_link):
+    customer = create_customer(external_ref="C-4343")
+    first, second = issue_link(customer), issue_link(customer)
+    client.get(f"/p/{first.token}")
+
+    result = app.test_cli_runner().invoke(args=["links", "revoke", "C-4343"])
+
+    assert result.exit_code == 0, result.output
+    assert "Revoked 2 link(s) of C-4343." in result.output
+    assert client.get("/overview").headers["Location"] == "/link"
+    assert client.get(f"/p/{second.token}").headers["Location"] == "/link"
