@@ -9,6 +9,7 @@ from flask import Blueprint, abort, current_app, g, render_template
 from werkzeug.wrappers import Response
 
 from portal.audit.services import record
+from portal.db import utcnow
 from portal.debtor.access import debtor_actor, debtor_required
 from portal.extensions import db
 from portal.invoices import queries
@@ -40,10 +41,9 @@ def _transfer_for(amount_cents: int, currency: str, numbers: list[str]) -> Trans
 def overview() -> str:
     customer = g.customer
     today = _customer_today().date()
-    open_invoices = queries.list_open_invoices(db.session, customer.id)
-    paid = queries.list_paid_invoices_since(
-        db.session, customer.id, datetime.now(ZoneInfo("UTC")) - timedelta(days=365)
-    )
+    invoices = queries.list_open_and_recently_paid(db.session, customer.id, utcnow() - timedelta(days=365))
+    open_invoices = [invoice for invoice in invoices if invoice.state == "open"]
+    paid = sorted((invoice for invoice in invoices if invoice.state == "paid"), key=lambda i: i.paid_at, reverse=True)
     totals = total_due_cents(open_invoices)
     transfers = [
         _transfer_for(cents, currency, [i.number for i in open_invoices if i.currency == currency])
@@ -51,10 +51,11 @@ def overview() -> str:
     ]
     record(db.session, debtor_actor(), "overview.viewed", customer_id=customer.id)
     db.session.commit()
+    with_status = [(invoice, invoice_status(invoice, today)) for invoice in open_invoices]
     return render_template(
         "debtor/overview.html",
-        open_invoices=[(invoice, invoice_status(invoice, today)) for invoice in open_invoices],
-        overdue_count=sum(1 for invoice in open_invoices if invoice_status(invoice, today).state == "overdue"),
+        open_invoices=with_status,
+        overdue_count=sum(1 for _invoice, status in with_status if status.state == "overdue"),
         totals=totals,
         transfers=transfers,
         paid_invoices=paid,

@@ -4,28 +4,22 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from portal.invoices.models import Invoice
 
 
-def list_open_invoices(session: Session, customer_id: int) -> list[Invoice]:
+def list_open_and_recently_paid(session: Session, customer_id: int, paid_since: datetime) -> list[Invoice]:
+    """Everything the overview shows, in one query: open invoices and those paid since ``paid_since``."""
     return list(
         session.scalars(
             select(Invoice)
-            .where(Invoice.customer_id == customer_id, Invoice.state == "open")
+            .where(
+                Invoice.customer_id == customer_id,
+                or_(Invoice.state == "open", and_(Invoice.state == "paid", Invoice.paid_at >= paid_since)),
+            )
             .order_by(Invoice.due_date, Invoice.number)
-        )
-    )
-
-
-def list_paid_invoices_since(session: Session, customer_id: int, since: datetime) -> list[Invoice]:
-    return list(
-        session.scalars(
-            select(Invoice)
-            .where(Invoice.customer_id == customer_id, Invoice.state == "paid", Invoice.paid_at >= since)
-            .order_by(Invoice.paid_at.desc())
         )
     )
 
