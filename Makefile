@@ -31,6 +31,8 @@ run: $(VENV)/.installed translations
 	@echo "Personal links of the demo customers (open one in your browser):"
 	@$(FLASK) demo links
 	@echo ""
+	@$(FLASK) demo staff
+	@echo ""
 	$(FLASK) run --host 127.0.0.1 --port $(PORT)
 
 test: $(VENV)/.installed-test translations

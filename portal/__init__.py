@@ -52,9 +52,15 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 def _init_extensions(app: Flask) -> None:
     from portal.extensions import babel, csrf, db, htmx, limiter
     from portal.i18n import init_template_helpers, select_locale, select_timezone
+    from portal.sessions import AreaSessionInterface
+    from portal.staff.auth import login_manager
+    from portal.staff.navigation import init_navigation
     from portal.web import init_security
 
+    app.session_interface = AreaSessionInterface()
     db.init_app(app)
+    login_manager.init_app(app)
+    init_navigation(app)
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
     htmx.init_app(app)
@@ -68,8 +74,12 @@ def _register_blueprints(app: Flask) -> None:
     from portal.links.views import bp as links_bp
     from portal.site.errors import register_error_pages
     from portal.site.views import bp as site_bp
+    from portal.staff.auth_views import bp as staff_auth_bp
+    from portal.staff.views import bp as staff_bp
 
     app.register_blueprint(site_bp)
+    app.register_blueprint(staff_bp)
+    app.register_blueprint(staff_auth_bp)
     app.register_blueprint(links_bp)
     app.register_blueprint(debtor_bp)
     register_error_pages(app)

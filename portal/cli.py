@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from datetime import date
 
 import click
@@ -14,12 +15,15 @@ from portal.customers.models import Customer
 from portal.extensions import db
 from portal.links.models import PortalLink
 from portal.links.services import create_link, revoke_link
+from portal.staff.models import ROLES
+from portal.staff.services import MIN_PASSWORD_LENGTH, StaffError, create_staff
 
 CLI_ACTOR = Actor(type="system", id="cli")
 
 db_cli = AppGroup("db", help="Database schema.")
 links_cli = AppGroup("links", help="Personal links.")
 demo_cli = AppGroup("demo", help="Demo data for trying the portal.")
+staff_cli = AppGroup("staff", help="Staff accounts.")
 
 
 @db_cli.command("upgrade")
@@ -71,12 +75,12 @@ def _customer_by_ref(customer_ref: str) -> Customer:
 def demo_load() -> None:
     """Load the demo customers and a year of invoices, once."""
     from portal.demo import load_demo_data
+    from portal.staff.demo import load_demo_staff
 
-    if load_demo_data(db.session, today=date.today()):  # noqa: DTZ011 - the demo is dated in local time
-        db.session.commit()
-        click.echo("Demo data loaded.")
-    else:
-        click.echo("Demo data already present; nothing loaded.")
+    loaded = load_demo_data(db.session, today=date.today())  # noqa: DTZ011 - the demo is dated in local time
+    loaded = load_demo_staff(db.session) or loaded
+    db.session.commit()
+    click.echo("Demo data loaded." if loaded else "Demo data already present; nothing loaded.")
 
 
 @demo_cli.command("links")
@@ -93,6 +97,45 @@ def demo_links() -> None:
     click.echo("\n".join(lines))
 
 
+@demo_cli.command("staff")
+def demo_staff() -> None:
+    """Print how to log in to the staff area with the demo accounts."""
+    from portal.staff.demo import DEMO_PASSWORD, demo_email
+
+    base_url = current_app.config["BASE_URL"]
+    click.echo(f"Staff area: {base_url}/staff/  (set up the second factor at the first log-in)")
+    click.echo(f"  log in as {demo_email('admin')} with password {DEMO_PASSWORD}")
+    click.echo(
+        f"  other roles: {demo_email('supervisor')}, {demo_email('agent')}, {demo_email('viewer')} (same password)"
+    )
+
+
+@staff_cli.command("create")
+@click.argument("email")
+@click.option("--role", type=click.Choice(ROLES), required=True, help="What the account may do.")
+@click.option("--name", default="", help="Shown in the staff area and the audit trail (default: the e-mail).")
+def staff_create(email: str, role: str, name: str) -> None:
+    """Create a staff account; the password is asked on the terminal or read from standard input."""
+    if sys.stdin.isatty():
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    else:
+        password = sys.stdin.readline().rstrip("\n")
+    try:
+        staff = create_staff(db.session, email=email, name=name, role=role, password=password, actor=CLI_ACTOR)
+    except StaffError as error:
+        raise click.ClickException(STAFF_ERRORS.get(error.code, error.code)) from error
+    db.session.commit()
+    click.echo(f"Created {staff.email} ({staff.role}). The second factor is set up at the first log-in.")
+
+
+STAFF_ERRORS = {
+    "password_too_short": f"The password must be at least {MIN_PASSWORD_LENGTH} characters long.",
+    "email_taken": "There is already a staff account with this e-mail address.",
+    "invalid_email": "That is not an e-mail address.",
+    "unknown_role": "Unknown role.",
+}
+
+
 def register_commands(app: Flask) -> None:
-    for group in (db_cli, links_cli, demo_cli):
+    for group in (db_cli, links_cli, demo_cli, staff_cli):
         app.cli.add_command(group)

@@ -29,6 +29,9 @@ DEFAULTS: dict[str, Any] = {
     "LINK_RATE_LIMIT": "30 per minute;300 per hour",
     "RATELIMIT_STORAGE_URI": "memory://",
     "DEFAULT_TIMEZONE": "Europe/Amsterdam",
+    # Staff sessions end after this many minutes without a request.
+    "STAFF_IDLE_MINUTES": 30,
+    "STAFF_LOGIN_RATE_LIMIT": "20 per minute",
     "DEFAULT_LOCALE": "nl",
     # Number of proxies in front of the app whose X-Forwarded-* headers we trust (0 = none).
     "TRUSTED_PROXIES": 0,
@@ -79,7 +82,7 @@ def _validate(config: dict[str, Any]) -> None:
         problems.append("PORTAL_BASE_URL must be an absolute http(s) URL, e.g. https://pay.example.com.")
     config["BASE_URL"] = str(config["BASE_URL"]).rstrip("/")
 
-    for key, minimum in (("LINK_TTL_DAYS", 1), ("TRUSTED_PROXIES", 0)):
+    for key, minimum in (("LINK_TTL_DAYS", 1), ("TRUSTED_PROXIES", 0), ("STAFF_IDLE_MINUTES", 1)):
         try:
             config[key] = int(config[key])
             if config[key] < minimum:

@@ -41,13 +41,23 @@ def select_locale() -> str:
         chosen = request.cookies.get(LANGUAGE_COOKIE)
         if chosen in SUPPORTED_LOCALES:
             return chosen
-        customer = g.get("customer")
-        if customer is not None and customer.language in SUPPORTED_LOCALES:
-            return customer.language
+        person = g.get("customer") or _logged_in_staff()
+        if person is not None and person.language in SUPPORTED_LOCALES:
+            return person.language
         best = request.accept_languages.best_match(SUPPORTED_LOCALES)
         if best:
             return best
     return current_app.config["DEFAULT_LOCALE"]
+
+
+def _logged_in_staff() -> Any:
+    from flask_login import current_user
+
+    from portal.sessions import is_staff_request
+
+    if is_staff_request() and current_user.is_authenticated:
+        return current_user
+    return None
 
 
 def select_timezone() -> str:
@@ -120,6 +130,18 @@ def format_percent_rate(rate: Decimal) -> str:
     return numbers.format_percent(rate / 100, format="#,##0.##%", locale=current_locale())
 
 
+ROLE_NAMES = {
+    "viewer": _l("Viewer"),
+    "agent": _l("Agent"),
+    "supervisor": _l("Supervisor"),
+    "admin": _l("Administrator"),
+}
+
+
+def role_name(role: str) -> str:
+    return str(ROLE_NAMES.get(role, role))
+
+
 def init_template_helpers(app: Any) -> None:
     app.jinja_env.globals.update(
         money=format_money,
@@ -129,6 +151,7 @@ def init_template_helpers(app: Any) -> None:
         quantity=format_quantity,
         unit_price=format_unit_price,
         percent=format_percent_rate,
+        role_name=role_name,
     )
     # Same behaviour as Flask-Babel's own callables, but the catalog is looked up once per request.
     app.jinja_env.install_gettext_callables(

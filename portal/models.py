@@ -1,8 +1,22 @@
 """Imports every feature's models so Alembic and the tests see the whole schema."""
 
 from portal.audit.models import AuditEvent
-from portal.customers.models import Customer
+from portal.customers.models import Customer, CustomerNote
+from portal.imports.models import ImportJob
 from portal.invoices.models import Invoice, InvoiceLine, InvoiceVatTotal
 from portal.links.models import PortalLink
+from portal.staff.models import LoginThrottle, RecoveryCode, StaffUser
 
-__all__ = ["AuditEvent", "Customer", "Invoice", "InvoiceLine", "InvoiceVatTotal", "PortalLink"]
+__all__ = [
+    "AuditEvent",
+    "Customer",
+    "CustomerNote",
+    "ImportJob",
+    "Invoice",
+    "InvoiceLine",
+    "InvoiceVatTotal",
+    "LoginThrottle",
+    "PortalLink",
+    "RecoveryCode",
+    "StaffUser",
+]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import urlsplit
 
 from flask import Flask, Response, request
@@ -54,3 +55,9 @@ def safe_next_path(target: str | None, fallback: str) -> str:
 
 def init_security(app: Flask) -> None:
     app.after_request(add_security_headers)
+
+
+def qr_code_svg(qr: Any, title: str, scale: int = 4) -> str:
+    """A segno QR code as inline SVG that screen readers announce as an image with ``title`` as its name."""
+    svg = qr.svg_inline(scale=scale, border=4, title=title, dark="#000", light="#fff")
+    return svg.replace("<svg ", '<svg role="img" ', 1)

@@ -13,7 +13,10 @@ class AuditEvent(Base):
     """One thing that happened. Append-only: the migration adds triggers that refuse UPDATE and DELETE."""
 
     __tablename__ = "audit_events"
-    __table_args__ = (Index("ix_audit_events_customer_time", "customer_id", "occurred_at"),)
+    __table_args__ = (
+        Index("ix_audit_events_customer_time", "customer_id", "occurred_at"),
+        Index("ix_audit_events_actor_time", "actor_type", "actor_id", "occurred_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     occurred_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)

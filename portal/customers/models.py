@@ -1,11 +1,15 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
-from sqlalchemy import CheckConstraint, String
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, func
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.db import Base, UTCDateTime, utcnow
+
+if TYPE_CHECKING:
+    from portal.staff.models import StaffUser
 
 
 class Customer(Base):
@@ -15,6 +19,8 @@ class Customer(Base):
     __table_args__ = (
         CheckConstraint("kind IN ('consumer', 'business')", name="kind"),
         CheckConstraint("language IN ('nl', 'en')", name="language"),
+        # Staff search by name is case-insensitive and starts at the beginning of a word.
+        Index("ix_customers_name_lower", func.lower("name")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -35,3 +41,18 @@ class Customer(Base):
     def address_lines(self) -> list[str]:
         city_line = " ".join(part for part in (self.postal_code, self.city) if part)
         return [line for line in (self.street, city_line) if line]
+
+
+class CustomerNote(Base):
+    """A note staff keep on a customer's story. Notes are never edited; a correction is a new note."""
+
+    __tablename__ = "customer_notes"
+    __table_args__ = (Index("ix_customer_notes_customer_time", "customer_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"))
+    author_id: Mapped[int] = mapped_column(ForeignKey("staff_users.id", ondelete="RESTRICT"))
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    author: Mapped[StaffUser] = relationship()

@@ -9,6 +9,8 @@ from functools import lru_cache
 import segno.helpers
 from schwifty import IBAN
 
+from portal.web import qr_code_svg
+
 # EPC069-12: the remittance text may hold at most 140 characters; amounts at most 999,999,999.99.
 EPC_MAX_TEXT = 140
 EPC_MAX_CENTS = 99_999_999_999
@@ -48,5 +50,4 @@ def _epc_qr_svg(beneficiary: str, iban: str, bic: str, amount_cents: int, refere
     qr = segno.helpers.make_epc_qr(
         name=beneficiary[:70], iban=iban, amount=Decimal(amount_cents).scaleb(-2), text=reference, bic=bic
     )
-    svg = qr.svg_inline(scale=4, border=4, title=title, dark="#000", light="#fff")
-    return svg.replace("<svg ", '<svg role="img" ', 1)
+    return qr_code_svg(qr, title)

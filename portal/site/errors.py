@@ -7,6 +7,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from portal.extensions import db
+from portal.sessions import is_staff_request
 
 PAGES = {
     400: "errors/400.html",
@@ -28,7 +29,7 @@ def register_error_pages(app: Flask) -> None:
         code = error.code or 500
         if code >= 500:
             return server_error(error)
-        template = PAGES.get(code)
+        template = "staff/403.html" if code == 403 and is_staff_request() else PAGES.get(code)
         if template is None:
             return error
         return render_template(template), code

@@ -1,0 +1,69 @@
+"""The staff session: Flask-Login on the staff cookie, plus idle time-out, "log out everywhere" and
+the rule that nothing but enrolment is reachable before the second factor is set up."""
+
+from __future__ import annotations
+
+import time
+
+from flask import current_app, flash, redirect, request, session, url_for
+from flask_login import LoginManager, current_user, login_user, logout_user
+from werkzeug.wrappers import Response
+
+from portal.audit.services import Actor
+from portal.extensions import db
+from portal.i18n import _l
+from portal.staff.models import StaffUser
+from portal.web import client_address
+
+login_manager = LoginManager()
+login_manager.login_view = "staff_auth.login"
+login_manager.login_message = _l("Please log in to continue.")
+login_manager.session_protection = "basic"
+
+VERSION_KEY = "staff_session_version"
+LAST_SEEN_KEY = "staff_last_seen"
+PENDING_KEY = "staff_pending_id"
+PENDING_AT_KEY = "staff_pending_at"
+PENDING_TTL_SECONDS = 300
+
+
+@login_manager.user_loader
+def _load_staff(staff_id: str) -> StaffUser | None:
+    staff = db.session.get(StaffUser, int(staff_id)) if staff_id.isdigit() else None
+    if staff is None or not staff.active or session.get(VERSION_KEY) != staff.session_version:
+        return None
+    return staff
+
+
+def staff_actor() -> Actor:
+    staff_id = current_user.email if current_user.is_authenticated else None
+    return Actor(type="staff", id=staff_id, ip_address=client_address(), user_agent=request.user_agent.string)
+
+
+def begin_session(staff: StaffUser) -> None:
+    """A fresh staff session (no fixation): only what this log-in put there survives."""
+    session.clear()
+    login_user(staff)
+    session[VERSION_KEY] = staff.session_version
+    session[LAST_SEEN_KEY] = int(time.time())
+
+
+def end_session() -> None:
+    logout_user()
+    session.clear()
+
+
+def ensure_staff_session() -> Response | None:
+    """None when the request may go on; otherwise where to send the visitor instead."""
+    if not current_user.is_authenticated:
+        return current_app.login_manager.unauthorized()  # type: ignore[attr-defined, no-any-return]
+    now = int(time.time())
+    idle_limit = current_app.config["STAFF_IDLE_MINUTES"] * 60
+    if now - int(session.get(LAST_SEEN_KEY, 0)) > idle_limit:
+        end_session()
+        flash(_l("You were logged out after a period of inactivity. Please log in again."), "info")
+        return redirect(url_for("staff_auth.login", next=request.full_path))
+    session[LAST_SEEN_KEY] = now
+    if not current_user.has_second_factor and request.endpoint != "staff_auth.two_factor":
+        return redirect(url_for("staff_auth.two_factor"))
+    return None

@@ -1,0 +1,169 @@
+"""Staff log-in with password and second factor, enrolment of the second factor, and log-out."""
+
+from __future__ import annotations
+
+import time
+
+import segno
+from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+from flask_login import current_user
+from werkzeug.wrappers import Response
+
+from portal.extensions import db, limiter
+from portal.i18n import _, _n
+from portal.staff import services
+from portal.staff.auth import (
+    PENDING_AT_KEY,
+    PENDING_KEY,
+    PENDING_TTL_SECONDS,
+    begin_session,
+    end_session,
+    ensure_staff_session,
+    staff_actor,
+)
+from portal.staff.forms import CodeForm, ConfirmForm, EnrolForm, LoginForm
+from portal.staff.models import StaffUser
+from portal.web import qr_code_svg, safe_next_path
+
+bp = Blueprint("staff_auth", __name__, url_prefix="/staff")
+ENROL_SECRET_KEY = "staff_totp_enrolment"  # noqa: S105 - a session key, not a secret
+
+
+def _login_rate_limit() -> str:
+    return str(current_app.config["STAFF_LOGIN_RATE_LIMIT"])
+
+
+def _next_path() -> str:
+    return safe_next_path(request.args.get("next"), url_for("staff.home"))
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(_login_rate_limit, methods=["POST"], scope="staff-login")
+def login() -> str | Response:
+    form = LoginForm()
+    if form.validate_on_submit():
+        result = services.check_password(
+            db.session, form.email.data or "", form.password.data or "", actor=staff_actor()
+        )
+        if result.staff is None:
+            db.session.commit()
+            if result.wait_seconds:
+                form.form_errors.append(
+                    _n(
+                        "Too many attempts. Please wait %(num)s second and try again.",
+                        "Too many attempts. Please wait %(num)s seconds and try again.",
+                        result.wait_seconds,
+                    )
+                )
+            else:
+                form.form_errors.append(_("The e-mail address or password is not right."))
+            return render_template("staff/login.html", form=form), 200
+        staff = result.staff
+        session.clear()
+        if staff.has_second_factor:
+            session[PENDING_KEY] = staff.id
+            session[PENDING_AT_KEY] = int(time.time())
+            db.session.commit()
+            return redirect(url_for("staff_auth.code", next=request.args.get("next")))
+        # No second factor yet: log in, and the only page open until it is set up is the enrolment.
+        begin_session(staff)
+        services.complete_login(db.session, staff, actor=staff_actor(), method="none-enrolling")
+        db.session.commit()
+        return redirect(url_for("staff_auth.two_factor"))
+    return render_template("staff/login.html", form=form)
+
+
+@bp.route("/login/code", methods=["GET", "POST"])
+@limiter.limit(_login_rate_limit, methods=["POST"], scope="staff-login")
+def code() -> str | Response:
+    staff_id = session.get(PENDING_KEY)
+    started = int(session.get(PENDING_AT_KEY, 0))
+    staff = db.session.get(StaffUser, staff_id) if isinstance(staff_id, int) else None
+    if staff is None or time.time() - started > PENDING_TTL_SECONDS:
+        session.clear()
+        flash(_("Please log in again."), "info")
+        return redirect(url_for("staff_auth.login"))
+    form = CodeForm()
+    if form.validate_on_submit():
+        method = services.verify_second_factor(db.session, staff, form.code.data or "", actor=staff_actor())
+        if method is None:
+            db.session.commit()
+            form.code.errors.append(_("This code is not right. Codes change every 30 seconds; try the newest one."))
+            return render_template("staff/code.html", form=form)
+        begin_session(staff)
+        services.complete_login(db.session, staff, actor=staff_actor(), method=method)
+        db.session.commit()
+        if method == "recovery_code":
+            flash(
+                _n(
+                    "You used a recovery code. %(num)s code is left.",
+                    "You used a recovery code. %(num)s codes are left.",
+                    services.remaining_recovery_codes(staff),
+                ),
+                "info",
+            )
+        return redirect(_next_path())
+    return render_template("staff/code.html", form=form)
+
+
+@bp.route("/account/two-factor", methods=["GET", "POST"])
+def two_factor() -> str | Response:
+    redirect_response = ensure_staff_session()
+    if redirect_response is not None:
+        return redirect_response
+    staff: StaffUser = current_user  # type: ignore[assignment]
+    if staff.has_second_factor:
+        return redirect(url_for("staff_auth.account"))
+    secret = session.get(ENROL_SECRET_KEY) or services.start_totp_enrolment()
+    session[ENROL_SECRET_KEY] = secret
+    form = EnrolForm()
+    if form.validate_on_submit():
+        try:
+            codes = services.confirm_totp_enrolment(
+                db.session, staff, secret, form.code.data or "", actor=staff_actor()
+            )
+        except services.StaffError:
+            form.code.errors.append(_("This code is not right. Check the time on your phone and try the newest code."))
+        else:
+            db.session.commit()
+            session.pop(ENROL_SECRET_KEY, None)
+            return render_template("staff/recovery_codes.html", codes=codes)
+    uri = services.provisioning_uri(secret, staff, current_app.config["CREDITOR_NAME"])
+    qr_svg = qr_code_svg(segno.make(uri, error="m"), _("QR code to add this account to an authenticator app"), scale=5)
+    return render_template("staff/two_factor.html", form=form, secret=secret, qr_svg=qr_svg)
+
+
+@bp.get("/account")
+def account() -> str | Response:
+    redirect_response = ensure_staff_session()
+    if redirect_response is not None:
+        return redirect_response
+    return render_template(
+        "staff/account.html", form=ConfirmForm(), recovery_left=services.remaining_recovery_codes(current_user)
+    )
+
+
+@bp.post("/logout")
+def logout() -> Response:
+    form = ConfirmForm()
+    if form.validate_on_submit() and current_user.is_authenticated:
+        from portal.audit.services import record
+
+        record(db.session, staff_actor(), "staff.logged_out", subject=("staff", current_user.id))
+        db.session.commit()
+    end_session()
+    flash(_("You are logged out."), "info")
+    return redirect(url_for("staff_auth.login"))
+
+
+@bp.post("/account/logout-everywhere")
+def logout_everywhere() -> Response:
+    redirect_response = ensure_staff_session()
+    if redirect_response is not None:
+        return redirect_response
+    if ConfirmForm().validate_on_submit():
+        services.log_out_everywhere(db.session, current_user, actor=staff_actor())
+        db.session.commit()
+        end_session()
+        flash(_("You are logged out on every device."), "info")
+    return redirect(url_for("staff_auth.login"))

@@ -1,0 +1,48 @@
+"""The staff area's menu. A feature adds its page here; each item shows only to roles that may open it.
+
+Later queues (arrangements, disputes, failed debits, dunning) add one NavItem each.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from flask import Flask, current_app, request
+from flask_login import current_user
+
+from portal.i18n import _l
+from portal.sessions import is_staff_request
+from portal.staff.permissions import Permission, role_allows
+
+
+@dataclass(frozen=True)
+class NavItem:
+    label: Any  # a lazy string, translated when the menu is drawn
+    endpoint: str
+    permission: Permission
+
+
+NAV_ITEMS: list[NavItem] = [
+    NavItem(_l("Dashboard"), "dashboard.index", Permission.VIEW_DASHBOARD),
+    NavItem(_l("Customers"), "staff_customers.search", Permission.VIEW_CUSTOMERS),
+    NavItem(_l("Imports"), "imports.index", Permission.RUN_IMPORTS),
+    NavItem(_l("Audit trail"), "audit.index", Permission.VIEW_AUDIT),
+    NavItem(_l("Staff"), "staff_admin.index", Permission.MANAGE_STAFF),
+]
+
+
+def _menu() -> dict[str, Any]:
+    if not is_staff_request() or not current_user.is_authenticated:
+        return {}
+    items = [
+        item
+        for item in NAV_ITEMS
+        if item.endpoint in current_app.view_functions and role_allows(current_user.role, item.permission)
+    ]
+    current_blueprint = (request.endpoint or "").split(".")[0]
+    return {"staff_menu": items, "staff_menu_current": current_blueprint}
+
+
+def init_navigation(app: Flask) -> None:
+    app.context_processor(_menu)

@@ -1,0 +1,189 @@
+"""Staff accounts: creation, passwords, the second factor, recovery codes and log-in throttling.
+
+Nothing here reads Flask's request globals: the views pass in what is needed, so the CLI and the
+tests use the same functions.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import pyotp
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from portal.audit.services import Actor, record
+from portal.db import utcnow
+from portal.staff.models import ROLES, LoginThrottle, RecoveryCode, StaffUser
+
+MIN_PASSWORD_LENGTH = 12
+RECOVERY_CODE_COUNT = 10
+# After this many failures each further attempt must wait twice as long as the one before ...
+FREE_ATTEMPTS = 3
+MAX_DELAY = timedelta(seconds=60)
+# ... and after this many the address is locked for a while.
+LOCK_AFTER = 10
+LOCK_FOR = timedelta(minutes=15)
+
+_hasher = PasswordHasher()
+# Verifying against this when the e-mail is unknown costs the same time as a real check.
+_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+
+
+class StaffError(ValueError):
+    """A request about staff accounts that cannot be honoured; ``code`` says which (for translation)."""
+
+    def __init__(self, code: str) -> None:
+        super().__init__(code)
+        self.code = code
+
+
+@dataclass(frozen=True)
+class LoginResult:
+    staff: StaffUser | None
+    wait_seconds: int = 0  # > 0: refused because of earlier failures, try again after this
+
+
+def normalise_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def hash_password(password: str) -> str:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise StaffError("password_too_short")
+    return _hasher.hash(password)
+
+
+def create_staff(session: Session, *, email: str, name: str, role: str, password: str, actor: Actor) -> StaffUser:
+    email = normalise_email(email)
+    if role not in ROLES:
+        raise StaffError("unknown_role")
+    if "@" not in email:
+        raise StaffError("invalid_email")
+    if session.scalars(select(StaffUser).where(StaffUser.email == email)).first() is not None:
+        raise StaffError("email_taken")
+    staff = StaffUser(email=email, name=name or email, role=role, password_hash=hash_password(password))
+    session.add(staff)
+    session.flush()
+    record(session, actor, "staff.created", subject=("staff", staff.id), email=email, role=role)
+    return staff
+
+
+def _throttle_key(email: str) -> str:
+    return hashlib.sha256(normalise_email(email).encode()).hexdigest()
+
+
+def check_password(
+    session: Session, email: str, password: str, *, actor: Actor, now: datetime | None = None
+) -> LoginResult:
+    """The first step of logging in. Unknown addresses are throttled and timed exactly like known ones."""
+    now = now or utcnow()
+    throttle = session.get(LoginThrottle, _throttle_key(email))
+    if throttle is not None and throttle.blocked_until is not None and throttle.blocked_until > now:
+        record(session, actor, "staff.login_throttled", email=normalise_email(email))
+        return LoginResult(None, wait_seconds=max(1, int((throttle.blocked_until - now).total_seconds() + 0.999)))
+
+    staff = session.scalars(select(StaffUser).where(StaffUser.email == normalise_email(email))).one_or_none()
+    try:
+        _hasher.verify(staff.password_hash if staff else _DUMMY_HASH, password)
+        valid = staff is not None and staff.active
+    except (VerificationError, InvalidHashError):
+        valid = False
+
+    if not valid:
+        throttle = throttle or LoginThrottle(key=_throttle_key(email), failures=0)
+        throttle.failures += 1
+        throttle.updated_at = now
+        throttle.blocked_until = now + _delay_after(throttle.failures)
+        session.add(throttle)
+        record(session, actor, "staff.login_failed", email=normalise_email(email), failures=throttle.failures)
+        return LoginResult(None)
+
+    assert staff is not None
+    if throttle is not None:
+        session.delete(throttle)
+    if _hasher.check_needs_rehash(staff.password_hash):
+        staff.password_hash = _hasher.hash(password)
+    return LoginResult(staff)
+
+
+def _delay_after(failures: int) -> timedelta:
+    if failures >= LOCK_AFTER:
+        return LOCK_FOR
+    if failures <= FREE_ATTEMPTS:
+        return timedelta(0)
+    return min(MAX_DELAY, timedelta(seconds=2 ** (failures - FREE_ATTEMPTS)))
+
+
+def complete_login(session: Session, staff: StaffUser, *, actor: Actor, method: str) -> None:
+    staff.last_login_at = utcnow()
+    record(session, actor, "staff.logged_in", subject=("staff", staff.id), second_factor=method)
+
+
+def start_totp_enrolment() -> str:
+    """A new secret to show as a QR code; it is only stored once the first code has been confirmed."""
+    return pyotp.random_base32()
+
+
+def provisioning_uri(secret: str, staff: StaffUser, issuer: str) -> str:
+    return pyotp.TOTP(secret).provisioning_uri(name=staff.email, issuer_name=issuer)
+
+
+def confirm_totp_enrolment(session: Session, staff: StaffUser, secret: str, code: str, *, actor: Actor) -> list[str]:
+    """Switch the second factor on and return fresh recovery codes (shown once, stored hashed)."""
+    if not _totp_matches(secret, code):
+        raise StaffError("wrong_code")
+    staff.totp_secret = secret
+    staff.totp_enabled_at = utcnow()
+    codes = _new_recovery_codes(staff)
+    record(session, actor, "staff.second_factor_enabled", subject=("staff", staff.id))
+    return codes
+
+
+def verify_second_factor(session: Session, staff: StaffUser, code: str, *, actor: Actor) -> str | None:
+    """ "totp" or "recovery_code" when the code is good, None when it is not. A recovery code works once."""
+    cleaned = code.strip().replace(" ", "").replace("-", "").lower()
+    if staff.totp_secret and cleaned.isdigit() and _totp_matches(staff.totp_secret, cleaned):
+        return "totp"
+    digest = _hash_recovery_code(cleaned)
+    for recovery in staff.recovery_codes:
+        if recovery.used_at is None and hmac.compare_digest(recovery.code_hash, digest):
+            recovery.used_at = utcnow()
+            record(session, actor, "staff.recovery_code_used", subject=("staff", staff.id))
+            return "recovery_code"
+    record(session, actor, "staff.second_factor_failed", subject=("staff", staff.id))
+    return None
+
+
+def remaining_recovery_codes(staff: StaffUser) -> int:
+    return sum(1 for code in staff.recovery_codes if code.used_at is None)
+
+
+def log_out_everywhere(session: Session, staff: StaffUser, *, actor: Actor) -> None:
+    staff.session_version += 1
+    record(session, actor, "staff.logged_out_everywhere", subject=("staff", staff.id))
+
+
+def _totp_matches(secret: str, code: str) -> bool:
+    # One step of clock drift either way, as authenticator apps and phones are rarely exact.
+    return pyotp.TOTP(secret).verify(code.strip(), valid_window=1)
+
+
+def _new_recovery_codes(staff: StaffUser) -> list[str]:
+    staff.recovery_codes.clear()
+    codes = []
+    for _ in range(RECOVERY_CODE_COUNT):
+        raw = secrets.token_hex(5)  # 40 bits, shown as xxxxx-xxxxx
+        codes.append(f"{raw[:5]}-{raw[5:]}")
+        staff.recovery_codes.append(RecoveryCode(code_hash=_hash_recovery_code(raw)))
+    return codes
+
+
+def _hash_recovery_code(code: str) -> str:
+    return hashlib.sha256(code.encode()).hexdigest()
