@@ -70,16 +70,21 @@ def _init_extensions(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
+    from portal.audit.views import bp as audit_bp
+    from portal.customers.staff_views import bp as staff_customers_bp
+    from portal.dashboard.views import bp as dashboard_bp
     from portal.debtor.views import bp as debtor_bp
+    from portal.imports.views import bp as imports_bp
     from portal.links.views import bp as links_bp
     from portal.site.errors import register_error_pages
     from portal.site.views import bp as site_bp
+    from portal.staff.admin_views import bp as staff_admin_bp
     from portal.staff.auth_views import bp as staff_auth_bp
     from portal.staff.views import bp as staff_bp
 
     app.register_blueprint(site_bp)
-    app.register_blueprint(staff_bp)
-    app.register_blueprint(staff_auth_bp)
+    for blueprint in (staff_bp, staff_auth_bp, dashboard_bp, staff_customers_bp, imports_bp, audit_bp, staff_admin_bp):
+        app.register_blueprint(blueprint)
     app.register_blueprint(links_bp)
     app.register_blueprint(debtor_bp)
     register_error_pages(app)

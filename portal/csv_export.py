@@ -1,0 +1,29 @@
+"""CSV files staff download: safe to open in a spreadsheet.
+
+A cell that starts with =, +, -, @ (or a tab or carriage return) would run as a formula in Excel or
+LibreOffice ("CSV injection"); such cells get a leading apostrophe, which spreadsheets show as text.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable
+from typing import Any
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise(value: Any) -> str:
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
+def rows_to_csv(header: Iterable[str], rows: Iterable[Iterable[Any]]) -> str:
+    """UTF-8 text with a header row; the caller adds a BOM if Excel must guess the encoding right."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow([neutralise(cell) for cell in header])
+    for row in rows:
+        writer.writerow([neutralise(cell) for cell in row])
+    return buffer.getvalue()
