@@ -13,7 +13,7 @@ from flask_login import current_user
 
 from portal.i18n import _l
 from portal.sessions import is_staff_request
-from portal.staff.permissions import Permission, role_allows
+from portal.staff.permissions import Permission, can, role_allows
 
 
 @dataclass(frozen=True)
@@ -35,13 +35,14 @@ NAV_ITEMS: list[NavItem] = [
 def _menu() -> dict[str, Any]:
     if not is_staff_request() or not current_user.is_authenticated:
         return {}
+    # can(Permission.X) in templates shows a control only to roles that may use it; the view checks again.
     items = [
         item
         for item in NAV_ITEMS
         if item.endpoint in current_app.view_functions and role_allows(current_user.role, item.permission)
     ]
     current_blueprint = (request.endpoint or "").split(".")[0]
-    return {"staff_menu": items, "staff_menu_current": current_blueprint}
+    return {"staff_menu": items, "staff_menu_current": current_blueprint, "can": can, "Permission": Permission}
 
 
 def init_navigation(app: Flask) -> None:
