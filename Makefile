@@ -49,7 +49,7 @@ extract-messages: $(VENV)/.installed
 	$(BIN)/pybabel update -i translations/messages.pot -d translations --no-fuzzy-matching --ignore-obsolete
 
 bench: $(VENV)/.installed-test translations
-	$(BIN)/python -m bench
+	$(BIN)/python -m bench $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache

@@ -13,6 +13,8 @@ from bench.client import check_target, session_cookie
 from bench.context import BenchContext
 from bench.database import create_link_path
 from bench.load import LoadResult, Target, measure
+from bench.scenario_import import csv_import, plain_bulk_insert
+from bench.scenario_search import staff_search
 from bench.server import serve
 
 PORTAL_APP = "portal:create_app()"
@@ -61,8 +63,17 @@ def debtor_overview(ctx: BenchContext) -> LoadResult:
 SCENARIOS: list[Scenario] = [
     Scenario("bare flask hello", bare_flask_hello),
     Scenario("debtor overview", debtor_overview),
+    Scenario("staff search, 100k customers", staff_search),
+    Scenario("csv import (100k invoice lines)", csv_import),
+    Scenario("plain bulk insert (same rows)", plain_bulk_insert),
 ]
 
 COMPARISONS: list[Comparison] = [
     Comparison("overview / bare", numerator="debtor overview", denominator="bare flask hello", aim=0.40),
+    Comparison(
+        "import / bulk insert",
+        numerator="csv import (100k invoice lines)",
+        denominator="plain bulk insert (same rows)",
+        aim=0.20,
+    ),
 ]

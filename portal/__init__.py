@@ -50,8 +50,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
 
 def _init_extensions(app: Flask) -> None:
+    from portal.celery_app import init_celery
     from portal.extensions import babel, csrf, db, htmx, limiter
     from portal.i18n import init_template_helpers, select_locale, select_timezone
+    from portal.notifications.dispatch import init_dispatch
     from portal.sessions import AreaSessionInterface
     from portal.staff.auth import login_manager
     from portal.staff.navigation import init_navigation
@@ -59,6 +61,8 @@ def _init_extensions(app: Flask) -> None:
 
     app.session_interface = AreaSessionInterface()
     db.init_app(app)
+    init_dispatch(app)
+    init_celery(app)
     login_manager.init_app(app)
     init_navigation(app)
     csrf.init_app(app)
@@ -76,6 +80,7 @@ def _register_blueprints(app: Flask) -> None:
     from portal.debtor.views import bp as debtor_bp
     from portal.imports.views import bp as imports_bp
     from portal.links.views import bp as links_bp
+    from portal.notifications.views import bp as messages_bp
     from portal.site.errors import register_error_pages
     from portal.site.views import bp as site_bp
     from portal.staff.admin_views import bp as staff_admin_bp
@@ -83,7 +88,16 @@ def _register_blueprints(app: Flask) -> None:
     from portal.staff.views import bp as staff_bp
 
     app.register_blueprint(site_bp)
-    for blueprint in (staff_bp, staff_auth_bp, dashboard_bp, staff_customers_bp, imports_bp, audit_bp, staff_admin_bp):
+    for blueprint in (
+        staff_bp,
+        staff_auth_bp,
+        dashboard_bp,
+        staff_customers_bp,
+        imports_bp,
+        audit_bp,
+        staff_admin_bp,
+        messages_bp,
+    ):
         app.register_blueprint(blueprint)
     app.register_blueprint(links_bp)
     app.register_blueprint(debtor_bp)

@@ -137,5 +137,8 @@ STAFF_ERRORS = {
 
 
 def register_commands(app: Flask) -> None:
-    for group in (db_cli, links_cli, demo_cli, staff_cli):
+    from portal.imports.cli import import_cli
+    from portal.notifications.cli import jobs_cli
+
+    for group in (db_cli, links_cli, demo_cli, staff_cli, jobs_cli, import_cli):
         app.cli.add_command(group)

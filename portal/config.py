@@ -36,6 +36,11 @@ DEFAULTS: dict[str, Any] = {
     # Number of proxies in front of the app whose X-Forwarded-* headers we trust (0 = none).
     "TRUSTED_PROXIES": 0,
     # The creditor: one deployment serves one creditor (see PRODUCT.md, "Where it runs").
+    # Outgoing e-mail. Without an SMTP server messages are kept in the outbox ("held") for staff to read.
+    "SMTP_URL": None,
+    "SMTP_FROM": None,
+    # Background work. Without a broker it runs in the web process right after the commit.
+    "CELERY_BROKER_URL": None,
     "CREDITOR_NAME": "Zonnig Energie B.V.",
     "CREDITOR_IBAN": "NL91ABNA0417164300",
     "CREDITOR_BIC": "ABNANL2A",
@@ -107,6 +112,14 @@ def _validate(config: dict[str, Any]) -> None:
     except SchwiftyException:
         problems.append("PORTAL_CREDITOR_BIC is not a valid BIC.")
 
+    smtp = config["SMTP_URL"]
+    if smtp and not (str(smtp).startswith(("smtp://", "smtps://")) and urlsplit(str(smtp)).hostname):
+        problems.append("PORTAL_SMTP_URL must look like smtp://user:password@host:587 or smtps://host:465.")
+    config["SMTP_FROM"] = config["SMTP_FROM"] or config["CREDITOR_EMAIL"]
+    broker = config["CELERY_BROKER_URL"]
+    if broker and not str(broker).startswith(("redis://", "rediss://", "amqp://", "amqps://")):
+        problems.append("PORTAL_CELERY_BROKER_URL must be a redis:// or amqp:// URL.")
+
     if not config["SECRET_KEY"]:
         if config["DATABASE_URL"] == DEMO_DATABASE_URL:
             config["SECRET_KEY"] = _demo_secret_key()
@@ -125,3 +138,12 @@ def _demo_secret_key() -> str:
         path.write_text(secrets.token_urlsafe(48))
         path.chmod(0o600)
     return path.read_text().strip()
+
+
+def creditor_details(config: Any) -> dict[str, str]:
+    """The creditor's name, IBAN, contact details ... as {"name": ..., "iban": ...} for pages, PDFs and e-mails."""
+    return {
+        key.removeprefix("CREDITOR_").lower(): str(value)
+        for key, value in config.items()
+        if key.startswith("CREDITOR_")
+    }

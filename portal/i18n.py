@@ -138,6 +138,24 @@ ROLE_NAMES = {
 }
 
 
+MESSAGE_STATE_NAMES = {
+    "queued": _l("Waiting"),
+    "sending": _l("Sending"),
+    "sent": _l("Sent"),
+    "failed": _l("Failed"),
+    "held": _l("Kept (no mail server)"),
+}
+
+
+def message_state_name(state: str) -> str:
+    return str(MESSAGE_STATE_NAMES.get(state, state))
+
+
+def format_moment(moment: datetime) -> str:
+    """Date and time in the visitor's time zone, e.g. "22 nov 2026 14:05"."""
+    return dates.format_datetime(moment, format="medium", tzinfo=get_timezone(), locale=current_locale())
+
+
 def role_name(role: str) -> str:
     return str(ROLE_NAMES.get(role, role))
 
@@ -152,6 +170,8 @@ def init_template_helpers(app: Any) -> None:
         unit_price=format_unit_price,
         percent=format_percent_rate,
         role_name=role_name,
+        message_state_name=message_state_name,
+        moment=format_moment,
     )
     # Same behaviour as Flask-Babel's own callables, but the catalog is looked up once per request.
     app.jinja_env.install_gettext_callables(

@@ -5,6 +5,7 @@ from portal.customers.models import Customer, CustomerNote
 from portal.imports.models import ImportJob
 from portal.invoices.models import Invoice, InvoiceLine, InvoiceVatTotal
 from portal.links.models import PortalLink
+from portal.notifications.models import OutboxMessage
 from portal.staff.models import LoginThrottle, RecoveryCode, StaffUser
 
 __all__ = [
@@ -16,6 +17,7 @@ __all__ = [
     "InvoiceLine",
     "InvoiceVatTotal",
     "LoginThrottle",
+    "OutboxMessage",
     "PortalLink",
     "RecoveryCode",
     "StaffUser",

@@ -19,7 +19,7 @@ from portal.db import make_engine
 from portal.extensions import db, limiter
 from portal.migrate import upgrade_to_head
 
-pytest_plugins = ["tests.fixtures.factories"]
+pytest_plugins = ["tests.fixtures.factories", "tests.fixtures.smtp"]
 
 TEST_SETTINGS = {
     "SECRET_KEY": "test-secret-key-that-is-long-enough-for-signing",

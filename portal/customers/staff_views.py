@@ -1,5 +1,162 @@
-"""Staff pages about customers (search, the customer's story, notes, links). Being built."""
+"""Staff pages about customers: search, the customer's whole story, notes, and personal links."""
 
-from flask import Blueprint
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from babel import dates
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from werkzeug.wrappers import Response
+
+from portal.audit.services import record
+from portal.customers import queries, services
+from portal.customers.forms import NoteForm
+from portal.customers.models import Customer
+from portal.customers.timeline import STAFF_TIME_ZONE, build_timeline
+from portal.db import utcnow
+from portal.extensions import db
+from portal.i18n import _, current_locale
+from portal.invoices.services import invoice_status
+from portal.links import services as link_services
+from portal.staff.auth import staff_actor
+from portal.staff.forms import ConfirmForm
+from portal.staff.permissions import Permission, requires, role_allows
 
 bp = Blueprint("staff_customers", __name__, url_prefix="/staff/customers")
+
+
+def format_moment(moment: datetime, all_day: bool = False) -> str:
+    """A moment as staff read it: date and time in Dutch time (only the date when that is all we know)."""
+    local = moment.astimezone(STAFF_TIME_ZONE)
+    locale = current_locale()
+    day = dates.format_date(local.date(), "medium", locale=locale)
+    if all_day:
+        return day
+    clock = dates.format_time(local.time(), "short", locale=locale)
+    return dates.get_datetime_format("medium", locale=locale).replace("{1}", day).replace("{0}", clock)
+
+
+@bp.context_processor
+def _helpers() -> dict[str, Any]:
+    return {"moment": format_moment}
+
+
+def _customer_or_404(customer_id: int) -> Customer:
+    customer = queries.get_customer(db.session, customer_id)
+    if customer is None:
+        abort(404)
+    return customer
+
+
+@bp.get("/")
+@requires(Permission.VIEW_CUSTOMERS)
+def search() -> str:
+    query = request.args.get("q", "")
+    page = request.args.get("page", 1, type=int) or 1
+    results = queries.search_customers(db.session, query, page=page) if query.strip() else None
+    return render_template("staff/customers/search.html", query=query.strip(), results=results)
+
+
+@bp.get("/<int:customer_id>")
+@requires(Permission.VIEW_CUSTOMERS)
+def detail(customer_id: int) -> str:
+    customer = _customer_or_404(customer_id)
+    # Who looked at whose personal and financial details is part of the audit trail.
+    record(db.session, staff_actor(), "customer.viewed", customer_id=customer.id)
+    db.session.commit()
+    return _render_detail(customer, NoteForm(formdata=None))
+
+
+def _render_detail(customer: Customer, note_form: NoteForm) -> str:
+    today = queries.customer_today(customer)
+    invoices = queries.list_invoices(db.session, customer.id)
+    balance = queries.Balance()
+    for invoice in invoices:
+        if invoice.state == "open":
+            balance.add(invoice.currency, invoice.total_cents, invoice.due_date, today)
+    role = current_user.role
+    return render_template(
+        "staff/customers/detail.html",
+        customer=customer,
+        country_name=current_locale().territories.get(customer.country, customer.country),
+        invoices=[(invoice, invoice_status(invoice, today)) for invoice in invoices],
+        balance=balance,
+        links=queries.list_links(db.session, customer.id),
+        now=utcnow(),
+        timeline=build_timeline(db.session, customer),
+        note_form=note_form,
+        link_form=ConfirmForm(),
+        can_add_notes=role_allows(role, Permission.ADD_NOTES),
+        can_manage_links=role_allows(role, Permission.MANAGE_LINKS),
+    )
+
+
+@bp.post("/<int:customer_id>/notes")
+@requires(Permission.ADD_NOTES)
+def add_note(customer_id: int) -> str | tuple[str, int] | Response:
+    customer = _customer_or_404(customer_id)
+    form = NoteForm()
+    if not form.validate_on_submit():
+        return _render_detail(customer, form), 400
+    services.add_note(db.session, customer, current_user._get_current_object(), form.body.data or "", staff_actor())
+    db.session.commit()
+    flash(_("Note added."), "info")
+    return redirect(url_for(".detail", customer_id=customer.id, _anchor="timeline"))
+
+
+@bp.post("/<int:customer_id>/links")
+@requires(Permission.MANAGE_LINKS)
+def create_link(customer_id: int) -> str:
+    customer = _customer_or_404(customer_id)
+    issued = link_services.create_link(
+        db.session,
+        customer,
+        ttl_days=current_app.config["LINK_TTL_DAYS"],
+        created_by=current_user.email,
+        actor=staff_actor(),
+    )
+    db.session.commit()
+    # The token exists only in this response: it is not stored, flashed or put in a redirect.
+    return render_template(
+        "staff/customers/link_created.html",
+        customer=customer,
+        link=issued.link,
+        link_url=issued.url(current_app.config["BASE_URL"]),
+    )
+
+
+@bp.post("/<int:customer_id>/links/email")
+@requires(Permission.MANAGE_LINKS)
+def email_link(customer_id: int) -> Response:
+    """A new link, sent to the e-mail address on file through the outbox (staff never see the token)."""
+    customer = _customer_or_404(customer_id)
+    if ConfirmForm().validate_on_submit():
+        issued = link_services.send_new_link(
+            db.session,
+            customer,
+            ttl_days=current_app.config["LINK_TTL_DAYS"],
+            base_url=current_app.config["BASE_URL"],
+            created_by=current_user.email,
+            actor=staff_actor(),
+        )
+        db.session.commit()
+        if issued is None:
+            flash(_("This customer has no e-mail address on file, so no link was sent."), "error")
+        else:
+            flash(_("A new link is on its way to %(email)s.", email=customer.email), "info")
+    return redirect(url_for(".detail", customer_id=customer.id, _anchor="links"))
+
+
+@bp.post("/<int:customer_id>/links/<int:link_id>/revoke")
+@requires(Permission.MANAGE_LINKS)
+def revoke_link(customer_id: int, link_id: int) -> Response:
+    customer = _customer_or_404(customer_id)
+    link = queries.get_link_for_customer(db.session, customer.id, link_id)
+    if link is None:
+        abort(404)
+    link_services.revoke_link(db.session, link, actor=staff_actor())
+    db.session.commit()
+    flash(_("Link %(number)s is revoked. It no longer opens the portal.", number=link.id), "info")
+    return redirect(url_for(".detail", customer_id=customer.id, _anchor="links"))

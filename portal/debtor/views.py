@@ -9,6 +9,7 @@ from flask import Blueprint, abort, current_app, g, render_template
 from werkzeug.wrappers import Response
 
 from portal.audit.services import record
+from portal.config import creditor_details
 from portal.db import utcnow
 from portal.debtor.access import debtor_actor, debtor_required
 from portal.extensions import db
@@ -85,12 +86,9 @@ def invoice_pdf(number: str) -> Response:
     found = queries.get_invoice_for_customer(db.session, g.customer.id, number)
     if found is None:
         abort(404)
-    creditor = {
-        key.removeprefix("CREDITOR_").lower(): value
-        for key, value in current_app.config.items()
-        if key.startswith("CREDITOR_")
-    }
-    pdf = render_invoice_pdf(found, creditor, status=invoice_status(found, _customer_today().date()))
+    pdf = render_invoice_pdf(
+        found, creditor_details(current_app.config), status=invoice_status(found, _customer_today().date())
+    )
     record(
         db.session,
         debtor_actor(),

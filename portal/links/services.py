@@ -15,6 +15,8 @@ from portal.audit.services import Actor, record
 from portal.customers.models import Customer
 from portal.db import utcnow
 from portal.links.models import PortalLink
+from portal.notifications.models import OutboxMessage
+from portal.notifications.services import queue_email
 
 # token_urlsafe(32) gives 43 characters of [A-Za-z0-9_-]: 256 random bits.
 TOKEN_PATTERN = re.compile(r"[A-Za-z0-9_-]{43}")
@@ -107,4 +109,35 @@ def request_fresh_link(
         return None
     issued = create_link(session, customer, ttl_days=ttl_days, created_by="debtor-request", actor=actor)
     record(session, actor, "link.requested", customer_id=customer.id, subject=("link", issued.link.id), matched=True)
+    email_link(session, customer, issued, template="fresh_link", base_url=base_url, actor=actor)
     return issued
+
+
+def send_new_link(
+    session: Session, customer: Customer, *, ttl_days: int, base_url: str, created_by: str, actor: Actor
+) -> IssuedLink | None:
+    """Staff send a customer a new link by e-mail; None when there is no e-mail address on file."""
+    if not customer.email:
+        return None
+    issued = create_link(session, customer, ttl_days=ttl_days, created_by=created_by, actor=actor)
+    email_link(session, customer, issued, template="portal_link", base_url=base_url, actor=actor)
+    return issued
+
+
+def email_link(
+    session: Session, customer: Customer, issued: IssuedLink, *, template: str, base_url: str, actor: Actor
+) -> OutboxMessage | None:
+    """Queue an e-mail carrying the link; the token is blanked from the stored copy once it is delivered."""
+    if not customer.email:
+        return None
+    url = issued.url(base_url)
+    return queue_email(
+        session,
+        to=customer.email,
+        template=template,
+        language=customer.language,
+        context={"customer_name": customer.name, "link_url": url, "expires_on": issued.link.expires_at},
+        actor=actor,
+        customer_id=customer.id,
+        secrets=(url,),
+    )

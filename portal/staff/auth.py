@@ -66,4 +66,10 @@ def ensure_staff_session() -> Response | None:
     session[LAST_SEEN_KEY] = now
     if not current_user.has_second_factor and request.endpoint != "staff_auth.two_factor":
         return redirect(url_for("staff_auth.two_factor"))
+    if (
+        current_user.has_second_factor
+        and current_user.password_must_change
+        and request.endpoint not in ("staff_auth.change_password", "staff_auth.account")
+    ):
+        return redirect(url_for("staff_auth.change_password"))
     return None

@@ -10,7 +10,7 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from portal.extensions import db, limiter
-from portal.i18n import _, _n
+from portal.i18n import _, _l, _n
 from portal.staff import services
 from portal.staff.auth import (
     PENDING_AT_KEY,
@@ -21,11 +21,16 @@ from portal.staff.auth import (
     ensure_staff_session,
     staff_actor,
 )
-from portal.staff.forms import CodeForm, ConfirmForm, EnrolForm, LoginForm
+from portal.staff.forms import ChangePasswordForm, CodeForm, ConfirmForm, EnrolForm, LoginForm
 from portal.staff.models import StaffUser
 from portal.web import qr_code_svg, safe_next_path
 
 bp = Blueprint("staff_auth", __name__, url_prefix="/staff")
+PASSWORD_ERRORS = {
+    "wrong_password": _l("This is not your current password."),
+    "same_password": _l("Choose a password that differs from the current one."),
+    "password_too_short": _l("The password must be at least 12 characters long."),
+}
 ENROL_SECRET_KEY = "staff_totp_enrolment"  # noqa: S105 - a session key, not a secret
 
 
@@ -141,6 +146,27 @@ def account() -> str | Response:
     return render_template(
         "staff/account.html", form=ConfirmForm(), recovery_left=services.remaining_recovery_codes(current_user)
     )
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+def change_password() -> str | Response:
+    redirect_response = ensure_staff_session()
+    if redirect_response is not None:
+        return redirect_response
+    form = ChangePasswordForm()
+    if form.validate_on_submit():
+        try:
+            services.change_password(
+                db.session, current_user, form.current.data or "", form.new.data or "", actor=staff_actor()
+            )
+        except services.StaffError as error:
+            target = form.current if error.code == "wrong_password" else form.new
+            target.errors.append(PASSWORD_ERRORS.get(error.code, _("This change is not possible.")))
+        else:
+            db.session.commit()
+            flash(_("Your password is changed."), "info")
+            return redirect(url_for("staff.home"))
+    return render_template("staff/change_password.html", form=form)
 
 
 @bp.post("/logout")

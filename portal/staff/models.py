@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, String
+from sqlalchemy import CheckConstraint, ForeignKey, String, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.db import Base, UTCDateTime, utcnow
@@ -25,6 +25,8 @@ class StaffUser(Base):
     totp_enabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Bumped by "log out everywhere": every session carries the version it was made with.
     session_version: Mapped[int] = mapped_column(default=1)
+    # A temporary password set by an administrator must be replaced at the next log-in.
+    password_must_change: Mapped[bool] = mapped_column(default=False, server_default=false())
     active: Mapped[bool] = mapped_column(default=True)
     language: Mapped[str] = mapped_column(String(2), default="nl")
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

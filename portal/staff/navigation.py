@@ -26,6 +26,7 @@ class NavItem:
 NAV_ITEMS: list[NavItem] = [
     NavItem(_l("Dashboard"), "dashboard.index", Permission.VIEW_DASHBOARD),
     NavItem(_l("Customers"), "staff_customers.search", Permission.VIEW_CUSTOMERS),
+    NavItem(_l("Sent messages"), "messages.index", Permission.VIEW_MESSAGES),
     NavItem(_l("Imports"), "imports.index", Permission.RUN_IMPORTS),
     NavItem(_l("Audit trail"), "audit.index", Permission.VIEW_AUDIT),
     NavItem(_l("Staff"), "staff_admin.index", Permission.MANAGE_STAFF),

@@ -19,10 +19,12 @@ class Permission(StrEnum):
     RUN_IMPORTS = "run_imports"
     VIEW_AUDIT = "view_audit"
     MANAGE_STAFF = "manage_staff"
+    VIEW_MESSAGES = "view_messages"
+    RETRY_MESSAGES = "retry_messages"
 
 
-_VIEWER = {Permission.VIEW_CUSTOMERS, Permission.VIEW_DASHBOARD}
-_AGENT = _VIEWER | {Permission.ADD_NOTES, Permission.MANAGE_LINKS}
+_VIEWER = {Permission.VIEW_CUSTOMERS, Permission.VIEW_DASHBOARD, Permission.VIEW_MESSAGES}
+_AGENT = _VIEWER | {Permission.ADD_NOTES, Permission.MANAGE_LINKS, Permission.RETRY_MESSAGES}
 _SUPERVISOR = _AGENT | {Permission.RUN_IMPORTS, Permission.VIEW_AUDIT}
 _ADMIN = _SUPERVISOR | {Permission.MANAGE_STAFF}
 

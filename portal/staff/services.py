@@ -75,7 +75,7 @@ def create_staff(session: Session, *, email: str, name: str, role: str, password
     return staff
 
 
-def _throttle_key(email: str) -> str:
+def throttle_key(email: str) -> str:
     return hashlib.sha256(normalise_email(email).encode()).hexdigest()
 
 
@@ -84,7 +84,7 @@ def check_password(
 ) -> LoginResult:
     """The first step of logging in. Unknown addresses are throttled and timed exactly like known ones."""
     now = now or utcnow()
-    throttle = session.get(LoginThrottle, _throttle_key(email))
+    throttle = session.get(LoginThrottle, throttle_key(email))
     if throttle is not None and throttle.blocked_until is not None and throttle.blocked_until > now:
         record(session, actor, "staff.login_throttled", email=normalise_email(email))
         return LoginResult(None, wait_seconds=max(1, int((throttle.blocked_until - now).total_seconds() + 0.999)))
@@ -97,7 +97,7 @@ def check_password(
         valid = False
 
     if not valid:
-        throttle = throttle or LoginThrottle(key=_throttle_key(email), failures=0)
+        throttle = throttle or LoginThrottle(key=throttle_key(email), failures=0)
         throttle.failures += 1
         throttle.updated_at = now
         throttle.blocked_until = now + _delay_after(throttle.failures)
@@ -187,3 +187,16 @@ def _new_recovery_codes(staff: StaffUser) -> list[str]:
 
 def _hash_recovery_code(code: str) -> str:
     return hashlib.sha256(code.encode()).hexdigest()
+
+
+def change_password(session: Session, staff: StaffUser, current: str, new: str, *, actor: Actor) -> None:
+    """The person changes their own password; a temporary one set by an administrator stops being temporary."""
+    try:
+        _hasher.verify(staff.password_hash, current)
+    except (VerificationError, InvalidHashError) as error:
+        raise StaffError("wrong_password") from error
+    if new == current:
+        raise StaffError("same_password")
+    staff.password_hash = hash_password(new)
+    staff.password_must_change = False
+    record(session, actor, "staff.password_changed", subject=("staff", staff.id))

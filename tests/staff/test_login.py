@@ -145,3 +145,32 @@ def test_debtor_and_staff_sessions_are_separate(client, staff_login, create_cust
     assert debtor_only.get("/staff/account").headers["Location"].startswith("/staff/login")
     cookies = {cookie.key: cookie for cookie in client._cookies.values()}  # noqa: SLF001
     assert cookies["portal_staff"].path == "/staff"
+
+
+def test_a_temporary_password_must_be_replaced_before_anything_else(client, staff_login, session):
+    staff = staff_login(client, "agent", password_must_change=True)
+    assert client.get("/staff/account/two-factor").headers["Location"] == "/staff/account/password"
+    token = csrf_token(client, "/staff/account/password")
+    page = client.post(
+        "/staff/account/password",
+        data={
+            "current": "wrong wrong wrong",
+            "new": "a brand new passphrase",
+            "repeat": "a brand new passphrase",
+            "csrf_token": token,
+        },
+        headers={"Accept-Language": "en"},
+    ).get_data(as_text=True)
+    assert "Dit is niet je huidige wachtwoord." in page
+    response = client.post(
+        "/staff/account/password",
+        data={
+            "current": STAFF_PASSWORD,
+            "new": "a brand new passphrase",
+            "repeat": "a brand new passphrase",
+            "csrf_token": token,
+        },
+    )
+    assert response.status_code == 302
+    assert not session.get(StaffUser, staff.id).password_must_change
+    assert client.get("/staff/account").status_code == 200

@@ -1,0 +1,87 @@
+"""Channels deliver one rendered message. E-mail goes over SMTP; SMS and paper letters plug in here later.
+
+A channel raises TemporaryFailure when trying again later may work (server down, greylisting) and
+PermanentFailure when it will not (the address is refused).
+"""
+
+from __future__ import annotations
+
+import smtplib
+import ssl
+from email.message import EmailMessage
+from email.utils import formataddr, make_msgid
+from typing import Protocol
+from urllib.parse import unquote, urlsplit
+
+from portal.notifications.models import OutboxMessage
+
+SMTP_TIMEOUT_SECONDS = 20
+
+
+class TemporaryFailure(Exception):
+    pass
+
+
+class PermanentFailure(Exception):
+    pass
+
+
+class Channel(Protocol):
+    def send(self, message: OutboxMessage) -> None: ...
+
+
+def message_id(message: OutboxMessage, domain: str) -> str:
+    """Stable per outbox row, so that a message that is somehow handed over twice is recognisable as one."""
+    return f"<outbox-{message.id}@{domain}>"
+
+
+class SmtpChannel:
+    """smtp://user:pass@host:587 uses STARTTLS when the server offers it; smtps://host:465 is TLS from the start."""
+
+    def __init__(self, url: str, sender_name: str, sender_address: str) -> None:
+        parts = urlsplit(url)
+        if parts.scheme not in ("smtp", "smtps") or not parts.hostname:
+            raise ValueError("PORTAL_SMTP_URL must look like smtp://user:pass@host:587 or smtps://host:465")
+        self.implicit_tls = parts.scheme == "smtps"
+        self.host = parts.hostname
+        self.port = parts.port or (465 if self.implicit_tls else 587)
+        self.username = unquote(parts.username) if parts.username else None
+        self.password = unquote(parts.password) if parts.password else None
+        self.sender = formataddr((sender_name, sender_address))
+        self.domain = sender_address.rpartition("@")[2] or "portal.invalid"
+
+    def build(self, message: OutboxMessage) -> EmailMessage:
+        email = EmailMessage()
+        email["From"] = self.sender
+        email["To"] = message.recipient
+        email["Subject"] = message.subject
+        email["Message-ID"] = message_id(message, self.domain) if message.id else make_msgid(domain=self.domain)
+        email["Content-Language"] = message.language
+        email.set_content(message.body_text)
+        email.add_alternative(message.body_html, subtype="html")
+        return email
+
+    def send(self, message: OutboxMessage) -> None:
+        email = self.build(message)
+        try:
+            if self.implicit_tls:
+                client: smtplib.SMTP = smtplib.SMTP_SSL(
+                    self.host, self.port, timeout=SMTP_TIMEOUT_SECONDS, context=ssl.create_default_context()
+                )
+            else:
+                client = smtplib.SMTP(self.host, self.port, timeout=SMTP_TIMEOUT_SECONDS)
+            with client:
+                client.ehlo()
+                if not self.implicit_tls and client.has_extn("starttls"):
+                    client.starttls(context=ssl.create_default_context())
+                    client.ehlo()
+                if self.username:
+                    client.login(self.username, self.password or "")
+                client.send_message(email)
+        except smtplib.SMTPRecipientsRefused as error:
+            raise PermanentFailure(f"recipient refused: {error.recipients}") from error
+        except smtplib.SMTPResponseException as error:
+            failure = PermanentFailure if 500 <= error.smtp_code < 600 else TemporaryFailure
+            raise failure(f"SMTP {error.smtp_code}: {error.smtp_error!r}") from error
+        except (OSError, smtplib.SMTPException) as error:
+            raise TemporaryFailure(f"{type(error).__name__}: {error}") from error

@@ -1,0 +1,54 @@
+"""Queueing messages. The one way every feature sends something to a person.
+
+``queue_email`` writes the rendered message to the outbox in the caller's transaction; delivery starts
+only after that transaction commits (see dispatch.py). A rollback leaves no message behind.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from portal.audit.services import Actor, record
+from portal.notifications.models import OutboxMessage
+from portal.notifications.render import render_message
+
+PENDING_KEY = "portal_new_messages"
+
+
+def queue_email(
+    session: Session,
+    *,
+    to: str,
+    template: str,
+    language: str,
+    context: dict[str, Any],
+    actor: Actor,
+    customer_id: int | None = None,
+    secrets: tuple[str, ...] = (),
+) -> OutboxMessage:
+    """Render ``template`` in ``language`` and put it in the outbox.
+
+    ``secrets`` are strings in the body (a personal link) that are blanked out of the stored copy once
+    the message has been delivered.
+    """
+    rendered = render_message(template, language, context)
+    message = OutboxMessage(
+        channel="email",
+        customer_id=customer_id,
+        recipient=to,
+        template=template,
+        language=language,
+        subject=rendered.subject,
+        body_text=rendered.text,
+        body_html=rendered.html,
+        secrets_to_redact=list(secrets),
+    )
+    session.add(message)
+    session.flush()
+    session.info.setdefault(PENDING_KEY, []).append(message.id)
+    record(
+        session, actor, "message.queued", customer_id=customer_id, subject=("message", message.id), template=template
+    )
+    return message

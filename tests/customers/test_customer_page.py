@@ -1,0 +1,213 @@
+"""The customer's page: details, invoices, links, notes and the timeline of the whole story."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+
+from portal.audit.models import AuditEvent
+from portal.customers.timeline import build_timeline
+from portal.extensions import db
+from portal.links.models import PortalLink
+from tests.fixtures.factories import csrf_token
+
+
+def _today():
+    """The customers' local date (the factories make them in Europe/Amsterdam)."""
+    return datetime.now(ZoneInfo("Europe/Amsterdam")).date()
+
+
+def _page(client, customer):
+    response = client.get(f"/staff/customers/{customer.id}")
+    assert response.status_code == 200
+    return response.get_data(as_text=True)
+
+
+def _timeline(html):
+    return html.split('<table class="timeline">', 1)[1].split("</table>", 1)[0]
+
+
+def _post(client, customer, path, **data):
+    token = csrf_token(client, f"/staff/customers/{customer.id}")
+    return client.post(f"/staff/customers/{customer.id}{path}", data={"csrf_token": token, **data})
+
+
+def test_the_page_shows_details_balance_and_invoices(client, staff_login, create_customer, create_invoice):
+    customer = create_customer(
+        name="Noor El Amrani",
+        external_ref="K-20001",
+        email="noor@example.com",
+        phone="+31 6 1234 5678",
+        kind="business",
+    )
+    create_invoice(
+        customer,
+        number="F-OLD",
+        issue_date=_today() - timedelta(days=40),
+        due_date=_today() - timedelta(days=26),
+    )
+    staff_login(client, "viewer", language="en")
+    html = _page(client, customer)
+    assert "<h1>Noor El Amrani" in html
+    for fact in ("K-20001", "noor@example.com", "+31 6 1234 5678", "Business", "Dorpsstraat 1", "Netherlands"):
+        assert fact in html
+    assert "F-OLD" in html and "Overdue by 26 days" in html
+    assert 'class="overdue-text">€30.25' in html
+
+
+def test_a_viewer_reads_but_cannot_add_notes_or_make_links(client, staff_login, create_customer, issue_link):
+    customer = create_customer()
+    issued = issue_link(customer)
+    staff_login(client, "viewer", language="en")
+    assert client.get("/staff/customers/", query_string={"q": customer.external_ref}).status_code == 200
+    html = _page(client, customer)
+    assert "Add note" not in html and "Create a new link" not in html and "Revoke" not in html
+    assert _post(client, customer, "/notes", body="I was here").status_code == 403
+    assert _post(client, customer, "/links").status_code == 403
+    assert _post(client, customer, f"/links/{issued.link.id}/revoke").status_code == 403
+
+
+def test_an_agent_adds_a_note_and_it_shows_in_the_timeline(client, staff_login, create_customer, session):
+    customer = create_customer()
+    agent = staff_login(client, "agent", language="en")
+    response = _post(client, customer, "/notes", body="Called: pays on the 25th.\r\nSalary comes late this month.")
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith(f"/staff/customers/{customer.id}#timeline")
+
+    html = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Note added." in html
+    timeline = _timeline(html)
+    assert "Called: pays on the 25th.\nSalary comes late this month." in timeline
+    assert agent.name in timeline
+    event = session.scalars(select(AuditEvent).where(AuditEvent.action == "note.added")).one()
+    assert (event.customer_id, event.actor_id) == (customer.id, agent.email)
+
+
+def test_an_empty_or_too_long_note_is_refused_with_a_message(client, staff_login, create_customer):
+    customer = create_customer()
+    staff_login(client, "agent", language="en")
+    empty = _post(client, customer, "/notes", body="   ")
+    assert empty.status_code == 400
+    assert "Please write the note." in empty.get_data(as_text=True)
+    too_long = _post(client, customer, "/notes", body="x" * 5001)
+    assert too_long.status_code == 400
+    assert "A note can be at most 5000 characters long." in too_long.get_data(as_text=True)
+
+
+def test_the_timeline_tells_what_the_debtor_did_newest_first(
+    app, client, staff_login, create_customer, create_invoice, login
+):
+    customer = create_customer()
+    invoice = create_invoice(customer, number="F-VIEWED", issue_date=_today() - timedelta(days=3))
+    debtor = app.test_client()
+    login(debtor, customer)
+    assert debtor.get("/overview").status_code == 200
+    assert debtor.get(f"/invoices/{invoice.number}").status_code == 200
+    assert debtor.get(f"/invoices/{invoice.number}/pdf").status_code == 200
+
+    staff_login(client, "viewer", language="en")
+    timeline = _timeline(_page(client, customer))
+    titles = re.findall(r"</th>\s*<td>([^<]+)</td>", timeline)
+    assert titles == [
+        "Invoice PDF downloaded",
+        "Invoice viewed",
+        "Overview viewed",
+        "Link opened",
+        "Link created",
+        "Invoice issued",
+    ]
+    assert "Invoice F-VIEWED" in timeline
+    assert "Customer" in timeline, "the debtor is named as the one who acted"
+
+
+def test_a_new_link_is_shown_once_and_works_for_the_debtor(app, client, staff_login, create_customer, session):
+    customer = create_customer()
+    agent = staff_login(client, "agent", language="en")
+    response = _post(client, customer, "/links")
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert "it is shown only this once" in html
+    url = re.search(r'value="(http://localhost/p/[A-Za-z0-9_-]{43})"', html).group(1)
+
+    debtor = app.test_client()
+    opened = debtor.get(url.removeprefix("http://localhost"))
+    assert opened.status_code == 302 and opened.headers["Location"].endswith("/overview")
+
+    page = _page(client, customer)
+    token = url.rsplit("/", 1)[1]
+    assert token not in page, "the token is never shown again"
+    link = session.scalars(select(PortalLink).where(PortalLink.customer_id == customer.id)).one()
+    assert link.created_by == agent.email and token not in link.token_hash
+    links_table = page.split('id="links"', 1)[1].split("</table>", 1)[0]
+    assert agent.email in links_table and "Active" in links_table and "Never" not in links_table, "last used is shown"
+
+
+def test_revoking_a_link_stops_it_and_another_customers_link_is_not_found(
+    app, client, staff_login, create_customer, issue_link, session
+):
+    customer, other = create_customer(), create_customer()
+    issued, others = issue_link(customer), issue_link(other)
+    staff_login(client, "agent", language="en")
+
+    assert _post(client, customer, f"/links/{others.link.id}/revoke").status_code == 404
+    session.expire_all()
+    assert session.get(PortalLink, others.link.id).revoked_at is None
+
+    response = _post(client, customer, f"/links/{issued.link.id}/revoke")
+    assert response.status_code == 302
+    html = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert f"Link {issued.link.id} is revoked." in html
+    assert "Revoked on" in html
+    assert "Link revoked" in _timeline(html)
+    debtor = app.test_client()
+    assert debtor.get(f"/p/{issued.token}").headers["Location"].endswith("/link"), "the link no longer opens"
+
+
+def test_an_unknown_customer_is_not_found(client, staff_login, create_customer):
+    customer = create_customer()
+    staff_login(client, "agent", language="en")
+    assert client.get("/staff/customers/987654321").status_code == 404
+    token = csrf_token(client, f"/staff/customers/{customer.id}")
+    assert client.post("/staff/customers/987654321/notes", data={"csrf_token": token, "body": "x"}).status_code == 404
+    assert client.post("/staff/customers/987654321/links", data={"csrf_token": token}).status_code == 404
+
+
+def test_the_timeline_keeps_the_latest_entries_and_says_when_there_are_more(
+    app, session, create_customer, create_staff
+):
+    from portal.customers.services import add_note
+    from tests.fixtures.factories import TEST_ACTOR
+
+    customer, author = create_customer(), create_staff()
+    for n in range(3):
+        add_note(session, customer, author, f"note {n}", TEST_ACTOR)
+    session.commit()
+    with app.test_request_context():
+        full = build_timeline(db.session, customer)
+        short = build_timeline(db.session, customer, limit=2)
+    assert [entry.detail for entry in full.entries] == ["note 2", "note 1", "note 0"] and not full.has_more
+    assert [entry.detail for entry in short.entries] == ["note 2", "note 1"] and short.has_more
+
+
+def test_an_agent_sends_a_new_link_by_email_and_it_shows_in_the_timeline(
+    client, create_customer, staff_login, session, smtp_configured
+):
+    customer = create_customer(email="noor@example.nl", language="nl", name="Noor El Amrani")
+    staff_login(client, "agent")
+    token = csrf_token(client, f"/staff/customers/{customer.id}")
+
+    response = client.post(f"/staff/customers/{customer.id}/links/email", data={"csrf_token": token})
+
+    assert response.status_code == 302
+    [email] = smtp_configured.received
+    assert email["To"] == "noor@example.nl"
+    assert email["Subject"].startswith("Je persoonlijke betaalpagina")
+    page = client.get(f"/staff/customers/{customer.id}").get_data(as_text=True)
+    assert "E-mail: Je persoonlijke betaalpagina" in page
+    viewed = session.scalars(
+        select(AuditEvent).where(AuditEvent.action == "customer.viewed", AuditEvent.customer_id == customer.id)
+    ).all()
+    assert len(viewed) >= 1, "staff looking at a customer is recorded"
