@@ -127,6 +127,8 @@ def tampered(link: str) -> str:
 
 
 def assert_fits_width(page: Page, width: int = PHONE_WIDTH) -> None:
+    # A click only waits for the navigation to start; measure once the stylesheet has been applied.
+    page.wait_for_load_state("load")
     scroll_width = page.evaluate("document.documentElement.scrollWidth")
     if scroll_width > width:
         culprits = "\n  ".join(page.evaluate(OVERFLOWING_ELEMENTS, width))
