@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from flask import Flask
@@ -49,9 +50,19 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     return url
 
 
+class ClosingClient(FlaskClient):
+    """Closes each response, as a real server does once it is sent, so work queued for after it runs."""
+
+    def open(self, *args: Any, **kwargs: Any) -> Any:
+        kwargs.setdefault("buffered", True)
+        return super().open(*args, **kwargs)
+
+
 @pytest.fixture(scope="session")
 def app(database_url: str) -> Flask:
-    return create_app({**TEST_SETTINGS, "DATABASE_URL": database_url})
+    app = create_app({**TEST_SETTINGS, "DATABASE_URL": database_url})
+    app.test_client_class = ClosingClient
+    return app
 
 
 @pytest.fixture()
@@ -61,6 +72,7 @@ def make_app(database_url: str, app: Flask) -> Iterator[Callable[..., Flask]]:
 
     def build(**settings: object) -> Flask:
         extra = create_app({**TEST_SETTINGS, "DATABASE_URL": database_url, **settings})
+        extra.test_client_class = ClosingClient
         built.append(extra)
         return extra
 

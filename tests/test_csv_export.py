@@ -16,3 +16,8 @@ def test_cells_that_would_run_as_formulas_are_neutralised():
     assert rows[1] == ['\'=HYPERLINK("http://evil")', "'+31 20 123"]
     assert rows[2] == ["'@SUM(A1)", "'-5"]
     assert rows[3] == ["Ann", "ok"]
+
+
+def test_a_formula_hidden_after_a_semicolon_is_neutralised_too():
+    text = rows_to_csv(["user agent"], [["x;=cmd|' /C calc'!A0;"]])
+    assert "=cmd" not in text.replace("'=cmd", "")

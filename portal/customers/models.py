@@ -21,6 +21,8 @@ class Customer(Base):
         CheckConstraint("language IN ('nl', 'en')", name="language"),
         # Staff search by name is case-insensitive and starts at the beginning of a word.
         Index("ix_customers_name_lower", func.lower("name")),
+        # The fresh-link request matches the address on file whatever its case.
+        Index("ix_customers_email_lower", func.lower("email")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -54,7 +54,7 @@ def _customer_or_404(customer_id: int) -> Customer:
 @requires(Permission.VIEW_CUSTOMERS)
 def search() -> str:
     query = request.args.get("q", "")
-    page = request.args.get("page", 1, type=int) or 1
+    page = min(max(1, request.args.get("page", 1, type=int) or 1), 100_000)
     results = queries.search_customers(db.session, query, page=page) if query.strip() else None
     return render_template("staff/customers/search.html", query=query.strip(), results=results)
 

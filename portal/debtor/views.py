@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date, timedelta
 
 from flask import Blueprint, abort, current_app, g, render_template
 from werkzeug.wrappers import Response
 
 from portal.audit.services import record
 from portal.config import creditor_details
+from portal.customers.queries import customer_today
 from portal.db import utcnow
 from portal.debtor.access import debtor_actor, debtor_required
 from portal.extensions import db
@@ -21,8 +21,8 @@ from portal.invoices.transfer import TransferInstructions, transfer_reference
 bp = Blueprint("debtor", __name__)
 
 
-def _customer_today() -> datetime:
-    return datetime.now(ZoneInfo(g.customer.time_zone))
+def _customer_today() -> date:
+    return customer_today(g.customer)
 
 
 def _transfer_for(amount_cents: int, currency: str, numbers: list[str]) -> TransferInstructions:
@@ -41,7 +41,7 @@ def _transfer_for(amount_cents: int, currency: str, numbers: list[str]) -> Trans
 @debtor_required
 def overview() -> str:
     customer = g.customer
-    today = _customer_today().date()
+    today = _customer_today()
     invoices = queries.list_open_and_recently_paid(db.session, customer.id, utcnow() - timedelta(days=365))
     open_invoices = [invoice for invoice in invoices if invoice.state == "open"]
     paid = sorted((invoice for invoice in invoices if invoice.state == "paid"), key=lambda i: i.paid_at, reverse=True)
@@ -69,7 +69,7 @@ def invoice(number: str) -> str:
     found = queries.get_invoice_for_customer(db.session, g.customer.id, number)
     if found is None:
         abort(404)
-    today = _customer_today().date()
+    today = _customer_today()
     status = invoice_status(found, today)
     transfer = _transfer_for(found.total_cents, found.currency, [found.number]) if found.state == "open" else None
     comparison = compare_with_usual(db.session, found)
@@ -87,7 +87,7 @@ def invoice_pdf(number: str) -> Response:
     if found is None:
         abort(404)
     pdf = render_invoice_pdf(
-        found, creditor_details(current_app.config), status=invoice_status(found, _customer_today().date())
+        found, creditor_details(current_app.config), status=invoice_status(found, _customer_today())
     )
     record(
         db.session,

@@ -54,8 +54,9 @@ def time_zones() -> frozenset[str]:
 
 @lru_cache(maxsize=65536)
 def normalise_email(value: str) -> str | None:
+    """Addresses are kept in lower case: that is how people type them when they ask for a fresh link."""
     try:
-        return validate_email(value, check_deliverability=False).normalized
+        return validate_email(value, check_deliverability=False).normalized.lower()
     except EmailNotValidError:
         return None
 

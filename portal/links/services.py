@@ -8,7 +8,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from portal.audit.services import Actor, record
@@ -91,7 +91,7 @@ def find_customer_for_fresh_link(session: Session, email: str) -> Customer | Non
     normalised = email.strip().lower()
     if not normalised:
         return None
-    matches = session.scalars(select(Customer).where(Customer.email == normalised).limit(2)).all()
+    matches = session.scalars(select(Customer).where(func.lower(Customer.email) == normalised).limit(2)).all()
     return matches[0] if len(matches) == 1 else None
 
 

@@ -31,6 +31,7 @@ RETRY_DELAYS = (
 MAX_ATTEMPTS = len(RETRY_DELAYS) + 1
 DEFAULT_LEASE = timedelta(minutes=5)
 REDACTED = "[link removed after delivery]"
+REDACTED_FOR_STAFF = "[personal link, hidden from staff]"
 
 
 def _due(now: datetime) -> object:
@@ -72,6 +73,10 @@ def deliver_claimed(session: Session, message_id: int, channel: Channel, *, now:
     if message is None or message.state != "sending":
         session.rollback()
         return "gone"
+    if message.claimed_until is None or message.claimed_until <= (now or utcnow()):
+        # The lease ran out (a slow batch): another worker may hold the message now, so do not send it.
+        session.rollback()
+        return "lease expired"
     try:
         channel.send(message)
     except PermanentFailure as error:

@@ -13,7 +13,7 @@ from portal.notifications import delivery
 from portal.notifications.models import MESSAGE_STATES, OutboxMessage
 from portal.staff.auth import staff_actor
 from portal.staff.forms import ConfirmForm
-from portal.staff.permissions import Permission, requires
+from portal.staff.permissions import Permission, can, requires
 
 bp = Blueprint("messages", __name__, url_prefix="/staff/messages")
 PAGE_SIZE = 50
@@ -22,11 +22,20 @@ PAGE_SIZE = 50
 PREVIEW_POLICY = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'self'; base-uri 'none'"
 
 
+def redacted(message: OutboxMessage, body: str) -> str:
+    """A personal link that still works is shown only to staff who may create links anyway."""
+    if can(Permission.MANAGE_LINKS):
+        return body
+    for secret in message.secrets_to_redact:
+        body = body.replace(secret, delivery.REDACTED_FOR_STAFF)
+    return body
+
+
 @bp.get("/")
 @requires(Permission.VIEW_MESSAGES)
 def index() -> str:
     state = request.args.get("state", "")
-    page = max(1, request.args.get("page", 1, type=int))
+    page = min(max(1, request.args.get("page", 1, type=int)), 100_000)
     query = select(OutboxMessage)
     if state in MESSAGE_STATES:
         query = query.where(OutboxMessage.state == state)
@@ -49,14 +58,19 @@ def index() -> str:
 @requires(Permission.VIEW_MESSAGES)
 def detail(message_id: int) -> str:
     message = db.session.get(OutboxMessage, message_id) or abort(404)
-    return render_template("staff/messages/detail.html", message=message, form=ConfirmForm())
+    return render_template(
+        "staff/messages/detail.html",
+        message=message,
+        body_text=redacted(message, message.body_text),
+        form=ConfirmForm(),
+    )
 
 
 @bp.get("/<int:message_id>/html")
 @requires(Permission.VIEW_MESSAGES)
 def html(message_id: int) -> Response:
     message = db.session.get(OutboxMessage, message_id) or abort(404)
-    response = Response(message.body_html, mimetype="text/html")
+    response = Response(redacted(message, message.body_html), mimetype="text/html")
     response.headers["Content-Security-Policy"] = PREVIEW_POLICY
     response.headers["X-Frame-Options"] = "SAMEORIGIN"
     return response

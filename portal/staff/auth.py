@@ -25,6 +25,8 @@ LAST_SEEN_KEY = "staff_last_seen"
 PENDING_KEY = "staff_pending_id"
 PENDING_AT_KEY = "staff_pending_at"
 PENDING_TTL_SECONDS = 300
+# Set only when this session passed (or just set up) the second factor; the account having one is not enough.
+SECOND_FACTOR_KEY = "staff_second_factor_passed"
 
 
 @login_manager.user_loader
@@ -40,12 +42,13 @@ def staff_actor() -> Actor:
     return Actor(type="staff", id=staff_id, ip_address=client_address(), user_agent=request.user_agent.string)
 
 
-def begin_session(staff: StaffUser) -> None:
+def begin_session(staff: StaffUser, *, second_factor_passed: bool) -> None:
     """A fresh staff session (no fixation): only what this log-in put there survives."""
     session.clear()
     login_user(staff)
     session[VERSION_KEY] = staff.session_version
     session[LAST_SEEN_KEY] = int(time.time())
+    session[SECOND_FACTOR_KEY] = second_factor_passed
 
 
 def end_session() -> None:
@@ -64,8 +67,13 @@ def ensure_staff_session() -> Response | None:
         flash(_l("You were logged out after a period of inactivity. Please log in again."), "info")
         return redirect(url_for("staff_auth.login", next=request.full_path))
     session[LAST_SEEN_KEY] = now
-    if not current_user.has_second_factor and request.endpoint != "staff_auth.two_factor":
-        return redirect(url_for("staff_auth.two_factor"))
+    if not session.get(SECOND_FACTOR_KEY):
+        if current_user.has_second_factor:
+            # The account got a second factor after this session began: log in again, with it.
+            end_session()
+            return current_app.login_manager.unauthorized()  # type: ignore[attr-defined, no-any-return]
+        if request.endpoint != "staff_auth.two_factor":
+            return redirect(url_for("staff_auth.two_factor"))
     if (
         current_user.has_second_factor
         and current_user.password_must_change

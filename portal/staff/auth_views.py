@@ -31,6 +31,9 @@ PASSWORD_ERRORS = {
     "same_password": _l("Choose a password that differs from the current one."),
     "password_too_short": _l("The password must be at least 12 characters long."),
 }
+PENDING_FAILURES_KEY = "staff_pending_failures"
+# Wrong codes allowed for one password log-in; then the password must be given again.
+MAX_CODE_ATTEMPTS = 5
 ENROL_SECRET_KEY = "staff_totp_enrolment"  # noqa: S105 - a session key, not a secret
 
 
@@ -71,7 +74,7 @@ def login() -> str | Response:
             db.session.commit()
             return redirect(url_for("staff_auth.code", next=request.args.get("next")))
         # No second factor yet: log in, and the only page open until it is set up is the enrolment.
-        begin_session(staff)
+        begin_session(staff, second_factor_passed=False)
         services.complete_login(db.session, staff, actor=staff_actor(), method="none-enrolling")
         db.session.commit()
         return redirect(url_for("staff_auth.two_factor"))
@@ -84,18 +87,33 @@ def code() -> str | Response:
     staff_id = session.get(PENDING_KEY)
     started = int(session.get(PENDING_AT_KEY, 0))
     staff = db.session.get(StaffUser, staff_id) if isinstance(staff_id, int) else None
-    if staff is None or time.time() - started > PENDING_TTL_SECONDS:
+    too_many = int(session.get(PENDING_FAILURES_KEY, 0)) >= MAX_CODE_ATTEMPTS
+    if staff is None or not staff.active or too_many or time.time() - started > PENDING_TTL_SECONDS:
         session.clear()
         flash(_("Please log in again."), "info")
         return redirect(url_for("staff_auth.login"))
     form = CodeForm()
     if form.validate_on_submit():
-        method = services.verify_second_factor(db.session, staff, form.code.data or "", actor=staff_actor())
+        wait = services.wait_seconds(db.session, staff.email)
+        method = (
+            None
+            if wait
+            else services.verify_second_factor(db.session, staff, form.code.data or "", actor=staff_actor())
+        )
         if method is None:
             db.session.commit()
-            form.code.errors.append(_("This code is not right. Codes change every 30 seconds; try the newest one."))
+            session[PENDING_FAILURES_KEY] = int(session.get(PENDING_FAILURES_KEY, 0)) + 1
+            form.code.errors.append(
+                _n(
+                    "Too many attempts. Please wait %(num)s second and try again.",
+                    "Too many attempts. Please wait %(num)s seconds and try again.",
+                    wait,
+                )
+                if wait
+                else _("This code is not right. Codes change every 30 seconds; try the newest one.")
+            )
             return render_template("staff/code.html", form=form)
-        begin_session(staff)
+        begin_session(staff, second_factor_passed=True)
         services.complete_login(db.session, staff, actor=staff_actor(), method=method)
         db.session.commit()
         if method == "recovery_code":
@@ -116,7 +134,7 @@ def two_factor() -> str | Response:
     redirect_response = ensure_staff_session()
     if redirect_response is not None:
         return redirect_response
-    staff: StaffUser = current_user  # type: ignore[assignment]
+    staff: StaffUser = current_user._get_current_object()  # type: ignore[attr-defined]
     if staff.has_second_factor:
         return redirect(url_for("staff_auth.account"))
     secret = session.get(ENROL_SECRET_KEY) or services.start_totp_enrolment()
@@ -131,7 +149,8 @@ def two_factor() -> str | Response:
             form.code.errors.append(_("This code is not right. Check the time on your phone and try the newest code."))
         else:
             db.session.commit()
-            session.pop(ENROL_SECRET_KEY, None)
+            # This session set up the factor itself; every other session of the account has just ended.
+            begin_session(staff, second_factor_passed=True)
             return render_template("staff/recovery_codes.html", codes=codes)
     uri = services.provisioning_uri(secret, staff, current_app.config["CREDITOR_NAME"])
     qr_svg = qr_code_svg(segno.make(uri, error="m"), _("QR code to add this account to an authenticator app"), scale=5)
@@ -164,6 +183,7 @@ def change_password() -> str | Response:
             target.errors.append(PASSWORD_ERRORS.get(error.code, _("This change is not possible.")))
         else:
             db.session.commit()
+            begin_session(current_user._get_current_object(), second_factor_passed=True)  # others end; this one goes on
             flash(_("Your password is changed."), "info")
             return redirect(url_for("staff.home"))
     return render_template("staff/change_password.html", form=form)

@@ -97,20 +97,37 @@ def check_password(
         valid = False
 
     if not valid:
-        throttle = throttle or LoginThrottle(key=throttle_key(email), failures=0)
-        throttle.failures += 1
-        throttle.updated_at = now
-        throttle.blocked_until = now + _delay_after(throttle.failures)
-        session.add(throttle)
-        record(session, actor, "staff.login_failed", email=normalise_email(email), failures=throttle.failures)
+        failures = register_failure(session, email, now=now)
+        record(session, actor, "staff.login_failed", email=normalise_email(email), failures=failures)
         return LoginResult(None)
 
     assert staff is not None
-    if throttle is not None:
-        session.delete(throttle)
+    # The throttle is cleared only once the second factor is passed too (complete_login).
     if _hasher.check_needs_rehash(staff.password_hash):
         staff.password_hash = _hasher.hash(password)
     return LoginResult(staff)
+
+
+def register_failure(session: Session, email: str, *, now: datetime | None = None) -> int:
+    """One more failed step (password or code) for this address; returns the count so far."""
+    now = now or utcnow()
+    throttle = session.get(LoginThrottle, throttle_key(email), with_for_update=True)
+    if throttle is None:
+        throttle = LoginThrottle(key=throttle_key(email), failures=0)
+        session.add(throttle)
+    throttle.failures += 1
+    throttle.updated_at = now
+    throttle.blocked_until = now + _delay_after(throttle.failures)
+    return throttle.failures
+
+
+def wait_seconds(session: Session, email: str, *, now: datetime | None = None) -> int:
+    """How long this address must wait before the next attempt (0: it may try now)."""
+    now = now or utcnow()
+    throttle = session.get(LoginThrottle, throttle_key(email))
+    if throttle is None or throttle.blocked_until is None or throttle.blocked_until <= now:
+        return 0
+    return max(1, int((throttle.blocked_until - now).total_seconds() + 0.999))
 
 
 def _delay_after(failures: int) -> timedelta:
@@ -122,6 +139,9 @@ def _delay_after(failures: int) -> timedelta:
 
 
 def complete_login(session: Session, staff: StaffUser, *, actor: Actor, method: str) -> None:
+    throttle = session.get(LoginThrottle, throttle_key(staff.email))
+    if throttle is not None:
+        session.delete(throttle)
     staff.last_login_at = utcnow()
     record(session, actor, "staff.logged_in", subject=("staff", staff.id), second_factor=method)
 
@@ -141,6 +161,9 @@ def confirm_totp_enrolment(session: Session, staff: StaffUser, secret: str, code
         raise StaffError("wrong_code")
     staff.totp_secret = secret
     staff.totp_enabled_at = utcnow()
+    staff.totp_last_step = _totp_step(secret, code)
+    # Sessions that began before the second factor existed must not carry on without it.
+    staff.session_version += 1
     codes = _new_recovery_codes(staff)
     record(session, actor, "staff.second_factor_enabled", subject=("staff", staff.id))
     return codes
@@ -149,14 +172,18 @@ def confirm_totp_enrolment(session: Session, staff: StaffUser, secret: str, code
 def verify_second_factor(session: Session, staff: StaffUser, code: str, *, actor: Actor) -> str | None:
     """ "totp" or "recovery_code" when the code is good, None when it is not. A recovery code works once."""
     cleaned = code.strip().replace(" ", "").replace("-", "").lower()
-    if staff.totp_secret and cleaned.isdigit() and _totp_matches(staff.totp_secret, cleaned):
-        return "totp"
+    if staff.totp_secret and cleaned.isdigit():
+        step = _totp_step(staff.totp_secret, cleaned)
+        if step is not None and (staff.totp_last_step is None or step > staff.totp_last_step):
+            staff.totp_last_step = step
+            return "totp"
     digest = _hash_recovery_code(cleaned)
     for recovery in staff.recovery_codes:
         if recovery.used_at is None and hmac.compare_digest(recovery.code_hash, digest):
             recovery.used_at = utcnow()
             record(session, actor, "staff.recovery_code_used", subject=("staff", staff.id))
             return "recovery_code"
+    register_failure(session, staff.email)
     record(session, actor, "staff.second_factor_failed", subject=("staff", staff.id))
     return None
 
@@ -171,8 +198,19 @@ def log_out_everywhere(session: Session, staff: StaffUser, *, actor: Actor) -> N
 
 
 def _totp_matches(secret: str, code: str) -> bool:
-    # One step of clock drift either way, as authenticator apps and phones are rarely exact.
-    return pyotp.TOTP(secret).verify(code.strip(), valid_window=1)
+    return _totp_step(secret, code) is not None
+
+
+def _totp_step(secret: str, code: str, now: datetime | None = None) -> int | None:
+    """The 30-second step ``code`` belongs to, allowing one step of clock drift either way (phones are rarely
+    exact), or None when it matches none of them."""
+    totp = pyotp.TOTP(secret)
+    moment = now or utcnow()
+    current = totp.timecode(moment)
+    for step in (current - 1, current, current + 1):
+        if hmac.compare_digest(totp.generate_otp(step), code.strip()):
+            return step
+    return None
 
 
 def _new_recovery_codes(staff: StaffUser) -> list[str]:
@@ -199,4 +237,5 @@ def change_password(session: Session, staff: StaffUser, current: str, new: str, 
         raise StaffError("same_password")
     staff.password_hash = hash_password(new)
     staff.password_must_change = False
+    staff.session_version += 1  # a suspected leak is the usual reason: end every other session
     record(session, actor, "staff.password_changed", subject=("staff", staff.id))

@@ -178,3 +178,14 @@ def test_two_workers_at_the_same_time_never_deliver_a_message_twice(db, smtp_ser
     assert not errors, errors
     assert _states(db, ids) == {"sent": 40}
     _assert_each_received_once(smtp_server, ids)
+
+
+def test_a_claim_whose_lease_ran_out_is_not_sent(db, smtp_server):
+    [message_id] = _queue(db, 1)
+    with db() as session:
+        [claimed] = delivery.claim(session, message_id=message_id, lease=timedelta(seconds=-1))
+        assert delivery.deliver_claimed(session, claimed, _channel(smtp_server.url)) == "lease expired"
+    assert smtp_server.received == []
+    with db() as session:
+        delivery.deliver_due(session, _channel(smtp_server.url))
+    _assert_each_received_once(smtp_server, [message_id])

@@ -52,3 +52,19 @@ def test_an_agent_can_retry_a_failed_message_and_a_viewer_cannot(client, session
     token = csrf_token(agent, f"/staff/messages/{message.id}")
     agent.post(f"/staff/messages/{message.id}/retry", data={"csrf_token": token})
     assert session.get(OutboxMessage, message.id).state == "held", "retried at once; without SMTP it is kept again"
+
+
+def test_a_viewer_never_sees_a_personal_link_that_still_works(app, client, create_customer, session, staff_login):
+    create_customer(email="Emily@Example.com", language="en", name="Emily Carter")
+    debtor = app.test_client()
+    debtor.post("/link", data={"email": "emily@example.com", "csrf_token": csrf_token(debtor, "/link")})
+    message = session.scalars(select(OutboxMessage)).one()
+    assert "/p/" in message.body_text, "a different-case address on file still gets its fresh link"
+
+    staff_login(client, "viewer")
+    assert "/p/" not in client.get(f"/staff/messages/{message.id}").get_data(as_text=True)
+    assert "/p/" not in client.get(f"/staff/messages/{message.id}/html").get_data(as_text=True)
+
+    agent = app.test_client()
+    staff_login(agent, "agent")
+    assert "/p/" in agent.get(f"/staff/messages/{message.id}/html").get_data(as_text=True), "agents may make links"

@@ -125,7 +125,11 @@ def test_log_out_everywhere_ends_other_sessions(app, client, staff_login):
     )
     other_device.post(
         "/staff/login/code",
-        data={"code": pyotp.TOTP(staff.totp_secret).now(), "csrf_token": csrf_token(other_device, "/staff/login/code")},
+        # The next 30-second code: the one the first device used is never accepted twice.
+        data={
+            "code": pyotp.TOTP(staff.totp_secret).at(time.time() + 30),
+            "csrf_token": csrf_token(other_device, "/staff/login/code"),
+        },
     )
     assert other_device.get("/staff/account").status_code == 200
 
@@ -174,3 +178,39 @@ def test_a_temporary_password_must_be_replaced_before_anything_else(client, staf
     assert response.status_code == 302
     assert not session.get(StaffUser, staff.id).password_must_change
     assert client.get("/staff/account").status_code == 200
+
+
+def test_a_code_is_accepted_once_and_wrong_codes_end_the_attempt(app, client, create_staff):
+    staff = create_staff()
+    code = pyotp.TOTP(staff.totp_secret).now()
+    _post_login(client, staff.email, STAFF_PASSWORD)
+    client.post("/staff/login/code", data={"code": code, "csrf_token": csrf_token(client, "/staff/login/code")})
+    assert client.get("/staff/account").status_code == 200
+
+    replay = app.test_client()
+    _post_login(replay, staff.email, STAFF_PASSWORD)
+    page = replay.post(
+        "/staff/login/code", data={"code": code, "csrf_token": csrf_token(replay, "/staff/login/code")}
+    ).get_data(as_text=True)
+    assert "Deze code klopt niet" in page or "This code is not right" in page, "a used code is refused"
+
+    guesser = app.test_client()
+    _post_login(guesser, staff.email, STAFF_PASSWORD)
+    token = csrf_token(guesser, "/staff/login/code")
+    for _ in range(5):
+        guesser.post("/staff/login/code", data={"code": "123456", "csrf_token": token})
+    assert guesser.get("/staff/login/code").headers["Location"] == "/staff/login", "after five wrong codes: start again"
+
+
+def test_a_session_from_before_the_second_factor_was_set_up_cannot_skip_it(app, client, create_staff):
+    staff = create_staff("admin", with_totp=False)
+    early = app.test_client()
+    _post_login(early, staff.email, STAFF_PASSWORD)  # parked on the enrolment page
+    _post_login(client, staff.email, STAFF_PASSWORD)
+    secret = re.search(r'id="totp-secret">([A-Z2-7]+)<', client.get("/staff/account/two-factor").get_data(as_text=True))
+    client.post(
+        "/staff/account/two-factor",
+        data={"code": pyotp.TOTP(secret.group(1)).now(), "csrf_token": csrf_token(client, "/staff/account/two-factor")},
+    )
+    assert client.get("/staff/account").status_code == 200
+    assert early.get("/staff/account").headers["Location"].startswith("/staff/login")
