@@ -63,7 +63,7 @@ def overview() -> str:
     )
 
 
-@bp.get("/invoices/<number>")
+@bp.get("/invoices/<path:number>")
 @debtor_required
 def invoice(number: str) -> str:
     found = queries.get_invoice_for_customer(db.session, g.customer.id, number)
@@ -80,7 +80,7 @@ def invoice(number: str) -> str:
     )
 
 
-@bp.get("/invoices/<number>/pdf")
+@bp.get("/invoices/<path:number>/pdf")
 @debtor_required
 def invoice_pdf(number: str) -> Response:
     found = queries.get_invoice_for_customer(db.session, g.customer.id, number)

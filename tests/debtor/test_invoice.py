@@ -91,3 +91,12 @@ def test_pdf_in_the_customers_language(client, create_customer, create_invoice, 
     assert "€ 111,83" in text  # 84.92 + 7.50 = 92.42, plus 21% VAT of 19.41
     downloads = session.scalars(select(AuditEvent).where(AuditEvent.action == "invoice.pdf_downloaded")).all()
     assert [event.subject_id for event in downloads] == [invoice.number]
+
+
+def test_an_invoice_number_with_a_slash_opens_too(client, create_customer, create_invoice, login):
+    customer = create_customer(language="en")
+    invoice = create_invoice(customer, number="2026/0042")
+    login(client, customer)
+    assert client.get("/invoices/2026/0042").status_code == 200
+    assert client.get("/invoices/2026/0042/pdf").mimetype == "application/pdf"
+    assert f'href="/invoices/{invoice.number}"' in client.get("/overview").get_data(as_text=True)
