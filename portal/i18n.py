@@ -151,9 +151,15 @@ def message_state_name(state: str) -> str:
     return str(MESSAGE_STATE_NAMES.get(state, state))
 
 
-def format_moment(moment: datetime) -> str:
-    """Date and time in the visitor's time zone, e.g. "22 nov 2026 14:05"."""
-    return dates.format_datetime(moment, format="medium", tzinfo=get_timezone(), locale=current_locale())
+def format_moment(moment: datetime, all_day: bool = False) -> str:
+    """Date and time in the visitor's time zone, e.g. "22 nov 2026, 14:05"; only the date when ``all_day``."""
+    local = moment.astimezone(get_timezone())
+    locale = current_locale()
+    day = dates.format_date(local.date(), "medium", locale=locale)
+    if all_day:
+        return day
+    clock = dates.format_time(local.time(), "short", locale=locale)
+    return dates.get_datetime_format("medium", locale=locale).replace("{1}", day).replace("{0}", clock)
 
 
 def role_name(role: str) -> str:

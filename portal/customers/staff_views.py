@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any
-
-from babel import dates
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
@@ -14,7 +10,7 @@ from portal.audit.services import record
 from portal.customers import queries, services
 from portal.customers.forms import NoteForm
 from portal.customers.models import Customer
-from portal.customers.timeline import STAFF_TIME_ZONE, build_timeline
+from portal.customers.timeline import build_timeline
 from portal.db import utcnow
 from portal.extensions import db
 from portal.i18n import _, current_locale
@@ -25,22 +21,6 @@ from portal.staff.forms import ConfirmForm
 from portal.staff.permissions import Permission, requires, role_allows
 
 bp = Blueprint("staff_customers", __name__, url_prefix="/staff/customers")
-
-
-def format_moment(moment: datetime, all_day: bool = False) -> str:
-    """A moment as staff read it: date and time in Dutch time (only the date when that is all we know)."""
-    local = moment.astimezone(STAFF_TIME_ZONE)
-    locale = current_locale()
-    day = dates.format_date(local.date(), "medium", locale=locale)
-    if all_day:
-        return day
-    clock = dates.format_time(local.time(), "short", locale=locale)
-    return dates.get_datetime_format("medium", locale=locale).replace("{1}", day).replace("{0}", clock)
-
-
-@bp.context_processor
-def _helpers() -> dict[str, Any]:
-    return {"moment": format_moment}
 
 
 def _customer_or_404(customer_id: int) -> Customer:

@@ -12,8 +12,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from typing import Any
-from zoneinfo import ZoneInfo
 
+from flask_babel import get_timezone
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
@@ -24,8 +24,6 @@ from portal.invoices.models import Invoice
 from portal.notifications.models import OutboxMessage
 
 TIMELINE_LIMIT = 200
-# The credit-management team works in Dutch time, whatever the customer's own zone.
-STAFF_TIME_ZONE = ZoneInfo("Europe/Amsterdam")
 
 
 @dataclass(frozen=True)
@@ -48,7 +46,8 @@ TimelineSource = Callable[[Session, Customer, int], Iterable[TimelineEntry]]
 
 
 def _start_of_day(day: date) -> datetime:
-    return datetime.combine(day, time(0, 0), tzinfo=STAFF_TIME_ZONE)
+    # Staff read the story in the deployment's time zone (PORTAL_DEFAULT_TIMEZONE), whatever the customer's.
+    return datetime.combine(day, time(0, 0), tzinfo=get_timezone())
 
 
 def invoices_issued(session: Session, customer: Customer, limit: int) -> list[TimelineEntry]:
