@@ -80,11 +80,17 @@ def run(args: argparse.Namespace) -> int:
                 failed.append(scenario.name)
                 context.note(f"scenario {scenario.name!r} failed: {error}")
     compared = compare(results, COMPARISONS)
+    for comparison in COMPARISONS:
+        if comparison.numerator in results and comparison.denominator not in results:
+            context.note(f"{comparison.label}: not compared, {comparison.denominator!r} did not run")
     header = run_header(settings, started)
     print(format_report(header, results, compared, context.notes))
     write_json(args.output, to_json(header, settings.describe(), results, compared, context.notes))
     print(f"results written to {_shown_path(args.output)}")
-    return 1 if failed else 0
+    failed_checks = [name for name, result in results.items() if result.failed_checks]
+    if failed_checks:
+        progress(f"CHECKS FAILED in {', '.join(failed_checks)}: see the report; exit 1")
+    return 1 if failed or failed_checks else 0
 
 
 def run_header(settings: Settings, started: datetime) -> dict[str, Any]:

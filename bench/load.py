@@ -19,6 +19,15 @@ class Target:
     marker: str = ""
 
 
+@dataclass(frozen=True)
+class Check:
+    """A correctness check a scenario made after its load; a failed one makes the scenario's numbers invalid."""
+
+    name: str
+    ok: bool
+    detail: str = ""
+
+
 @dataclass
 class LoadResult:
     """What one measurement window gave. ``good_per_s`` counts only good responses."""
@@ -31,6 +40,11 @@ class LoadResult:
     errors: dict[str, int]  # "500": 3, "200 without marker": 1, "read error": 2, ...
     unit: str = "req/s"
     server_exceptions: dict[str, int] = field(default_factory=dict)
+    checks: list[Check] = field(default_factory=list)
+
+    @property
+    def failed_checks(self) -> list[Check]:
+        return [check for check in self.checks if not check.ok]
 
     @property
     def good_per_s(self) -> float:

@@ -17,10 +17,12 @@ class ComparisonResult:
     ratio: float
 
     @property
-    def met(self) -> bool:
-        return self.ratio >= self.comparison.aim
+    def met(self) -> bool | None:
+        return None if self.comparison.aim is None else self.ratio >= self.comparison.aim
 
     def line(self) -> str:
+        if self.comparison.aim is None:
+            return f"{self.comparison.label}: {self.ratio:.1%} (no aim set)"
         verdict = "met" if self.met else "NOT met"
         return f"{self.comparison.label}: {self.ratio:.1%} (aim >= {self.comparison.aim:.0%}, {verdict})"
 
@@ -42,16 +44,30 @@ def format_report(
     lines = ["settings:"]
     lines += [f"  {key:<16}{value}" for key, value in header.items()]
     width = max([len("scenario"), *(len(name) for name in results)]) + 2
-    lines += ["", f"{'scenario':<{width}}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}{'errors':>9}  (of requests)"]
+    rates = {
+        name: f"{result.good_per_s:.1f}" + ("" if result.unit == "req/s" else f" {result.unit}")
+        for name, result in results.items()
+    }
+    rate_width = max([8, *(len(rate) for rate in rates.values())]) + 2
+    lines += [
+        "",
+        f"{'scenario':<{width}}{'req/s':>{rate_width}}{'p50 ms':>10}{'p99 ms':>10}{'errors':>9}  (of requests)",
+    ]
     for name, result in results.items():
-        rate = f"{result.good_per_s:.1f}" + ("" if result.unit == "req/s" else f" {result.unit}")
         lines.append(
-            f"{name:<{width}}{rate:>10}{result.p50_ms:>10.2f}{result.p99_ms:>10.2f}"
+            f"{name:<{width}}{rates[name]:>{rate_width}}{result.p50_ms:>10.2f}{result.p99_ms:>10.2f}"
             f"{result.error_count:>9}  ({result.requests})"
         )
     lines.append("")
     lines += [item.line() for item in compared]
     lines.append("req/s counts good responses only (200 with the expected page); p50/p99 cover every response.")
+    for name, result in results.items():
+        if result.checks:
+            lines.append(f"checks of {name}:")
+            lines += [f"  {'ok  ' if check.ok else 'FAIL'}  {check.name}: {check.detail}" for check in result.checks]
+    for name, result in results.items():
+        for check in result.failed_checks:
+            lines.append(f"!!! CHECK FAILED in {name}: {check.name} ({check.detail}); its figures are NOT valid")
     for name, result in results.items():
         if result.errors:
             counts = ", ".join(f"{kind} x {count}" for kind, count in result.errors.items())
@@ -85,6 +101,7 @@ def to_json(
                 "errors": result.errors,
                 "duration_s": round(result.duration_s, 3),
                 "server_exceptions": result.server_exceptions,
+                "checks": [{"name": c.name, "ok": c.ok, "detail": c.detail} for c in result.checks],
             }
             for name, result in results.items()
         ],

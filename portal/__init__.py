@@ -84,6 +84,10 @@ def _register_blueprints(app: Flask) -> None:
     from portal.imports.views import bp as imports_bp
     from portal.links.views import bp as links_bp
     from portal.notifications.views import bp as messages_bp
+    from portal.payments.demo_views import bp as demo_checkout_bp
+    from portal.payments.staff_views import bp as staff_payments_bp
+    from portal.payments.views import bp as payments_bp
+    from portal.payments.webhook_views import bp as webhooks_bp
     from portal.site.errors import register_error_pages
     from portal.site.views import bp as site_bp
     from portal.staff.admin_views import bp as staff_admin_bp
@@ -100,8 +104,12 @@ def _register_blueprints(app: Flask) -> None:
         audit_bp,
         staff_admin_bp,
         messages_bp,
+        staff_payments_bp,
     ):
         app.register_blueprint(blueprint)
     app.register_blueprint(links_bp)
     app.register_blueprint(debtor_bp)
+    app.register_blueprint(payments_bp)
+    app.register_blueprint(webhooks_bp)
+    app.register_blueprint(demo_checkout_bp)
     register_error_pages(app)

@@ -14,6 +14,7 @@ from flask import Flask
 # Scheduled work; later features (dunning runs, instalment reminders) add their entries here.
 BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
     "deliver-due-messages": {"task": "portal.deliver_due", "schedule": 60.0},
+    "reconcile-payments": {"task": "portal.reconcile_payments", "schedule": 300.0},
 }
 
 
@@ -60,3 +61,9 @@ def _register_tasks(celery: Celery, app: Flask) -> None:
     def deliver_due() -> None:
         run_due(app)
         db.session.remove()
+
+    @celery.task(name="portal.reconcile_payments")
+    def reconcile() -> None:
+        from portal.payments.jobs import reconcile_payments
+
+        reconcile_payments(app)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -41,6 +42,16 @@ DEFAULTS: dict[str, Any] = {
     "SMTP_FROM": None,
     # Background work. Without a broker it runs in the web process right after the commit.
     "CELERY_BROKER_URL": None,
+    # Payments. With no provider keys the demo provider takes the payments (DEMO_PAYMENTS=auto).
+    "STRIPE_SECRET_KEY": None,
+    "STRIPE_WEBHOOK_SECRET": None,
+    "STRIPE_API_BASE": None,
+    "MOLLIE_API_KEY": None,
+    "MOLLIE_API_ENDPOINT": None,
+    "DEMO_PAYMENTS": "auto",
+    "PROVIDER_TIMEOUT_SECONDS": 10,
+    # The smallest part-payment a debtor may make, in currency units ("10.00"); empty: whole invoices only.
+    "PARTIAL_PAYMENT_MINIMUM": "10.00",
     "CREDITOR_NAME": "Zonnig Energie B.V.",
     "CREDITOR_IBAN": "NL91ABNA0417164300",
     "CREDITOR_BIC": "ABNANL2A",
@@ -120,6 +131,8 @@ def _validate(config: dict[str, Any]) -> None:
     if broker and not str(broker).startswith(("redis://", "rediss://", "amqp://", "amqps://")):
         problems.append("PORTAL_CELERY_BROKER_URL must be a redis:// or amqp:// URL.")
 
+    _validate_payments(config, problems)
+
     if not config["SECRET_KEY"]:
         if config["DATABASE_URL"] == DEMO_DATABASE_URL:
             config["SECRET_KEY"] = _demo_secret_key()
@@ -128,6 +141,36 @@ def _validate(config: dict[str, Any]) -> None:
 
     if problems:
         raise ConfigError("The portal cannot start:\n  - " + "\n  - ".join(problems))
+
+
+def _validate_payments(config: dict[str, Any], problems: list[str]) -> None:
+    if config["STRIPE_SECRET_KEY"] and not config["STRIPE_WEBHOOK_SECRET"]:
+        problems.append("PORTAL_STRIPE_WEBHOOK_SECRET is required with PORTAL_STRIPE_SECRET_KEY (whsec_...).")
+    mollie_key = config["MOLLIE_API_KEY"]
+    if mollie_key and not str(mollie_key).startswith(("test_", "live_")):
+        problems.append("PORTAL_MOLLIE_API_KEY must start with test_ or live_.")
+    for key in ("STRIPE_API_BASE", "MOLLIE_API_ENDPOINT"):
+        value = config[key]
+        if value and urlsplit(str(value)).scheme not in ("http", "https"):
+            problems.append(f"PORTAL_{key} must be an http(s) URL.")
+    if config["DEMO_PAYMENTS"] not in ("auto", "on", "off"):
+        problems.append("PORTAL_DEMO_PAYMENTS must be auto, on or off.")
+    try:
+        config["PROVIDER_TIMEOUT_SECONDS"] = float(config["PROVIDER_TIMEOUT_SECONDS"])
+        if not 0 < config["PROVIDER_TIMEOUT_SECONDS"] <= 60:
+            raise ValueError
+    except (TypeError, ValueError):
+        problems.append("PORTAL_PROVIDER_TIMEOUT_SECONDS must be a number of seconds between 0 and 60.")
+    minimum = config["PARTIAL_PAYMENT_MINIMUM"]
+    config["PARTIAL_PAYMENT_MINIMUM_CENTS"] = None
+    if minimum not in (None, ""):
+        try:
+            cents = Decimal(str(minimum)) * 100
+            if cents != cents.to_integral_value() or cents < 1:
+                raise ValueError
+            config["PARTIAL_PAYMENT_MINIMUM_CENTS"] = int(cents)
+        except (ArithmeticError, ValueError):
+            problems.append("PORTAL_PARTIAL_PAYMENT_MINIMUM must be an amount such as 10.00, or empty.")
 
 
 def _demo_secret_key() -> str:

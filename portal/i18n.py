@@ -179,6 +179,11 @@ def init_template_helpers(app: Any) -> None:
         message_state_name=message_state_name,
         moment=format_moment,
     )
+    from portal.payments.methods import method_name, payment_state_name, provider_label
+
+    app.jinja_env.globals.update(
+        method_name=method_name, payment_state_name=payment_state_name, provider_label=provider_label
+    )
     # Same behaviour as Flask-Babel's own callables, but the catalog is looked up once per request.
     app.jinja_env.install_gettext_callables(
         gettext=lambda message: _locale_and_translations()[1].ugettext(message),

@@ -6,18 +6,32 @@ from portal.imports.models import ImportJob
 from portal.invoices.models import Invoice, InvoiceLine, InvoiceVatTotal
 from portal.links.models import PortalLink
 from portal.notifications.models import OutboxMessage
+from portal.payments.models import (
+    DemoCheckout,
+    Payment,
+    PaymentAllocation,
+    PaymentItem,
+    PaymentMethodSetting,
+    PaymentReversal,
+)
 from portal.staff.models import LoginThrottle, RecoveryCode, StaffUser
 
 __all__ = [
     "AuditEvent",
     "Customer",
     "CustomerNote",
+    "DemoCheckout",
     "ImportJob",
     "Invoice",
     "InvoiceLine",
     "InvoiceVatTotal",
     "LoginThrottle",
     "OutboxMessage",
+    "Payment",
+    "PaymentAllocation",
+    "PaymentItem",
+    "PaymentMethodSetting",
+    "PaymentReversal",
     "PortalLink",
     "RecoveryCode",
     "StaffUser",

@@ -20,7 +20,12 @@ from portal.db import make_engine
 from portal.extensions import db, limiter
 from portal.migrate import upgrade_to_head
 
-pytest_plugins = ["tests.fixtures.factories", "tests.fixtures.smtp"]
+pytest_plugins = [
+    "tests.fixtures.factories",
+    "tests.fixtures.smtp",
+    "tests.fixtures.stripe_standin",
+    "tests.fixtures.mollie_standin",
+]
 
 TEST_SETTINGS = {
     "SECRET_KEY": "test-secret-key-that-is-long-enough-for-signing",

@@ -161,7 +161,9 @@ def balances_for(session: Session, customers: Iterable[Customer], *, now: dateti
     if not by_id:
         return balances
     rows = session.execute(
-        select(Invoice.customer_id, Invoice.currency, Invoice.due_date, func.sum(Invoice.total_cents))
+        select(
+            Invoice.customer_id, Invoice.currency, Invoice.due_date, func.sum(Invoice.total_cents - Invoice.paid_cents)
+        )
         .where(Invoice.customer_id.in_(by_id), Invoice.state == "open")
         .group_by(Invoice.customer_id, Invoice.currency, Invoice.due_date)
     )

@@ -16,6 +16,8 @@ from portal.extensions import db
 from portal.i18n import _, current_locale
 from portal.invoices.services import invoice_status
 from portal.links import services as link_services
+from portal.payments.forms import RefundForm
+from portal.payments.queries import list_payments_for_customer
 from portal.staff.auth import staff_actor
 from portal.staff.forms import ConfirmForm
 from portal.staff.permissions import Permission, requires, role_allows
@@ -55,7 +57,7 @@ def _render_detail(customer: Customer, note_form: NoteForm) -> str:
     balance = queries.Balance()
     for invoice in invoices:
         if invoice.state == "open":
-            balance.add(invoice.currency, invoice.total_cents, invoice.due_date, today)
+            balance.add(invoice.currency, invoice.outstanding_cents, invoice.due_date, today)
     role = current_user.role
     return render_template(
         "staff/customers/detail.html",
@@ -70,6 +72,9 @@ def _render_detail(customer: Customer, note_form: NoteForm) -> str:
         link_form=ConfirmForm(),
         can_add_notes=role_allows(role, Permission.ADD_NOTES),
         can_manage_links=role_allows(role, Permission.MANAGE_LINKS),
+        payments=list_payments_for_customer(db.session, customer.id),
+        can_refund=role_allows(role, Permission.REFUND_PAYMENTS),
+        refund_form=RefundForm(formdata=None),
     )
 
 

@@ -22,6 +22,7 @@ from portal.customers.models import Customer, CustomerNote
 from portal.i18n import _, _l, format_day, format_money, message_state_name
 from portal.invoices.models import Invoice
 from portal.notifications.models import OutboxMessage
+from portal.payments.methods import method_name
 
 TIMELINE_LIMIT = 200
 
@@ -144,6 +145,13 @@ AUDIT_TITLES: dict[str, tuple[str, Any]] = {
     "message.retried": ("message", _l("Message sent again")),
     "invoice.viewed": ("visit", _l("Invoice viewed")),
     "invoice.pdf_downloaded": ("visit", _l("Invoice PDF downloaded")),
+    "payment.started": ("payment", _l("Payment started")),
+    "payment.paid": ("payment", _l("Payment received")),
+    "payment.failed": ("payment", _l("Payment failed")),
+    "payment.cancelled": ("payment", _l("Payment cancelled")),
+    "payment.expired": ("payment", _l("Payment expired")),
+    "payment.refunded": ("payment", _l("Refund")),
+    "payment.charged_back": ("payment", _l("Chargeback")),
 }
 # Told by another source already, with more to say (the note's text).
 AUDIT_SHOWN_ELSEWHERE = ("note.added", "message.queued", "customer.viewed")
@@ -178,12 +186,31 @@ def _audit_detail(event: AuditEvent) -> str:
         parts.append(_("Invoice %(number)s", number=event.subject_id))
     elif event.subject_type == "link":
         parts.append(_("Link %(number)s", number=event.subject_id))
+    elif event.subject_type == "payment":
+        parts.extend(_payment_detail(event))
     elif event.subject_type:
         parts.append(f"{event.subject_type} {event.subject_id}")
     reason = (event.details or {}).get("reason")
     if event.action == "link.rejected" and reason in _REJECTION_REASONS:
         parts.append(str(_REJECTION_REASONS[reason]))
     return " · ".join(parts)
+
+
+def _payment_detail(event: AuditEvent) -> list[str]:
+    details = event.details or {}
+    parts = [_("Payment P%(number)s", number=f"{int(event.subject_id or 0):07d}")]
+    if "amount_cents" in details and "currency" in details:
+        parts.append(format_money(int(details["amount_cents"]), str(details["currency"])))
+    if details.get("method"):
+        parts.append(method_name(str(details["method"])))
+    if details.get("invoices"):
+        parts.append(_("invoices %(numbers)s", numbers=", ".join(map(str, details["invoices"]))))
+    if details.get("unallocated_cents"):
+        credit = format_money(int(details["unallocated_cents"]), str(details["currency"]))
+        parts.append(_("%(amount)s more than owed, kept as credit", amount=credit))
+    if details.get("reason"):
+        parts.append(_("reason: %(reason)s", reason=details["reason"]))
+    return parts
 
 
 def _actor_label(actor_type: str, actor_id: str | None) -> str:

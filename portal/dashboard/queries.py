@@ -42,7 +42,7 @@ def ageing(session: Session, today: date) -> list[Amount]:
     )
     # Grouping over a subquery: PostgreSQL does not see two copies of an expression with bound dates as equal.
     open_invoices = (
-        select(bucket.label("bucket"), Invoice.total_cents)
+        select(bucket.label("bucket"), (Invoice.total_cents - Invoice.paid_cents).label("total_cents"))
         .where(Invoice.state == "open", Invoice.currency == CURRENCY)
         .subquery()
     )

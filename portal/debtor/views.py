@@ -71,7 +71,7 @@ def invoice(number: str) -> str:
         abort(404)
     today = _customer_today()
     status = invoice_status(found, today)
-    transfer = _transfer_for(found.total_cents, found.currency, [found.number]) if found.state == "open" else None
+    transfer = _transfer_for(found.outstanding_cents, found.currency, [found.number]) if found.state == "open" else None
     comparison = compare_with_usual(db.session, found)
     record(db.session, debtor_actor(), "invoice.viewed", customer_id=g.customer.id, subject=("invoice", found.number))
     db.session.commit()

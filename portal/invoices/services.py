@@ -36,7 +36,7 @@ def total_due_cents(invoices: list[Invoice]) -> dict[str, int]:
     totals: dict[str, int] = {}
     for invoice in invoices:
         if invoice.state == "open":
-            totals[invoice.currency] = totals.get(invoice.currency, 0) + invoice.total_cents
+            totals[invoice.currency] = totals.get(invoice.currency, 0) + invoice.outstanding_cents
     return totals
 
 

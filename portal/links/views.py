@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, redirect, render_template, url_for
+from flask import Blueprint, current_app, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
 from portal.debtor.access import bind_debtor, debtor_actor
 from portal.extensions import db, limiter
 from portal.links import services
 from portal.links.forms import FreshLinkForm
+from portal.payments.views import remember_preferred_method
 
 bp = Blueprint("links", __name__)
 
@@ -25,6 +26,7 @@ def open_link(token: str) -> Response:
     if link is None:
         return redirect(url_for("links.problem"))
     bind_debtor(link)
+    remember_preferred_method(request.args.get("method"))
     # Redirect to a token-free address so the token leaves the address bar, history and Referer.
     return redirect(url_for("debtor.overview"))
 

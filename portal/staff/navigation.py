@@ -29,6 +29,7 @@ NAV_ITEMS: list[NavItem] = [
     NavItem(_l("Sent messages"), "messages.index", Permission.VIEW_MESSAGES),
     NavItem(_l("Imports"), "imports.index", Permission.RUN_IMPORTS),
     NavItem(_l("Audit trail"), "audit.index", Permission.VIEW_AUDIT),
+    NavItem(_l("Payment methods"), "staff_payments.methods", Permission.MANAGE_PAYMENT_METHODS),
     NavItem(_l("Staff"), "staff_admin.index", Permission.MANAGE_STAFF),
 ]
 

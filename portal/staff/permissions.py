@@ -21,12 +21,14 @@ class Permission(StrEnum):
     MANAGE_STAFF = "manage_staff"
     VIEW_MESSAGES = "view_messages"
     RETRY_MESSAGES = "retry_messages"
+    REFUND_PAYMENTS = "refund_payments"
+    MANAGE_PAYMENT_METHODS = "manage_payment_methods"
 
 
 _VIEWER = {Permission.VIEW_CUSTOMERS, Permission.VIEW_DASHBOARD, Permission.VIEW_MESSAGES}
 _AGENT = _VIEWER | {Permission.ADD_NOTES, Permission.MANAGE_LINKS, Permission.RETRY_MESSAGES}
-_SUPERVISOR = _AGENT | {Permission.RUN_IMPORTS, Permission.VIEW_AUDIT}
-_ADMIN = _SUPERVISOR | {Permission.MANAGE_STAFF}
+_SUPERVISOR = _AGENT | {Permission.RUN_IMPORTS, Permission.VIEW_AUDIT, Permission.REFUND_PAYMENTS}
+_ADMIN = _SUPERVISOR | {Permission.MANAGE_STAFF, Permission.MANAGE_PAYMENT_METHODS}
 
 ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
     "viewer": frozenset(_VIEWER),

@@ -16,8 +16,10 @@ from werkzeug.routing import Rule
 
 from portal.audit.services import record
 from portal.customers.models import CustomerNote
+from portal.db import utcnow
 from portal.imports.models import ImportJob
 from portal.notifications.models import OutboxMessage
+from portal.payments.models import Payment
 from portal.staff.models import ROLES
 from portal.staff.permissions import ROLE_PERMISSIONS, Permission
 from tests.fixtures.factories import TEST_ACTOR, csrf_token
@@ -105,9 +107,21 @@ def sample_values(session, create_customer, create_invoice, issue_link, create_s
         body_html="<p>Test</p>",
         state="failed",
     )
-    session.add_all([note, job, message])
+    payment = Payment(
+        public_id="role-matrix-payment",
+        customer_id=customer.id,
+        provider="demo",
+        method="ideal",
+        state="paid",
+        currency="EUR",
+        amount_cents=invoice.total_cents,
+        received_cents=invoice.total_cents,
+        paid_at=utcnow(),
+    )
+    session.add_all([note, job, message, payment])
     session.commit()
     return {
+        "payment_id": payment.id,
         "customer_id": customer.id,
         "invoice_id": invoice.id,
         "link_id": link.id,

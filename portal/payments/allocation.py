@@ -1,0 +1,75 @@
+"""Where a payment's money goes: onto the chosen invoices, oldest first, and off them again on a reversal.
+
+Invoices are locked before they are changed, so two payments for the same invoice (two tabs, a bank
+transfer imported meanwhile) never both settle it: the second finds nothing owed and keeps its money as
+an unallocated credit that staff see on the customer's page.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from portal.invoices.models import Invoice
+from portal.payments.models import Payment, PaymentAllocation, PaymentReversal
+
+
+def _lock_invoices(session: Session, invoice_ids: list[int]) -> dict[int, Invoice]:
+    found = session.scalars(
+        select(Invoice).where(Invoice.id.in_(invoice_ids)).with_for_update().execution_options(populate_existing=True)
+    )
+    return {invoice.id: invoice for invoice in found}
+
+
+def allocate(session: Session, payment: Payment, now: datetime) -> None:
+    """Spread ``payment.received_cents`` over its invoices in their chosen order; keep any rest as credit."""
+    invoices = _lock_invoices(session, [item.invoice_id for item in payment.items])
+    remaining = payment.received_cents
+    for item in payment.items:
+        invoice = invoices[item.invoice_id]
+        amount = min(remaining, invoice.outstanding_cents)
+        if amount <= 0:
+            continue
+        invoice.paid_cents += amount
+        if invoice.paid_cents == invoice.total_cents:
+            invoice.state = "paid"
+            invoice.paid_at = now
+        session.add(PaymentAllocation(payment=payment, invoice_id=invoice.id, amount_cents=amount, created_at=now))
+        remaining -= amount
+    payment.unallocated_cents = remaining
+
+
+def reverse(session: Session, payment: Payment, reversal: PaymentReversal, now: datetime) -> None:
+    """Take ``reversal.amount_cents`` back: from the unallocated credit first, then the invoices paid last.
+
+    An invoice that loses money is open again, so it shows as owed to the debtor and to staff.
+    """
+    remaining = reversal.amount_cents
+    from_credit = min(remaining, payment.unallocated_cents)
+    payment.unallocated_cents -= from_credit
+    remaining -= from_credit
+    if remaining <= 0:
+        return
+    applied: dict[int, int] = {}
+    for allocation in payment.allocations:
+        applied[allocation.invoice_id] = applied.get(allocation.invoice_id, 0) + allocation.amount_cents
+    invoices = _lock_invoices(session, list(applied))
+    for item in reversed(payment.items):
+        on_invoice = applied.get(item.invoice_id, 0)
+        amount = min(remaining, on_invoice)
+        if amount <= 0:
+            continue
+        invoice = invoices[item.invoice_id]
+        # Another payment may have settled the rest meanwhile; this one only takes back its own part.
+        invoice.paid_cents -= min(amount, invoice.paid_cents)
+        if invoice.state == "paid":
+            invoice.state = "open"
+            invoice.paid_at = None
+        session.add(
+            PaymentAllocation(
+                payment=payment, invoice_id=invoice.id, reversal=reversal, amount_cents=-amount, created_at=now
+            )
+        )
+        remaining -= amount

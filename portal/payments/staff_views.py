@@ -1,0 +1,97 @@
+"""Staff pages for payments: refunds (supervisors) and which methods are offered through which provider (admins)."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_wtf import FlaskForm
+from werkzeug.wrappers import Response
+
+from portal.extensions import db
+from portal.i18n import _, format_money
+from portal.payments import services
+from portal.payments.forms import RefundForm, parse_amount_cents
+from portal.payments.methods import MethodChoice, method_settings, save_method_settings
+from portal.payments.models import Payment
+from portal.providers.base import ProviderRejected, ProviderUnavailable
+from portal.providers.registry import configured_provider_names, get_provider
+from portal.staff.auth import staff_actor
+from portal.staff.permissions import Permission, requires
+
+log = logging.getLogger(__name__)
+bp = Blueprint("staff_payments", __name__, url_prefix="/staff")
+
+
+@bp.post("/customers/<int:customer_id>/payments/<int:payment_id>/refund")
+@requires(Permission.REFUND_PAYMENTS)
+def refund(customer_id: int, payment_id: int) -> Response:
+    payment = db.session.get(Payment, payment_id)
+    if payment is None or payment.customer_id != customer_id:
+        abort(404)
+    back = redirect(url_for("staff_customers.detail", customer_id=customer_id, _anchor="payments"))
+    form = RefundForm()
+    if not form.validate_on_submit():
+        flash(_("Enter the amount to refund, for example 25,00."), "error")
+        return back
+    amount = parse_amount_cents(form.amount.data or "") or 0
+    try:
+        reversal = services.refund_payment(
+            db.session, get_provider(payment.provider), payment.id, amount, actor=staff_actor()
+        )
+    except services.RefundProblem as problem:
+        db.session.rollback()
+        if problem.code == "amount":
+            flash(
+                _(
+                    "You can refund at most %(amount)s.",
+                    amount=format_money(payment.refundable_cents, payment.currency),
+                ),
+                "error",
+            )
+        else:
+            flash(_("Only a received payment can be refunded."), "error")
+        return back
+    except (ProviderUnavailable, ProviderRejected, KeyError) as error:
+        db.session.rollback()
+        log.warning("payment %s: refund at %s failed: %s", payment_id, payment.provider, type(error).__name__)
+        flash(
+            _("The payment provider did not accept the refund just now. Nothing was refunded; please try again later."),
+            "error",
+        )
+        return back
+    db.session.commit()
+    if reversal is None:
+        flash(_("This refund had already been made."), "info")
+    else:
+        flash(
+            _(
+                "Refunded %(amount)s. The invoices it covered are open again.",
+                amount=format_money(reversal.amount_cents, payment.currency),
+            ),
+            "info",
+        )
+    return back
+
+
+@bp.route("/payment-methods", methods=["GET", "POST"])
+@requires(Permission.MANAGE_PAYMENT_METHODS)
+def methods() -> str | Response:
+    providers = [get_provider(name) for name in configured_provider_names(current_app.config)]
+    current = method_settings(db.session, providers)
+    form = FlaskForm()
+    if request.method == "POST":
+        if not form.validate_on_submit():
+            abort(400)
+        by_name = {provider.name: provider for provider in providers}
+        chosen = []
+        for choice in current:
+            provider = request.form.get(f"provider-{choice.method}", choice.provider)
+            if provider not in by_name or choice.method not in by_name[provider].methods:
+                provider = choice.provider
+            chosen.append(MethodChoice(choice.method, provider, request.form.get(f"enabled-{choice.method}") == "on"))
+        save_method_settings(db.session, chosen, actor=staff_actor())
+        db.session.commit()
+        flash(_("The payment methods have been saved."), "info")
+        return redirect(url_for(".methods"))
+    return render_template("staff/payment_methods.html", choices=current, providers=providers, form=form)

@@ -1,0 +1,180 @@
+"""The debtor's side of paying: choose invoices and a method, go to the provider, see the outcome."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from flask import Blueprint, abort, current_app, g, make_response, redirect, render_template, request, session, url_for
+from werkzeug.wrappers import Response
+from wtforms import SelectChoice
+
+from portal.db import utcnow
+from portal.debtor.access import debtor_actor, debtor_required
+from portal.extensions import db
+from portal.i18n import _, current_language, format_money
+from portal.invoices.models import Invoice
+from portal.payments import queries, services
+from portal.payments.forms import PayForm
+from portal.payments.methods import METHOD_HINTS, method_name, offered_methods, usual_method
+from portal.providers.base import METHODS, ProviderRejected, ProviderUnavailable
+from portal.providers.registry import configured_provider_names, get_provider, hosted_page_origins
+from portal.web import CONTENT_SECURITY_POLICY
+
+log = logging.getLogger(__name__)
+bp = Blueprint("payments", __name__)
+
+PREFERRED_METHOD_KEY = "preferred_method"
+# The status page asks the provider again at most this often, however fast it is polled.
+RESYNC_AFTER = timedelta(seconds=1)
+
+
+def remember_preferred_method(method: str | None) -> None:
+    """A reminder link may ask for a method (``?method=creditcard``); it is preselected on the pay page."""
+    if method in METHODS:
+        session[PREFERRED_METHOD_KEY] = method
+
+
+def _providers() -> list:
+    return [get_provider(name) for name in configured_provider_names(current_app.config)]
+
+
+def _problem_message(problem: services.PaymentProblem, currency: str) -> str:
+    if problem.code == "amount_too_small":
+        return _("The amount must be at least %(amount)s.", amount=format_money(problem.details["minimum"], currency))
+    if problem.code == "amount_too_large":
+        return _(
+            "The amount cannot be more than %(amount)s, the total of the chosen invoices.",
+            amount=format_money(problem.details["maximum"], currency),
+        )
+    messages = {
+        "nothing_selected": _("Choose at least one invoice."),
+        "invoice_not_open": _("One of the chosen invoices is already paid. Please check your choice."),
+        "mixed_currencies": _("Invoices in different currencies have to be paid separately."),
+        "partial_not_allowed": _("Paying part of an invoice is not possible here."),
+        "method_unavailable": _("This way of paying is not available for this amount. Please choose another."),
+    }
+    return messages.get(problem.code, _("Something is not right with your choice. Please try again."))
+
+
+def _pay_page(form: PayForm, open_invoices: list[Invoice], *, error: str | None = None, status: int = 200) -> Response:
+    selected = [invoice for invoice in open_invoices if invoice.number in (form.invoice.data or [])]
+    currency = (selected or open_invoices)[0].currency if open_invoices else "EUR"
+    total = sum(invoice.outstanding_cents for invoice in selected) or sum(i.outstanding_cents for i in open_invoices)
+    methods = offered_methods(db.session, _providers(), max(total, 1), currency)
+    form.method.choices = [SelectChoice(choice.method, method_name(choice.method)) for choice in methods]
+    if form.method.data not in {choice.method for choice in methods}:
+        preferred = session.get(PREFERRED_METHOD_KEY) or usual_method(db.session, g.customer.id)
+        form.method.data = (
+            preferred if preferred in {c.method for c in methods} else (methods[0].method if methods else None)
+        )
+    response = make_response(
+        render_template(
+            "payments/pay.html",
+            form=form,
+            open_invoices=open_invoices,
+            methods=methods,
+            method_hints=METHOD_HINTS,
+            total_cents=total,
+            currency=currency,
+            minimum_partial_cents=current_app.config["PARTIAL_PAYMENT_MINIMUM_CENTS"],
+            error=error,
+        ),
+        status,
+    )
+    # The form sends the browser on to the provider's hosted page; CSP form-action must allow it.
+    origins = " ".join(hosted_page_origins(current_app.config))
+    if origins:
+        response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY.replace(
+            "form-action 'self'", f"form-action 'self' {origins}"
+        )
+    return response
+
+
+@bp.route("/pay", methods=["GET", "POST"])
+@debtor_required
+def pay() -> Response:
+    customer = g.customer
+    open_invoices = queries.list_payable_invoices(db.session, customer.id)
+    form = PayForm()
+    form.invoice.choices = [SelectChoice(invoice.number) for invoice in open_invoices]
+    if request.method == "GET":
+        remember_preferred_method(request.args.get("method"))
+        wanted = request.args.getlist("invoice")
+        form.invoice.data = [i.number for i in open_invoices if not wanted or i.number in wanted]
+        return _pay_page(form, open_invoices)
+    # The method's choices depend on the amount; they are checked by the service, not by WTForms.
+    form.method.choices = [SelectChoice(method) for method in METHODS]
+    if not form.validate_on_submit():
+        return _pay_page(form, open_invoices, status=400)
+    try:
+        choice = services.choose_invoices(
+            db.session,
+            customer,
+            form.invoice.data,
+            partial_cents=form.partial_cents,
+            minimum_partial_cents=current_app.config["PARTIAL_PAYMENT_MINIMUM_CENTS"],
+        )
+        offered = {c.method: c for c in offered_methods(db.session, _providers(), choice.amount_cents, choice.currency)}
+        if form.method.data not in offered:
+            raise services.PaymentProblem("method_unavailable")
+    except services.PaymentProblem as problem:
+        currency = open_invoices[0].currency if open_invoices else "EUR"
+        return _pay_page(form, open_invoices, error=_problem_message(problem, currency), status=400)
+    provider = get_provider(offered[form.method.data].provider)
+    payment = services.start_payment(
+        db.session,
+        customer,
+        choice,
+        provider=provider.name,
+        method=form.method.data,
+        locale=current_language(),
+        actor=debtor_actor(),
+    )
+    # Saved before the provider is called: its webhook may arrive before this request ends, and a
+    # failed call must leave a payment the next click can pick up with the same idempotency key.
+    db.session.commit()
+    description = _("Invoices %(numbers)s", numbers=", ".join(i.number for i in choice.invoices))
+    base = current_app.config["BASE_URL"]
+    try:
+        checkout_url = services.open_checkout(
+            db.session,
+            provider,
+            payment,
+            description=description,
+            return_url=base + url_for("payments.status", public_id=payment.public_id),
+            webhook_url=base + url_for("webhooks.receive", provider_name=provider.name),
+        )
+    except (ProviderUnavailable, ProviderRejected) as error:
+        db.session.rollback()
+        log.warning("payment %s: could not open a checkout at %s: %s", payment.id, provider.name, type(error).__name__)
+        message = _(
+            "We could not reach the payment service just now. Nothing has been paid. "
+            "Please try again in a few minutes, or pay by bank transfer."
+        )
+        return _pay_page(form, open_invoices, error=message, status=503)
+    db.session.commit()
+    return redirect(checkout_url, code=303)
+
+
+@bp.get("/payments/<public_id>")
+@debtor_required
+def status(public_id: str) -> Response:
+    payment = queries.get_payment_for_customer(db.session, g.customer.id, public_id)
+    if payment is None:
+        abort(404)
+    unreachable = False
+    if not payment.is_final and (payment.synced_at is None or utcnow() - payment.synced_at >= RESYNC_AFTER):
+        try:
+            payment = services.sync_payment(db.session, get_provider(payment.provider), payment, actor=debtor_actor())
+            db.session.commit()
+        except (ProviderUnavailable, ProviderRejected, KeyError) as error:
+            db.session.rollback()
+            unreachable = True
+            log.warning("payment %s: status check at %s failed: %s", payment.id, payment.provider, type(error).__name__)
+    template = "payments/_status.html" if request.headers.get("HX-Request") else "payments/status.html"
+    response = make_response(
+        render_template(template, payment=payment, unreachable=unreachable, allocations=queries.allocations_of(payment))
+    )
+    response.headers["Cache-Control"] = "no-store"
+    return response

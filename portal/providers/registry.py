@@ -1,0 +1,81 @@
+"""Which providers this deployment has, built once per app from its configuration."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlsplit
+
+from flask import Flask, current_app
+
+from portal.extensions import db
+from portal.providers.base import PaymentProvider
+
+# Preference when staff have not chosen: a real provider before the demo.
+PROVIDER_ORDER = ("mollie", "stripe", "demo")
+# The hosted pages a payment form may send the browser to (the CSP's form-action follows redirects).
+HOSTED_PAGE_ORIGINS = {
+    "stripe": ("https://checkout.stripe.com",),
+    "mollie": ("https://www.mollie.com", "https://pay.mollie.com"),
+    "demo": (),
+}
+
+
+def configured_provider_names(config: Any) -> list[str]:
+    names = []
+    if config.get("MOLLIE_API_KEY"):
+        names.append("mollie")
+    if config.get("STRIPE_SECRET_KEY"):
+        names.append("stripe")
+    demo = config.get("DEMO_PAYMENTS", "auto")
+    if demo == "on" or (demo == "auto" and not names):
+        names.append("demo")
+    return names
+
+
+def _build(app: Flask, name: str) -> PaymentProvider:
+    config = app.config
+    timeout = float(config["PROVIDER_TIMEOUT_SECONDS"])
+    if name == "stripe":
+        from portal.providers.stripe import StripeProvider
+
+        return StripeProvider(
+            config["STRIPE_SECRET_KEY"],
+            config["STRIPE_WEBHOOK_SECRET"],
+            api_base=config.get("STRIPE_API_BASE") or None,
+            timeout_seconds=timeout,
+        )
+    if name == "mollie":
+        from portal.providers.mollie import MollieProvider
+
+        return MollieProvider(
+            config["MOLLIE_API_KEY"], api_endpoint=config.get("MOLLIE_API_ENDPOINT") or None, timeout_seconds=timeout
+        )
+    if name == "demo":
+        from portal.providers.demo import DemoProvider
+
+        base = config["BASE_URL"]
+        return DemoProvider(db.session, lambda checkout_id: f"{base}/demo-checkout/{checkout_id}")  # type: ignore[arg-type]
+    raise KeyError(name)
+
+
+def get_provider(name: str, app: Flask | None = None) -> PaymentProvider:
+    """The provider called ``name``; KeyError when this deployment does not have it."""
+    app = app or current_app._get_current_object()  # type: ignore[attr-defined]
+    if name not in configured_provider_names(app.config):
+        raise KeyError(name)
+    cache: dict[str, PaymentProvider] = app.extensions.setdefault("payment_providers", {})
+    if name not in cache:
+        cache[name] = _build(app, name)
+    return cache[name]
+
+
+def hosted_page_origins(config: Any) -> list[str]:
+    origins: list[str] = []
+    for name in configured_provider_names(config):
+        origins.extend(HOSTED_PAGE_ORIGINS[name])
+    for key in ("STRIPE_API_BASE", "MOLLIE_API_ENDPOINT"):
+        # A stand-in or proxy serves the hosted page from its own address.
+        if config.get(key):
+            parts = urlsplit(config[key])
+            origins.append(f"{parts.scheme}://{parts.netloc}")
+    return origins

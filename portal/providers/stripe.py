@@ -1,0 +1,331 @@
+"""Stripe through its official SDK: one Checkout Session per payment attempt.
+
+The Checkout Session id is our ``external_id``; the payment intent Stripe creates once the debtor pays is
+the ``secondary_reference`` that refund, dispute and payment intent webhooks name.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any, TypeVar
+
+import stripe
+
+from portal.providers.base import (
+    Checkout,
+    CheckoutRequest,
+    InvalidWebhook,
+    MethodRule,
+    PaymentProvider,
+    ProviderRejected,
+    ProviderState,
+    ProviderStatus,
+    ProviderUnavailable,
+    Reversal,
+    WebhookNotice,
+)
+
+logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+# Our method name -> Stripe's payment method type.
+STRIPE_METHOD_TYPES = {
+    "creditcard": "card",
+    "ideal": "ideal",
+    "bancontact": "bancontact",
+    "directdebit": "sepa_debit",
+    "paypal": "paypal",
+}
+OUR_METHODS = {stripe_type: ours for ours, stripe_type in STRIPE_METHOD_TYPES.items()}
+
+# A refund still "pending" has left our balance already; "failed" and "canceled" gave the money back to us,
+# and "requires_action" has not moved it yet.
+COUNTED_REFUND_STATUSES = frozenset({"succeeded", "pending"})
+# Stripe withdraws the disputed amount when a dispute (not an inquiry, "warning_*") opens, and returns it
+# only when the dispute is won. "prevented" disputes never withdrew anything.
+COUNTED_DISPUTE_STATUSES = frozenset({"needs_response", "under_review", "lost"})
+
+# Payment intent states of a completed-but-unpaid session (delayed methods such as SEPA debit).
+PENDING_INTENT_STATUSES = frozenset({"processing", "requires_action", "requires_confirmation", "requires_capture"})
+FAILED_INTENT_STATUSES = frozenset({"requires_payment_method", "canceled"})
+
+# Events whose object carries the payment intent rather than the session.
+INTENT_EVENT_TYPES = frozenset({"charge.refunded", "charge.refund.updated"})
+INTENT_EVENT_PREFIXES = ("refund.", "charge.dispute.", "payment_intent.")
+
+LIST_PAGE_SIZE = 100
+
+
+class StripeProvider(PaymentProvider):
+    """Payments through Stripe Checkout; refunds and disputes are read back from Stripe, never from webhooks."""
+
+    name = "stripe"
+    methods: Mapping[str, MethodRule] = {
+        "creditcard": MethodRule(currencies=("EUR", "USD", "GBP"), minimum_cents=50),
+        "ideal": MethodRule(currencies=("EUR",)),
+        "bancontact": MethodRule(currencies=("EUR",)),
+        "directdebit": MethodRule(currencies=("EUR",)),
+        "paypal": MethodRule(currencies=("EUR",)),
+    }
+
+    def __init__(
+        self,
+        secret_key: str,
+        webhook_secret: str,
+        api_base: str | None = None,
+        timeout_seconds: float = 10.0,
+    ) -> None:
+        self._webhook_secret = webhook_secret
+        self._http_client = stripe.RequestsClient(timeout=timeout_seconds)
+        # Retries belong to the caller (the idempotency key makes them safe); the SDK retrying inside a web
+        # request would stretch a slow provider into a hung page.
+        self._client = stripe.StripeClient(
+            secret_key,
+            base_addresses={"api": api_base} if api_base else None,
+            max_network_retries=0,
+            http_client=self._http_client,
+        )
+
+    def close(self) -> None:
+        """Close the pooled HTTP connections of the calling thread."""
+        self._http_client.close()
+
+    # -- checkout ------------------------------------------------------------------------------------------
+
+    def start_checkout(self, request: CheckoutRequest) -> Checkout:
+        stripe_type = STRIPE_METHOD_TYPES.get(request.method)
+        if stripe_type is None:
+            raise ProviderRejected(f"Stripe does not offer method {request.method!r}")
+        metadata = {"payment_id": str(request.payment_id), "customer_ref": request.customer_ref}
+        params: dict[str, Any] = {
+            "mode": "payment",
+            "payment_method_types": [stripe_type],
+            "line_items": [
+                {
+                    "price_data": {
+                        "currency": request.currency.lower(),
+                        "unit_amount": request.amount_cents,
+                        "product_data": {"name": request.description},
+                    },
+                    "quantity": 1,
+                }
+            ],
+            # The return page asks us (not the URL) how the payment went, so success and cancel are one page.
+            "success_url": request.return_url,
+            "cancel_url": request.return_url,
+            "client_reference_id": str(request.payment_id),
+            "metadata": metadata,
+            # Refund, dispute and payment intent webhooks carry the intent, so it needs our ids too.
+            "payment_intent_data": {"metadata": metadata},
+            "locale": "nl" if request.locale.lower().startswith("nl") else "en",
+        }
+        if request.customer_email:
+            params["customer_email"] = request.customer_email
+        # request.webhook_url is unused: Stripe sends events to the endpoint configured in its dashboard.
+        session = self._call(
+            "start_checkout",
+            f"payment {request.payment_id}",
+            lambda: self._client.v1.checkout.sessions.create(
+                params=params,  # type: ignore[arg-type]
+                options={"idempotency_key": request.idempotency_key},
+            ),
+        ).to_dict()
+        if not session.get("url"):
+            raise ProviderUnavailable("Stripe created a checkout session without a hosted page")
+        logger.info("stripe checkout %s for payment %s", session["id"], request.payment_id)
+        return Checkout(external_id=session["id"], redirect_url=session["url"])
+
+    # -- status --------------------------------------------------------------------------------------------
+
+    def fetch_status(self, external_id: str) -> ProviderStatus:
+        session = self._call(
+            "fetch_status",
+            f"checkout {external_id}",
+            lambda: self._client.v1.checkout.sessions.retrieve(external_id, params={"expand": ["payment_intent"]}),
+        ).to_dict()
+        intent = session.get("payment_intent")
+        if isinstance(intent, str):
+            # Not expanded after all (should not happen); the id is still what later webhooks name.
+            intent = {"id": intent}
+        intent = intent or {}
+        intent_id = intent.get("id")
+
+        state, failure_reason = _session_state(session, intent)
+        reversals = self._reversals(intent_id, external_id) if intent_id else ()
+        return ProviderStatus(
+            external_id=session["id"],
+            state=state,
+            amount_cents=int(session.get("amount_total") or 0),
+            currency=str(session.get("currency") or "").upper(),
+            method=_method_of(session, intent),
+            payment_id=_payment_id_of(session),
+            reversals=reversals,
+            failure_reason=failure_reason,
+            secondary_reference=intent_id,
+        )
+
+    def _reversals(self, intent_id: str, external_id: str) -> tuple[Reversal, ...]:
+        subject = f"checkout {external_id}"
+        refunds = self._list_all("list_refunds", subject, self._client.v1.refunds.list, intent_id)
+        disputes = self._list_all("list_disputes", subject, self._client.v1.disputes.list, intent_id)
+        found = [
+            Reversal(external_id=refund["id"], kind="refund", amount_cents=int(refund["amount"]))
+            for refund in refunds
+            if refund.get("status") in COUNTED_REFUND_STATUSES
+        ]
+        found += [
+            Reversal(external_id=dispute["id"], kind="chargeback", amount_cents=int(dispute["amount"]))
+            for dispute in disputes
+            if dispute.get("status") in COUNTED_DISPUTE_STATUSES
+        ]
+        return tuple(found)
+
+    def _list_all(
+        self, operation: str, subject: str, list_page: Callable[..., Any], intent_id: str
+    ) -> Iterator[dict[str, Any]]:
+        params: dict[str, Any] = {"payment_intent": intent_id, "limit": LIST_PAGE_SIZE}
+        while True:
+            page = self._call(operation, subject, lambda: list_page(params=dict(params))).to_dict()
+            items = page.get("data") or []
+            yield from items
+            if not page.get("has_more") or not items:
+                return
+            params["starting_after"] = items[-1]["id"]
+
+    # -- webhooks ------------------------------------------------------------------------------------------
+
+    def parse_webhook(self, body: bytes, headers: Mapping[str, str]) -> WebhookNotice | None:
+        signature = _header(headers, "Stripe-Signature")
+        try:
+            # The signature covers the exact bytes Stripe sent: never re-serialise the body before this.
+            event = self._client.construct_event(body, signature, self._webhook_secret).to_dict()
+        except stripe.SignatureVerificationError as exc:
+            raise InvalidWebhook("Stripe webhook signature does not match") from exc
+        except (ValueError, TypeError, AttributeError) as exc:  # undecodable bytes or JSON, or not an event object
+            raise InvalidWebhook("Stripe webhook body is not a readable event") from exc
+
+        event_type = event.get("type")
+        data = event.get("data")
+        obj = data.get("object") if isinstance(data, dict) else None
+        if not isinstance(event_type, str) or not isinstance(obj, dict):
+            raise InvalidWebhook("Stripe webhook has no type or object")
+
+        if event_type.startswith("checkout.session."):
+            return WebhookNotice(reference=_str_or_none(obj.get("id")), payment_id=_payment_id_of(obj))
+        if event_type in INTENT_EVENT_TYPES or event_type.startswith(INTENT_EVENT_PREFIXES):
+            if obj.get("object") == "payment_intent":
+                reference = obj.get("id")
+            else:
+                reference = obj.get("payment_intent")
+                if isinstance(reference, dict):
+                    reference = reference.get("id")
+            payment_id = _int_or_none((obj.get("metadata") or {}).get("payment_id"))
+            return WebhookNotice(reference=_str_or_none(reference), payment_id=payment_id)
+        return None
+
+    # -- refunds -------------------------------------------------------------------------------------------
+
+    def refund(self, external_id: str, amount_cents: int, currency: str, idempotency_key: str) -> Reversal:
+        subject = f"checkout {external_id}"
+        session = self._call("refund", subject, lambda: self._client.v1.checkout.sessions.retrieve(external_id))
+        session = session.to_dict()
+        intent = session.get("payment_intent")
+        intent_id = intent.get("id") if isinstance(intent, dict) else intent
+        if not intent_id:
+            raise ProviderRejected(f"Stripe checkout {external_id} has no payment to refund")
+        if str(session.get("currency") or "").upper() != currency.upper():
+            raise ProviderRejected(f"Stripe checkout {external_id} is not in {currency.upper()}")
+        refund = self._call(
+            "refund",
+            subject,
+            lambda: self._client.v1.refunds.create(
+                params={"payment_intent": intent_id, "amount": amount_cents},
+                options={"idempotency_key": idempotency_key},
+            ),
+        ).to_dict()
+        logger.info("stripe refund %s of %s cents on checkout %s", refund["id"], refund["amount"], external_id)
+        return Reversal(external_id=refund["id"], kind="refund", amount_cents=int(refund["amount"]))
+
+    # -- errors --------------------------------------------------------------------------------------------
+
+    def _call(self, operation: str, subject: str, call: Callable[[], T]) -> T:
+        """Run one SDK call, turning its errors into ours; ``subject`` names our payment or checkout in logs."""
+        try:
+            return call()
+        except stripe.StripeError as exc:
+            raise _translate(exc, operation, subject) from exc
+
+
+def _translate(exc: stripe.StripeError, operation: str, subject: str) -> Exception:
+    status = exc.http_status
+    # Logged without the SDK's message: an authentication error quotes part of the key.
+    log_args = (operation, subject, type(exc).__name__, status, exc.code, exc.request_id)
+    if isinstance(exc, stripe.APIConnectionError | stripe.RateLimitError) or not _is_refusal(status):
+        logger.warning("stripe %s for %s unavailable: %s (HTTP %s, code %s, request %s)", *log_args)
+        return ProviderUnavailable(f"Stripe {operation} failed: {type(exc).__name__} (HTTP {status})")
+    logger.warning("stripe %s for %s refused: %s (HTTP %s, code %s, request %s)", *log_args)
+    if isinstance(exc, stripe.AuthenticationError | stripe.PermissionError):
+        return ProviderRejected(f"Stripe {operation} refused: the API key is wrong or lacks permission")
+    return ProviderRejected(f"Stripe {operation} refused ({exc.code or type(exc).__name__}): {exc.user_message}")
+
+
+def _is_refusal(status: int | None) -> bool:
+    # 409 is an idempotent request still running under the same key, 429 a rate limit: both pass with time.
+    return status is not None and 400 <= status < 500 and status not in (409, 429)
+
+
+# -- mapping helpers ---------------------------------------------------------------------------------------
+
+
+def _session_state(session: dict[str, Any], intent: dict[str, Any]) -> tuple[ProviderState, str | None]:
+    status = session.get("status")
+    if status == "expired":
+        return "expired", None
+    if status != "complete":
+        return "open", None
+    if session.get("payment_status") in ("paid", "no_payment_required"):
+        return "paid", None
+    intent_status = intent.get("status")
+    if intent_status == "succeeded":
+        return "paid", None
+    if intent_status in FAILED_INTENT_STATUSES:
+        error = intent.get("last_payment_error") or {}
+        reason = error.get("code") or error.get("decline_code") or intent.get("cancellation_reason")
+        return "failed", _str_or_none(reason) or intent_status
+    # A completed session whose money has not arrived yet: SEPA debit takes days.
+    return "pending", None
+
+
+def _method_of(session: dict[str, Any], intent: dict[str, Any]) -> str | None:
+    for types in (session.get("payment_method_types"), intent.get("payment_method_types")):
+        if types:
+            return OUR_METHODS.get(types[0])
+    return None
+
+
+def _payment_id_of(obj: dict[str, Any]) -> int | None:
+    payment_id = _int_or_none(obj.get("client_reference_id"))
+    if payment_id is None:
+        payment_id = _int_or_none((obj.get("metadata") or {}).get("payment_id"))
+    return payment_id
+
+
+def _int_or_none(value: object) -> int | None:
+    try:
+        return int(value)  # type: ignore[call-overload]
+    except (TypeError, ValueError):
+        return None
+
+
+def _str_or_none(value: object) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+def _header(headers: Mapping[str, str], name: str) -> str | None:
+    value = headers.get(name)
+    if value is not None:
+        return value
+    lowered = name.lower()
+    return next((v for k, v in headers.items() if k.lower() == lowered), None)

@@ -1,0 +1,112 @@
+"""The debtor's journey through the demo provider: choose, pay, come back, see the verdict."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from sqlalchemy import select
+
+from portal.invoices.models import Invoice
+from portal.notifications.models import OutboxMessage
+from portal.payments.models import Payment
+from tests.fixtures.factories import csrf_token
+
+
+def _pay(client: Any, numbers: list[str], method: str = "ideal", **extra: str) -> Any:
+    data: dict[str, Any] = {"csrf_token": csrf_token(client, "/pay"), "invoice": numbers, "method": method, **extra}
+    return client.post("/pay", data=data)
+
+
+def _decide(client: Any, checkout_url: str, outcome: str) -> Any:
+    path = checkout_url.removeprefix("http://localhost")
+    return client.post(f"{path}/{outcome}", data={"csrf_token": csrf_token(client, path)})
+
+
+def test_paying_two_invoices_settles_both_and_sends_a_receipt(client, session, create_customer, create_invoice, login):
+    customer = create_customer(email="anna@example.com", language="en")
+    first = create_invoice(customer, number="A-1")
+    second = create_invoice(customer, number="A-2")
+    login(client, customer)
+
+    started = _pay(client, ["A-2", "A-1"])
+    assert started.status_code == 303
+    checkout = started.headers["Location"]
+    assert "/demo-checkout/demo_" in checkout
+
+    back = _decide(client, checkout, "paid")
+    assert back.status_code == 303
+    status = client.get(back.headers["Location"].removeprefix("http://localhost"))
+    text = status.get_data(as_text=True)
+    assert "Thank you" in text
+    assert "A-1" in text and "A-2" in text
+
+    session.expire_all()
+    assert session.get(Invoice, first.id).state == "paid"
+    assert session.get(Invoice, second.id).state == "paid"
+    payment = session.scalars(select(Payment).where(Payment.customer_id == customer.id)).one()
+    assert payment.received_cents == first.total_cents + second.total_cents
+    receipt = session.scalars(select(OutboxMessage).where(OutboxMessage.template == "payment_receipt")).one()
+    assert receipt.recipient == "anna@example.com"
+    assert "Thank you for your payment" in receipt.subject
+
+    overview = client.get("/overview").get_data(as_text=True)
+    assert "You have nothing to pay right now." in overview
+
+
+def test_the_amount_comes_from_the_invoices_not_the_form(client, session, create_customer, create_invoice, login):
+    customer = create_customer(language="en")
+    invoice = create_invoice(customer, number="B-1")
+    login(client, customer)
+    started = _pay(client, ["B-1"], amount="1", amount_cents="1")
+    assert started.status_code == 303
+    payment = session.scalars(select(Payment).where(Payment.customer_id == customer.id)).one()
+    assert payment.amount_cents == invoice.total_cents
+
+
+def test_a_second_click_reuses_the_open_checkout(client, session, create_customer, create_invoice, login):
+    customer = create_customer(language="en")
+    create_invoice(customer, number="C-1")
+    login(client, customer)
+    first = _pay(client, ["C-1"])
+    second = _pay(client, ["C-1"])
+    assert first.headers["Location"] == second.headers["Location"]
+    assert len(session.scalars(select(Payment).where(Payment.customer_id == customer.id)).all()) == 1
+
+
+def test_a_failed_payment_leaves_the_invoice_open_and_offers_a_retry(
+    client, session, create_customer, create_invoice, login
+):
+    customer = create_customer(language="en")
+    invoice = create_invoice(customer, number="D-1")
+    login(client, customer)
+    back = _decide(client, _pay(client, ["D-1"]).headers["Location"], "failed")
+    text = client.get(back.headers["Location"].removeprefix("http://localhost")).get_data(as_text=True)
+    assert "did not go through" in text
+    assert "Try again" in text
+    session.expire_all()
+    assert session.get(Invoice, invoice.id).state == "open"
+
+
+def test_a_part_payment_leaves_the_rest_open(client, session, create_customer, create_invoice, login):
+    customer = create_customer(language="en")
+    invoice = create_invoice(customer, number="E-1")
+    login(client, customer)
+    started = _pay(client, ["E-1"], amount_choice="partial", partial_amount="10,00")
+    _decide(client, started.headers["Location"], "paid")
+    session.expire_all()
+    refreshed = session.get(Invoice, invoice.id)
+    assert refreshed.state == "open"
+    assert refreshed.paid_cents == 1000
+    overview = client.get("/overview").get_data(as_text=True)
+    assert re.search(r"€\s?10\.00 already paid", overview)
+
+
+def test_a_part_payment_below_the_minimum_is_refused_in_dutch(client, session, create_customer, create_invoice, login):
+    customer = create_customer(language="nl")
+    create_invoice(customer, number="F-1")
+    login(client, customer)
+    refused = _pay(client, ["F-1"], amount_choice="partial", partial_amount="2")
+    assert refused.status_code == 400
+    assert "minimaal" in refused.get_data(as_text=True)
+    assert session.scalars(select(Payment).where(Payment.customer_id == customer.id)).first() is None
