@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from portal.customers.models import Customer
 from portal.invoices.models import Invoice, InvoiceLine, InvoiceVatTotal
+from portal.payments.demo_history import add_demo_payments
 
 ON_TIME, SOMETIMES_LATE, STRUCTURALLY_LATE = "on-time", "sometimes-late", "structurally-late"
 NEW, DIFFICULTY, QUARTERLY = "new", "difficulty", "business-quarterly"
@@ -107,6 +108,7 @@ def load_demo_data(session: Session, *, today: date) -> bool:
         invoice.external_ref = f"INV-{invoice.number}"
         session.add(invoice)
     session.flush()
+    add_demo_payments(session, invoices)
     return True
 
 

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, redirect, render_template
+from flask import Blueprint, abort, current_app, g, redirect, render_template
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 
 from portal.audit.services import Actor
+from portal.debtor.access import load_debtor
 from portal.extensions import db
 from portal.payments import services
 from portal.payments.models import DemoCheckout
@@ -30,6 +31,8 @@ def show(checkout_id: str) -> str:
     checkout = db.session.get(DemoCheckout, checkout_id)
     if checkout is None:
         abort(404)
+    # A real provider's page speaks the language we asked for; the debtor's session tells us which.
+    g.customer = load_debtor()
     return render_template("payments/demo_checkout.html", checkout=checkout, form=FlaskForm(), outcomes=OUTCOMES)
 
 

@@ -3,7 +3,8 @@ the outcome on the demo provider's hosted page, and sees the status page wait (h
 a failed payment and trying again; and what staff see afterwards (the payment and the receipt).
 
 Every test makes a customer of its own (English, two open invoices, imported through the CLI as an operator
-would), so that what one payment settles cannot change what another test, or the other e2e modules, expect. The
+would), so that what one payment settles cannot change what another test, or the other e2e modules, expect; the
+debtor's browser speaks English here (the ``page`` fixture below), and the Dutch pages are checked with axe. The
 staff side logs in with an agent account of its own, created with ``flask staff create`` and enrolled through the
 real pages: the demo staff accounts are enrolled once per session by test_staff_journey.py, which alone knows
 their TOTP keys.
@@ -95,6 +96,13 @@ def new_debtor(server: LiveServer, directory: Path) -> Debtor:
 @pytest.fixture()
 def debtor(live_server: LiveServer, tmp_path: Path) -> Debtor:
     return new_debtor(live_server, tmp_path)
+
+
+@pytest.fixture()
+def page(new_context: NewContext) -> Page:
+    """Here the English-speaking debtor's browser speaks English too: the demo provider's page is outside the
+    debtor's session, so it follows the browser's language (a real provider is told the customer's)."""
+    return new_context(locale=BROWSER_LOCALES["en"]).new_page()
 
 
 def invoice_checkbox(page: Page, number: str) -> Locator:
