@@ -42,7 +42,8 @@ DEFAULTS: dict[str, Any] = {
     "SMTP_FROM": None,
     # Background work. Without a broker it runs in the web process right after the commit.
     "CELERY_BROKER_URL": None,
-    # Payments. With no provider keys the demo provider takes the payments (DEMO_PAYMENTS=auto).
+    # Payments. DEMO_PAYMENTS=auto: the demo provider takes payments in `make run`'s demo database when no
+    # provider keys are set, and never elsewhere unless "on".
     "STRIPE_SECRET_KEY": None,
     "STRIPE_WEBHOOK_SECRET": None,
     "STRIPE_API_BASE": None,

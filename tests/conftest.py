@@ -31,6 +31,7 @@ TEST_SETTINGS = {
     "SECRET_KEY": "test-secret-key-that-is-long-enough-for-signing",
     "BASE_URL": "http://localhost",
     "LINK_RATE_LIMIT": "10000 per minute",
+    "DEMO_PAYMENTS": "on",
 }
 
 

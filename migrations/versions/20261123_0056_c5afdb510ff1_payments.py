@@ -62,6 +62,8 @@ def upgrade() -> None:
     sa.Column('failure_reason', sa.String(length=64), nullable=True),
     sa.Column('mandate_reference', sa.String(length=64), nullable=True),
     sa.Column('locale', sa.String(length=2), nullable=False),
+    sa.Column('refund_pending_key', sa.String(length=80), nullable=True),
+    sa.Column('refund_pending_cents', sa.Integer(), nullable=True),
     sa.Column('created_at', portal.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('updated_at', portal.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('paid_at', portal.db.UTCDateTime(timezone=True), nullable=True),
@@ -96,12 +98,14 @@ def upgrade() -> None:
     sa.Column('kind', sa.String(length=10), nullable=False),
     sa.Column('amount_cents', sa.Integer(), nullable=False),
     sa.Column('initiated_by', sa.String(length=254), nullable=True),
+    sa.Column('request_key', sa.String(length=80), nullable=True),
     sa.Column('created_at', portal.db.UTCDateTime(timezone=True), nullable=False),
     sa.CheckConstraint("kind IN ('refund', 'chargeback')", name=op.f('ck_payment_reversals_kind')),
     sa.CheckConstraint('amount_cents > 0', name=op.f('ck_payment_reversals_amount_positive')),
     sa.ForeignKeyConstraint(['payment_id'], ['payments.id'], name=op.f('fk_payment_reversals_payment_id_payments'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_payment_reversals')),
-    sa.UniqueConstraint('payment_id', 'external_id', name='uq_payment_reversals_external_id')
+    sa.UniqueConstraint('payment_id', 'external_id', name='uq_payment_reversals_external_id'),
+    sa.UniqueConstraint('request_key', name=op.f('uq_payment_reversals_request_key'))
     )
     op.create_table('payment_allocations',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -129,7 +133,7 @@ def upgrade() -> None:
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="Skipped unsupported reflection of expression-based index")
         with op.batch_alter_table('invoices', schema=None) as batch_op:
-            batch_op.create_check_constraint('paid_within_total', 'paid_cents >= 0 AND paid_cents <= total_cents')
+            batch_op.create_check_constraint('paid_not_negative', 'paid_cents >= 0')
 
 
 
@@ -137,7 +141,7 @@ def downgrade() -> None:
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="Skipped unsupported reflection of expression-based index")
         with op.batch_alter_table('invoices', schema=None) as batch_op:
-            batch_op.drop_constraint('paid_within_total', type_='check')
+            batch_op.drop_constraint('paid_not_negative', type_='check')
             batch_op.drop_column('paid_cents')
 
     with op.batch_alter_table('payment_allocations', schema=None) as batch_op:

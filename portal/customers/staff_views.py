@@ -18,6 +18,7 @@ from portal.invoices.services import invoice_status
 from portal.links import services as link_services
 from portal.payments.forms import RefundForm
 from portal.payments.queries import list_payments_for_customer
+from portal.payments.refunds import new_request_id
 from portal.staff.auth import staff_actor
 from portal.staff.forms import ConfirmForm
 from portal.staff.permissions import Permission, requires, role_allows
@@ -75,6 +76,7 @@ def _render_detail(customer: Customer, note_form: NoteForm) -> str:
         payments=list_payments_for_customer(db.session, customer.id),
         can_refund=role_allows(role, Permission.REFUND_PAYMENTS),
         refund_form=RefundForm(formdata=None),
+        new_refund_request_id=new_request_id,
     )
 
 

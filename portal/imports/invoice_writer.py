@@ -15,6 +15,7 @@ from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from portal.customers.models import Customer
+from portal.db import utcnow
 from portal.imports.columns import shown
 from portal.imports.invoice_rows import DEFAULT_CATEGORY, DEFAULT_CURRENCY, InvoiceDraft, Line
 from portal.imports.problems import Problems
@@ -194,10 +195,35 @@ def _write(
         for draft, invoice_id in invoice_ids
         for rate, base, amount in draft.vat_totals
     ]
+    _settle_paid_cents(session, [invoice_id for _, invoice_id in invoice_ids])
     if lines:
         session.execute(insert(InvoiceLine.__table__), lines)
     if vat:
         session.execute(insert(InvoiceVatTotal.__table__), vat)
+
+
+def _settle_paid_cents(session: Session, invoice_ids: list[int]) -> None:
+    """Keep what was paid in step with the billing system's word: an invoice it calls paid is paid in full,
+    and an invoice the portal has been paid in full for stays paid whatever the file says."""
+    for start in range(0, len(invoice_ids), 10_000):
+        chunk = invoice_ids[start : start + 10_000]
+        session.execute(
+            update(Invoice)
+            .where(Invoice.id.in_(chunk), Invoice.state == "paid")
+            .values(paid_cents=Invoice.total_cents)
+            .execution_options(synchronize_session=False)
+        )
+        session.execute(
+            update(Invoice)
+            .where(
+                Invoice.id.in_(chunk),
+                Invoice.state == "open",
+                Invoice.paid_cents > 0,
+                Invoice.paid_cents >= Invoice.total_cents,
+            )
+            .values(state="paid", paid_at=utcnow())
+            .execution_options(synchronize_session=False)
+        )
 
 
 def _new_invoice(draft: InvoiceDraft, customer_id: int) -> dict[str, Any]:

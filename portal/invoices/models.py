@@ -21,7 +21,7 @@ class Invoice(Base):
         CheckConstraint("total_cents = subtotal_cents + vat_cents", name="total_adds_up"),
         CheckConstraint("period_end IS NULL OR period_start <= period_end", name="period_order"),
         CheckConstraint("due_date >= issue_date", name="due_after_issue"),
-        CheckConstraint("paid_cents >= 0 AND paid_cents <= total_cents", name="paid_within_total"),
+        CheckConstraint("paid_cents >= 0", name="paid_not_negative"),
         Index("ix_invoices_customer_state_due", "customer_id", "state", "due_date"),
     )
 
@@ -40,7 +40,7 @@ class Invoice(Base):
     vat_cents: Mapped[int]
     total_cents: Mapped[int]
     state: Mapped[str] = mapped_column(String(10), default="open")
-    # Paid through the portal so far. An invoice marked paid by the billing system may have 0 here.
+    # Paid so far. The full total once paid; an import that lowers a total can leave more here than owed.
     paid_cents: Mapped[int] = mapped_column(default=0)
     paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -50,7 +50,7 @@ class Invoice(Base):
     @property
     def outstanding_cents(self) -> int:
         """What is still owed: nothing once paid or cancelled, else the total less part-payments."""
-        return self.total_cents - self.paid_cents if self.state == "open" else 0
+        return max(self.total_cents - self.paid_cents, 0) if self.state == "open" else 0
 
     lines: Mapped[list[InvoiceLine]] = relationship(
         back_populates="invoice", order_by="InvoiceLine.position", cascade="all, delete-orphan"

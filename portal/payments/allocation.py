@@ -18,7 +18,12 @@ from portal.payments.models import Payment, PaymentAllocation, PaymentReversal
 
 def _lock_invoices(session: Session, invoice_ids: list[int]) -> dict[int, Invoice]:
     found = session.scalars(
-        select(Invoice).where(Invoice.id.in_(invoice_ids)).with_for_update().execution_options(populate_existing=True)
+        # Always in id order, so two transactions locking overlapping invoices cannot deadlock.
+        select(Invoice)
+        .where(Invoice.id.in_(invoice_ids))
+        .order_by(Invoice.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
     )
     return {invoice.id: invoice for invoice in found}
 
@@ -62,8 +67,9 @@ def reverse(session: Session, payment: Payment, reversal: PaymentReversal, now: 
         if amount <= 0:
             continue
         invoice = invoices[item.invoice_id]
-        # Another payment may have settled the rest meanwhile; this one only takes back its own part.
-        invoice.paid_cents -= min(amount, invoice.paid_cents)
+        # An invoice paid in full (by this payment, or the rest by bank transfer) owes exactly what is taken back.
+        already_paid = invoice.total_cents if invoice.state == "paid" else invoice.paid_cents
+        invoice.paid_cents = max(already_paid - amount, 0)
         if invoice.state == "paid":
             invoice.state = "open"
             invoice.paid_at = None

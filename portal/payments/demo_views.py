@@ -9,7 +9,7 @@ from werkzeug.wrappers import Response
 from portal.audit.services import Actor
 from portal.debtor.access import load_debtor
 from portal.extensions import db
-from portal.payments import services
+from portal.payments import services, webhooks
 from portal.payments.models import DemoCheckout
 from portal.providers.demo import OUTCOMES, DemoProvider
 from portal.providers.registry import configured_provider_names, get_provider
@@ -44,7 +44,7 @@ def decide(checkout_id: str, outcome: str) -> Response:
         abort(400)
     checkout = provider.choose_outcome(checkout_id, outcome)
     # What a real provider's webhook would make us do: re-fetch and apply.
-    payment = services.find_payment_for_notice(db.session, provider, checkout.id, checkout.payment_id)
+    payment = webhooks.find_payment_for_notice(db.session, provider, checkout.id, checkout.payment_id)
     if payment is not None:
         services.sync_payment(db.session, provider, payment, actor=Actor(type="system", id="demo-webhook"))
     db.session.commit()

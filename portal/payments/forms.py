@@ -4,8 +4,8 @@ import re
 from typing import Any
 
 from flask_wtf import FlaskForm
-from wtforms import RadioField, SelectChoice, SelectMultipleField, StringField
-from wtforms.validators import ValidationError
+from wtforms import HiddenField, RadioField, SelectChoice, SelectMultipleField, StringField
+from wtforms.validators import Regexp, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from portal.i18n import _l
@@ -30,7 +30,8 @@ class MultiCheckboxField(SelectMultipleField):
 
 
 class PayForm(FlaskForm):
-    invoice = MultiCheckboxField(_l("Which invoices do you want to pay?"), choices=[])
+    # Not checked against the choices: an invoice paid meanwhile gets the service's friendlier message.
+    invoice = MultiCheckboxField(_l("Which invoices do you want to pay?"), choices=[], validate_choice=False)
     amount_choice = RadioField(
         _l("How much do you want to pay?"),
         choices=[SelectChoice("full", _l("Everything")), SelectChoice("partial", _l("Part of it"))],
@@ -56,6 +57,7 @@ class PayForm(FlaskForm):
 
 class RefundForm(FlaskForm):
     amount = StringField(_l("Amount to refund"))
+    request_id = HiddenField(validators=[Regexp(r"^[0-9a-f]{24}$")])
 
     def validate_amount(self, field: Any) -> None:
         if parse_amount_cents(field.data or "") is None:

@@ -28,12 +28,12 @@ def reconcile_payments(app: Flask) -> int:
         stale = [payment.id for payment in services.payments_to_reconcile(db.session, older_than=QUIET_FOR)]
         db.session.rollback()
         for payment_id in stale:
-            payment = services.lock_payment(db.session, payment_id)
             try:
+                payment = services.lock_payment(db.session, payment_id)
                 services.sync_payment(db.session, get_provider(payment.provider, app), payment, actor=RECONCILER)
                 db.session.commit()
-            except (ProviderUnavailable, ProviderRejected, KeyError) as error:
+            except (ProviderUnavailable, ProviderRejected, KeyError, LookupError) as error:
                 db.session.rollback()
-                log.warning("payment %s: reconciliation at %s failed: %s", payment_id, payment.provider, error)
+                log.warning("payment %s: reconciliation failed: %s", payment_id, type(error).__name__)
         db.session.remove()
     return len(stale)

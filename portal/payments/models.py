@@ -52,6 +52,10 @@ class Payment(Base):
     failure_reason: Mapped[str | None] = mapped_column(String(64))
     mandate_reference: Mapped[str | None] = mapped_column(String(64))
     locale: Mapped[str] = mapped_column(String(2), default="nl")
+    # A refund sent to the provider whose answer we have not seen: a retry sends the same key, so it
+    # cannot refund twice, whatever happened to the first attempt.
+    refund_pending_key: Mapped[str | None] = mapped_column(String(80))
+    refund_pending_cents: Mapped[int | None]
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -140,6 +144,8 @@ class PaymentReversal(Base):
     amount_cents: Mapped[int]
     # Who started it: a staff e-mail address for refunds from the staff area, else the provider.
     initiated_by: Mapped[str | None] = mapped_column(String(254))
+    # The refund form's own key: the same form sent twice is one refund.
+    request_key: Mapped[str | None] = mapped_column(String(80), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     payment: Mapped[Payment] = relationship(back_populates="reversals")

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 import secrets
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -25,7 +24,7 @@ from portal.payments import allocation
 from portal.payments.models import Payment, PaymentItem, PaymentReversal
 from portal.payments.receipts import queue_receipt
 from portal.payments.states import transition
-from portal.providers.base import CheckoutRequest, PaymentProvider, ProviderRejected, ProviderStatus, Reversal
+from portal.providers.base import CheckoutRequest, PaymentProvider, ProviderStatus, Reversal
 
 log = logging.getLogger(__name__)
 
@@ -199,10 +198,20 @@ def open_checkout(
             idempotency_key=f"payment-{payment.id}",
         )
     )
-    payment.external_id = checkout.external_id
+    # A webhook may have got here first while we waited for the provider: change only what is still unset.
+    payment = lock_payment(session, payment.id)
+    payment.external_id = payment.external_id or checkout.external_id
     payment.checkout_url = checkout.redirect_url
     transition(payment, "open", utcnow())
     return checkout.redirect_url
+
+
+def give_up_checkout(session: Session, payment: Payment, *, reason: str) -> None:
+    """The provider refused to open a checkout: end the attempt, so the next click starts afresh with a new key."""
+    payment = lock_payment(session, payment.id)
+    if payment.state == "created" and payment.external_id is None:
+        transition(payment, "failed", utcnow())
+        payment.failure_reason = reason
 
 
 def lock_payment(session: Session, payment_id: int) -> Payment:
@@ -212,17 +221,27 @@ def lock_payment(session: Session, payment_id: int) -> Payment:
     return payment
 
 
-def sync_payment(session: Session, provider: PaymentProvider, payment: Payment, *, actor: Actor) -> Payment:
-    """Fetch the provider's view of ``payment`` and apply it. Raises ProviderUnavailable when it cannot be asked."""
-    if payment.external_id is None:
+def sync_payment(
+    session: Session, provider: PaymentProvider, payment: Payment, *, actor: Actor, reference: str | None = None
+) -> Payment:
+    """Fetch the provider's view of ``payment`` and apply it. Raises ProviderUnavailable or ProviderRejected.
+
+    ``reference`` is the provider's id from a webhook, for a checkout whose id we have not saved yet.
+    """
+    external_id = payment.external_id or reference
+    if external_id is None:
         return payment  # the provider never confirmed a checkout: there is nothing to ask about
-    status = provider.fetch_status(payment.external_id)
+    status = provider.fetch_status(external_id)
     return apply_status(session, payment.id, status, actor=actor)
 
 
 def apply_status(session: Session, payment_id: int, status: ProviderStatus, *, actor: Actor) -> Payment:
     """Make our payment agree with the provider's view. Safe to call any number of times, in any order."""
     payment = lock_payment(session, payment_id)
+    if status.payment_id not in (None, payment.id) or payment.external_id not in (None, status.external_id):
+        # Someone else's payment at the provider (another shop on the account, or a forged webhook id).
+        log.warning("payment %s: provider payment %s belongs elsewhere; ignored", payment.id, status.external_id)
+        return payment
     now = utcnow()
     payment.synced_at = now
     payment.external_id = payment.external_id or status.external_id
@@ -270,7 +289,13 @@ def apply_status(session: Session, payment_id: int, status: ProviderStatus, *, a
 
 
 def record_reversal(
-    session: Session, payment: Payment, reversal: Reversal, *, actor: Actor, initiated_by: str | None = None
+    session: Session,
+    payment: Payment,
+    reversal: Reversal,
+    *,
+    actor: Actor,
+    initiated_by: str | None = None,
+    request_key: str | None = None,
 ) -> PaymentReversal | None:
     """Record a refund or chargeback once, and reopen what it takes back. None when already recorded.
 
@@ -294,6 +319,7 @@ def record_reversal(
         kind=reversal.kind,
         amount_cents=amount,
         initiated_by=initiated_by,
+        request_key=request_key,
         created_at=now,
     )
     session.add(row)
@@ -311,71 +337,6 @@ def record_reversal(
         currency=payment.currency,
     )
     return row
-
-
-def find_payment_for_notice(
-    session: Session, provider: PaymentProvider, reference: str | None, payment_id: int | None
-) -> Payment | None:
-    """Our payment a webhook is about: by the provider's ids, else by our id echoed in its metadata."""
-    if reference:
-        found = session.scalars(
-            select(Payment).where(
-                Payment.provider == provider.name,
-                or_(Payment.external_id == reference, Payment.secondary_reference == reference),
-            )
-        ).first()
-        if found is not None:
-            return found
-    if payment_id is not None:
-        found = session.get(Payment, payment_id)
-        if found is not None and found.provider == provider.name:
-            return found
-    return None
-
-
-def handle_webhook(
-    session: Session, provider: PaymentProvider, body: bytes, headers: Mapping[str, str], *, actor: Actor
-) -> Payment | None:
-    """Turn a webhook into a re-fetch of the payment it names. Raises InvalidWebhook or ProviderUnavailable."""
-    notice = provider.parse_webhook(body, headers)
-    if notice is None:
-        return None
-    payment = find_payment_for_notice(session, provider, notice.reference, notice.payment_id)
-    if payment is None and notice.reference:
-        # The checkout may be so new that its id is not saved yet; the provider's metadata names our payment.
-        try:
-            status = provider.fetch_status(notice.reference)
-        except ProviderRejected:
-            return None
-        payment = find_payment_for_notice(session, provider, None, status.payment_id)
-        if payment is None:
-            log.info("%s webhook for %s: no payment of ours", provider.name, notice.reference)
-            return None
-        return apply_status(session, payment.id, status, actor=actor)
-    if payment is None:
-        return None
-    return sync_payment(session, provider, payment, actor=actor)
-
-
-class RefundProblem(Exception):
-    def __init__(self, code: str) -> None:
-        super().__init__(code)
-        self.code = code
-
-
-def refund_payment(
-    session: Session, provider: PaymentProvider, payment_id: int, amount_cents: int, *, actor: Actor
-) -> PaymentReversal | None:
-    """Refund part or all of a paid payment at the provider, and reopen the invoices it takes back."""
-    payment = lock_payment(session, payment_id)
-    if payment.state != "paid" or payment.external_id is None:
-        raise RefundProblem("not_paid")
-    if not 0 < amount_cents <= payment.refundable_cents:
-        raise RefundProblem("amount")
-    # Derived from our state: pressing the button twice sends the same key, and the provider refunds once.
-    key = f"payment-{payment.id}-refund-{payment.reversed_cents}-{amount_cents}"
-    reversal = provider.refund(payment.external_id, amount_cents, payment.currency, key)
-    return record_reversal(session, payment, reversal, actor=actor, initiated_by=actor.id)
 
 
 def payments_to_reconcile(session: Session, *, older_than: timedelta, limit: int = 100) -> list[Payment]:

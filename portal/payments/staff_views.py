@@ -10,7 +10,7 @@ from werkzeug.wrappers import Response
 
 from portal.extensions import db
 from portal.i18n import _, format_money
-from portal.payments import services
+from portal.payments import refunds
 from portal.payments.forms import RefundForm, parse_amount_cents
 from portal.payments.methods import MethodChoice, method_settings, save_method_settings
 from portal.payments.models import Payment
@@ -36,10 +36,10 @@ def refund(customer_id: int, payment_id: int) -> Response:
         return back
     amount = parse_amount_cents(form.amount.data or "") or 0
     try:
-        reversal = services.refund_payment(
-            db.session, get_provider(payment.provider), payment.id, amount, actor=staff_actor()
-        )
-    except services.RefundProblem as problem:
+        refund_request = refunds.request_refund(db.session, payment.id, amount, form.request_id.data)
+        db.session.commit()  # noted before the provider is asked: see request_refund
+        reversal = refunds.send_refund(db.session, get_provider(payment.provider), refund_request, actor=staff_actor())
+    except refunds.RefundProblem as problem:
         db.session.rollback()
         if problem.code == "amount":
             flash(
@@ -49,20 +49,40 @@ def refund(customer_id: int, payment_id: int) -> Response:
                 ),
                 "error",
             )
+        elif problem.code == "already_done":
+            flash(_("This refund had already been made."), "info")
         else:
             flash(_("Only a received payment can be refunded."), "error")
         return back
-    except (ProviderUnavailable, ProviderRejected, KeyError) as error:
+    except ProviderUnavailable:
         db.session.rollback()
-        log.warning("payment %s: refund at %s failed: %s", payment_id, payment.provider, type(error).__name__)
+        log.warning("payment %s: no answer from %s to a refund request", payment_id, payment.provider)
         flash(
-            _("The payment provider did not accept the refund just now. Nothing was refunded; please try again later."),
+            _(
+                "The payment provider did not answer, so we do not know yet whether the refund went through. "
+                "Press Refund again later: it repeats the same request and never refunds twice."
+            ),
             "error",
         )
+        return back
+    except (ProviderRejected, KeyError):
+        db.session.rollback()
+        refunds.forget_refund_request(db.session, payment.id)
+        db.session.commit()
+        log.warning("payment %s: %s refused a refund", payment_id, payment.provider)
+        flash(_("The payment provider refused the refund. Nothing was refunded."), "error")
         return back
     db.session.commit()
     if reversal is None:
         flash(_("This refund had already been made."), "info")
+    elif refund_request.retried:
+        flash(
+            _(
+                "The earlier refund of %(amount)s has now been confirmed by the provider.",
+                amount=format_money(reversal.amount_cents, payment.currency),
+            ),
+            "info",
+        )
     else:
         flash(
             _(

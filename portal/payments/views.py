@@ -10,15 +10,15 @@ from werkzeug.wrappers import Response
 from wtforms import SelectChoice
 
 from portal.db import utcnow
-from portal.debtor.access import debtor_actor, debtor_required
+from portal.debtor.access import debtor_actor, debtor_required, load_debtor
 from portal.extensions import db
-from portal.i18n import _, current_language, format_money
+from portal.i18n import _, current_language, force_locale, format_money
 from portal.invoices.models import Invoice
 from portal.payments import queries, services
 from portal.payments.forms import PayForm
 from portal.payments.methods import METHOD_HINTS, method_name, offered_methods, usual_method
 from portal.providers.base import METHODS, ProviderRejected, ProviderUnavailable
-from portal.providers.registry import configured_provider_names, get_provider, hosted_page_origins
+from portal.providers.registry import configured_provider_names, get_provider
 from portal.web import CONTENT_SECURITY_POLICY
 
 log = logging.getLogger(__name__)
@@ -82,11 +82,11 @@ def _pay_page(form: PayForm, open_invoices: list[Invoice], *, error: str | None 
         ),
         status,
     )
-    # The form sends the browser on to the provider's hosted page; CSP form-action must allow it.
-    origins = " ".join(hosted_page_origins(current_app.config))
-    if origins:
+    # The form sends the browser on to the provider's hosted page, and from there perhaps to a bank or
+    # PayPal; browsers check CSP form-action on every redirect of a form's navigation, so allow https.
+    if any(name != "demo" for name in configured_provider_names(current_app.config)):
         response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY.replace(
-            "form-action 'self'", f"form-action 'self' {origins}"
+            "form-action 'self'", "form-action 'self' https:"
         )
     return response
 
@@ -101,7 +101,11 @@ def pay() -> Response:
     if request.method == "GET":
         remember_preferred_method(request.args.get("method"))
         wanted = request.args.getlist("invoice")
-        form.invoice.data = [i.number for i in open_invoices if not wanted or i.number in wanted]
+        # Everything by default, but in one currency: a payment is in one currency.
+        currency = next((i.currency for i in open_invoices if not wanted or i.number in wanted), None)
+        form.invoice.data = [
+            i.number for i in open_invoices if (not wanted or i.number in wanted) and i.currency == currency
+        ]
         return _pay_page(form, open_invoices)
     # The method's choices depend on the amount; they are checked by the service, not by WTForms.
     form.method.choices = [SelectChoice(method) for method in METHODS]
@@ -134,7 +138,9 @@ def pay() -> Response:
     # Saved before the provider is called: its webhook may arrive before this request ends, and a
     # failed call must leave a payment the next click can pick up with the same idempotency key.
     db.session.commit()
-    description = _("Invoices %(numbers)s", numbers=", ".join(i.number for i in choice.invoices))
+    # In the payment's language, so a retry in another language still sends the very same request.
+    with force_locale(payment.locale):
+        description = _("Invoices %(numbers)s", numbers=", ".join(item.invoice.number for item in payment.items))
     base = current_app.config["BASE_URL"]
     try:
         checkout_url = services.open_checkout(
@@ -145,26 +151,44 @@ def pay() -> Response:
             return_url=base + url_for("payments.status", public_id=payment.public_id),
             webhook_url=base + url_for("webhooks.receive", provider_name=provider.name),
         )
-    except (ProviderUnavailable, ProviderRejected) as error:
+    except ProviderUnavailable:
         db.session.rollback()
-        log.warning("payment %s: could not open a checkout at %s: %s", payment.id, provider.name, type(error).__name__)
+        log.warning("payment %s: no answer from %s when opening a checkout", payment.id, provider.name)
         message = _(
             "We could not reach the payment service just now. Nothing has been paid. "
             "Please try again in a few minutes, or pay by bank transfer."
         )
         return _pay_page(form, open_invoices, error=message, status=503)
+    except ProviderRejected:
+        db.session.rollback()
+        services.give_up_checkout(db.session, payment, reason="checkout_refused")
+        db.session.commit()
+        log.error("payment %s: %s refused to open a checkout", payment.id, provider.name)
+        message = _(
+            "The payment service could not start this payment. Nothing has been paid. "
+            "Please choose another way to pay, or pay by bank transfer."
+        )
+        return _pay_page(form, open_invoices, error=message, status=502)
     db.session.commit()
     return redirect(checkout_url, code=303)
 
 
 @bp.get("/payments/<public_id>")
-@debtor_required
 def status(public_id: str) -> Response:
-    payment = queries.get_payment_for_customer(db.session, g.customer.id, public_id)
-    if payment is None:
+    """Where the provider sends the debtor back; it follows the payment until the verdict is in.
+
+    It also works without the debtor's session (a banking app may open the address in another browser):
+    the address holds 128 random bits, but names, e-mail and invoices stay behind the personal link.
+    """
+    customer = load_debtor()
+    payment = queries.get_payment_by_public_id(db.session, public_id)
+    if payment is None or (customer is not None and payment.customer_id != customer.id):
         abort(404)
+    g.customer = customer or payment.customer  # the page speaks the customer's language
     unreachable = False
     if not payment.is_final and (payment.synced_at is None or utcnow() - payment.synced_at >= RESYNC_AFTER):
+        # Nothing is written yet: end the read, so no lock (SQLite's is database-wide) waits on the provider.
+        db.session.commit()
         try:
             payment = services.sync_payment(db.session, get_provider(payment.provider), payment, actor=debtor_actor())
             db.session.commit()
@@ -172,9 +196,22 @@ def status(public_id: str) -> Response:
             db.session.rollback()
             unreachable = True
             log.warning("payment %s: status check at %s failed: %s", payment.id, payment.provider, type(error).__name__)
-    template = "payments/_status.html" if request.headers.get("HX-Request") else "payments/status.html"
-    response = make_response(
-        render_template(template, payment=payment, unreachable=unreachable, allocations=queries.allocations_of(payment))
-    )
+    seen = request.args.get("seen")
+    if request.headers.get("HX-Request") and seen:
+        # The poller: nothing to swap while the state stands (focus and screen readers stay put); a new
+        # state reloads the page, which then tells the news as a whole.
+        response = Response(status=204 if seen == payment.state else 200)
+        if seen != payment.state:
+            response.headers["HX-Refresh"] = "true"
+    else:
+        response = make_response(
+            render_template(
+                "payments/status.html",
+                payment=payment,
+                owner_view=customer is not None,
+                unreachable=unreachable,
+                allocations=queries.allocations_of(payment),
+            )
+        )
     response.headers["Cache-Control"] = "no-store"
     return response

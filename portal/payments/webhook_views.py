@@ -13,8 +13,8 @@ from werkzeug.wrappers import Response
 
 from portal.audit.services import Actor
 from portal.extensions import csrf, db
-from portal.payments import services
-from portal.providers.base import InvalidWebhook, ProviderUnavailable
+from portal.payments import webhooks
+from portal.providers.base import InvalidWebhook, ProviderRejected, ProviderUnavailable
 from portal.providers.registry import get_provider
 
 log = logging.getLogger(__name__)
@@ -31,8 +31,13 @@ def receive(provider_name: str) -> Response:
     body = request.get_data(cache=False)  # the raw bytes: a signature is over exactly these
     actor = Actor(type="system", id=f"{provider_name}-webhook")
     try:
-        payment = services.handle_webhook(db.session, provider, body, request.headers, actor=actor)
+        target = webhooks.resolve_webhook(db.session, provider, body, request.headers)
+        # Nothing is written yet: end the read, so no lock (SQLite's is database-wide) waits on the provider.
         db.session.commit()
+        payment = None
+        if target is not None:
+            payment = webhooks.sync_webhook_target(db.session, provider, target, actor=actor)
+            db.session.commit()
     except InvalidWebhook:
         db.session.rollback()
         log.warning("%s webhook refused: invalid signature or body", provider_name)
@@ -41,6 +46,11 @@ def receive(provider_name: str) -> Response:
         db.session.rollback()
         log.warning("%s webhook: the provider could not be asked for the status; it will retry", provider_name)
         return Response("try again later\n", status=503, mimetype="text/plain")
+    except ProviderRejected:
+        # Retrying will not change the provider's answer (a revoked key, an id it does not know).
+        db.session.rollback()
+        log.error("%s webhook: the provider refused the status request", provider_name)
+        return Response("ok\n", status=200, mimetype="text/plain")
     if payment is not None:
         log.info("%s webhook: payment %s is %s", provider_name, payment.id, payment.state)
     return Response("ok\n", status=200, mimetype="text/plain")

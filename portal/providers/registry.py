@@ -3,21 +3,15 @@
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlsplit
 
 from flask import Flask, current_app
 
+from portal.config import DEMO_DATABASE_URL
 from portal.extensions import db
 from portal.providers.base import PaymentProvider
 
 # Preference when staff have not chosen: a real provider before the demo.
 PROVIDER_ORDER = ("mollie", "stripe", "demo")
-# The hosted pages a payment form may send the browser to (the CSP's form-action follows redirects).
-HOSTED_PAGE_ORIGINS = {
-    "stripe": ("https://checkout.stripe.com",),
-    "mollie": ("https://www.mollie.com", "https://pay.mollie.com"),
-    "demo": (),
-}
 
 
 def configured_provider_names(config: Any) -> list[str]:
@@ -27,7 +21,8 @@ def configured_provider_names(config: Any) -> list[str]:
     if config.get("STRIPE_SECRET_KEY"):
         names.append("stripe")
     demo = config.get("DEMO_PAYMENTS", "auto")
-    if demo == "on" or (demo == "auto" and not names):
+    # "auto" is for `make run` only: a deployment without keys must not let debtors pay with pretend money.
+    if demo == "on" or (demo == "auto" and not names and config.get("DATABASE_URL") == DEMO_DATABASE_URL):
         names.append("demo")
     return names
 
@@ -67,15 +62,3 @@ def get_provider(name: str, app: Flask | None = None) -> PaymentProvider:
     if name not in cache:
         cache[name] = _build(app, name)
     return cache[name]
-
-
-def hosted_page_origins(config: Any) -> list[str]:
-    origins: list[str] = []
-    for name in configured_provider_names(config):
-        origins.extend(HOSTED_PAGE_ORIGINS[name])
-    for key in ("STRIPE_API_BASE", "MOLLIE_API_ENDPOINT"):
-        # A stand-in or proxy serves the hosted page from its own address.
-        if config.get(key):
-            parts = urlsplit(config[key])
-            origins.append(f"{parts.scheme}://{parts.netloc}")
-    return origins

@@ -91,6 +91,7 @@ def _server_env(database_url: str, base_url: str) -> dict[str, str]:
         PORTAL_SECRET_KEY="e2e-secret-key-that-is-long-enough-for-signing-cookies",
         PORTAL_BASE_URL=base_url,
         PORTAL_LINK_RATE_LIMIT="10000 per minute",
+        PORTAL_DEMO_PAYMENTS="on",
         PYTHONUNBUFFERED="1",
     )
     return env

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -50,3 +51,11 @@ def start_payment(client: FlaskClient, numbers: list[str], method: str = "ideal"
 
 def local_path(url: str) -> str:
     return url.removeprefix("http://localhost")
+
+
+def refund_form(staff: FlaskClient, page: str, amount: str) -> dict[str, str]:
+    """The refund form on a customer's page, filled in, as staff send it."""
+    html = staff.get(page).get_data(as_text=True)
+    found = re.search(r'name="request_id" value="(\w+)"', html)
+    assert found, "no refund form on the page"
+    return {"csrf_token": csrf_token(staff, page), "request_id": found.group(1), "amount": amount}

@@ -10,7 +10,7 @@ from portal.invoices.models import Invoice
 from portal.notifications.models import OutboxMessage
 from portal.payments.models import Payment, PaymentAllocation
 from tests.fixtures.factories import csrf_token
-from tests.payments.conftest import local_path, start_payment
+from tests.payments.conftest import local_path, refund_form, start_payment
 
 
 def _paid_setup(stripe_app, session, stripe_standin, create_customer, create_invoice, login):
@@ -145,7 +145,7 @@ def test_a_staff_refund_reopens_the_invoices_and_a_later_webhook_does_not_count_
     staff_login(staff, "supervisor", language="en")
     page = f"/staff/customers/{customer.id}"
     refund_url = f"/staff/customers/{customer.id}/payments/{payment.id}/refund"
-    answer = staff.post(refund_url, data={"csrf_token": csrf_token(staff, page), "amount": "5,00"})
+    answer = staff.post(refund_url, data=refund_form(staff, page, "5,00"))
     assert answer.status_code == 302
     assert "Refunded" in staff.get(page).get_data(as_text=True)
 

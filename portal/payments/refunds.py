@@ -1,0 +1,68 @@
+"""Refunds started by staff: noted first, then sent with a key that every retry repeats."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from portal.audit.services import Actor
+from portal.payments.models import PaymentReversal
+from portal.payments.services import lock_payment, record_reversal
+from portal.providers.base import PaymentProvider
+
+
+class RefundProblem(Exception):
+    def __init__(self, code: str) -> None:
+        super().__init__(code)
+        self.code = code
+
+
+@dataclass(frozen=True)
+class RefundRequest:
+    payment_id: int
+    amount_cents: int
+    key: str
+    retried: bool  # an earlier request's answer was never seen; this one repeats it, amount and all
+
+
+def new_request_id() -> str:
+    """Put in each refund form when it is drawn: the same form sent twice is the same refund."""
+    return secrets.token_hex(12)
+
+
+def request_refund(session: Session, payment_id: int, amount_cents: int, request_id: str) -> RefundRequest:
+    """Note a refund before asking the provider, so any retry repeats it with the same key.
+
+    The caller commits before ``send_refund``. A double click, or a retry after a time-out whose refund did
+    go through, finds the pending request and sends the same key, and the provider refunds once; a form
+    sent again after its refund was recorded is refused.
+    """
+    payment = lock_payment(session, payment_id)
+    if payment.refund_pending_key and payment.refund_pending_cents:
+        return RefundRequest(payment.id, payment.refund_pending_cents, payment.refund_pending_key, retried=True)
+    key = f"payment-{payment.id}-refund-{request_id}"
+    if session.scalars(select(PaymentReversal.id).where(PaymentReversal.request_key == key)).first() is not None:
+        raise RefundProblem("already_done")
+    if payment.state != "paid" or payment.external_id is None:
+        raise RefundProblem("not_paid")
+    if not 0 < amount_cents <= payment.refundable_cents:
+        raise RefundProblem("amount")
+    payment.refund_pending_key = key
+    payment.refund_pending_cents = amount_cents
+    return RefundRequest(payment.id, amount_cents, payment.refund_pending_key, retried=False)
+
+
+def send_refund(
+    session: Session, provider: PaymentProvider, request: RefundRequest, *, actor: Actor
+) -> PaymentReversal | None:
+    """Ask the provider for the noted refund and record it; None when it was recorded already."""
+    payment = lock_payment(session, request.payment_id)
+    if payment.refund_pending_key != request.key or payment.external_id is None:
+        return None  # a concurrent request finished it
+    reversal = provider.refund(payment.external_id, request.amount_cents, payment.currency, request.key)
+    payment.refund_pending_key = None
+    payment.refund_pending_cents = None
+    return record_reversal(session, payment, reversal, actor=actor, initiated_by=actor.id, request_key=request.key)
