@@ -174,3 +174,36 @@ def test_an_import_cannot_move_an_invoice_or_take_another_invoices_reference(do_
         "2|customer_ref|Invoice F-1 belongs to customer K-1. An import cannot move an invoice to another customer.",
         "3|external_ref|The reference EXT-1 is also used by invoice F-1 in this file.",
     ]
+
+
+HEADER = "customer_ref,invoice_number,issue_date,due_date,description,quantity,unit,unit_price,vat_rate,state,paid_at"
+
+
+def test_an_invoice_the_billing_system_calls_paid_owes_nothing_after_a_part_payment(
+    do_import, session, create_customer
+):
+    create_customer(external_ref="P-1")
+    do_import("invoices", f"{HEADER}\nP-1,PP-1,2026-10-01,2026-10-15,Stroom,100,kWh,1,21,,")
+    invoice = session.scalars(select(Invoice).where(Invoice.number == "PP-1")).one()
+    invoice.paid_cents = 2_000  # part-paid through the portal; the rest came by bank transfer
+    session.commit()
+    do_import("invoices", f"{HEADER}\nP-1,PP-1,2026-10-01,2026-10-15,Stroom,100,kWh,1,21,paid,2026-10-20 10:00")
+    session.expire_all()
+    invoice = session.scalars(select(Invoice).where(Invoice.number == "PP-1")).one()
+    assert (invoice.state, invoice.paid_cents, invoice.outstanding_cents) == ("paid", invoice.total_cents, 0)
+
+
+def test_an_invoice_paid_in_full_through_the_portal_stays_paid_when_the_file_still_says_open(
+    do_import, session, create_customer
+):
+    create_customer(external_ref="P-2")
+    do_import("invoices", f"{HEADER}\nP-2,PP-2,2026-10-01,2026-10-15,Stroom,10,kWh,1,21,,")
+    invoice = session.scalars(select(Invoice).where(Invoice.number == "PP-2")).one()
+    invoice.paid_cents = invoice.total_cents
+    invoice.state, invoice.paid_at = "paid", datetime(2026, 10, 12, 9, 30, tzinfo=UTC)
+    session.commit()
+    # A lower total (a correction) and "open": the portal's money still covers it.
+    do_import("invoices", f"{HEADER}\nP-2,PP-2,2026-10-01,2026-10-15,Stroom,5,kWh,1,21,open,")
+    session.expire_all()
+    invoice = session.scalars(select(Invoice).where(Invoice.number == "PP-2")).one()
+    assert invoice.state == "paid" and invoice.outstanding_cents == 0
