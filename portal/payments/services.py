@@ -176,8 +176,9 @@ def open_checkout(
 ) -> str:
     """The provider's hosted page for ``payment``, created on first use.
 
-    Raises ProviderUnavailable or ProviderRejected; the payment then stays "created" and the next try
-    sends the same idempotency key, so a checkout the provider did create after all is found again.
+    Raises ProviderUnavailable or ProviderRejected. After ProviderUnavailable the payment stays "created"
+    and the next try sends the same idempotency key, so a checkout the provider did create after all is
+    found again; after ProviderRejected the caller ends the attempt with ``give_up_checkout``.
     """
     if payment.checkout_url and payment.state in ("created", "open"):
         return payment.checkout_url
