@@ -65,4 +65,15 @@ def send_refund(
     reversal = provider.refund(payment.external_id, request.amount_cents, payment.currency, request.key)
     payment.refund_pending_key = None
     payment.refund_pending_cents = None
-    return record_reversal(session, payment, reversal, actor=actor, initiated_by=actor.id, request_key=request.key)
+    recorded = record_reversal(session, payment, reversal, actor=actor, initiated_by=actor.id, request_key=request.key)
+    if recorded is None:
+        # The provider's webhook told us first; mark it as this form's, so sending the form again is refused.
+        existing = session.scalars(
+            select(PaymentReversal).where(
+                PaymentReversal.payment_id == payment.id, PaymentReversal.external_id == reversal.external_id
+            )
+        ).one_or_none()
+        if existing is not None and existing.request_key is None:
+            existing.request_key = request.key
+            existing.initiated_by = existing.initiated_by or actor.id
+    return recorded
