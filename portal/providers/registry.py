@@ -10,9 +10,6 @@ from portal.config import DEMO_DATABASE_URL
 from portal.extensions import db
 from portal.providers.base import PaymentProvider
 
-# Preference when staff have not chosen: a real provider before the demo.
-PROVIDER_ORDER = ("mollie", "stripe", "demo")
-
 
 def configured_provider_names(config: Any) -> list[str]:
     names = []
