@@ -23,6 +23,7 @@ from portal.i18n import _, _l, format_day, format_money, message_state_name
 from portal.invoices.models import Invoice
 from portal.notifications.models import OutboxMessage
 from portal.payments.methods import method_name
+from portal.payments.models import payment_reference
 
 TIMELINE_LIMIT = 200
 
@@ -198,7 +199,7 @@ def _audit_detail(event: AuditEvent) -> str:
 
 def _payment_detail(event: AuditEvent) -> list[str]:
     details = event.details or {}
-    parts = [_("Payment P%(number)s", number=f"{int(event.subject_id or 0):07d}")]
+    parts = [_("Payment %(reference)s", reference=payment_reference(int(event.subject_id or 0)))]
     if "amount_cents" in details and "currency" in details:
         parts.append(format_money(int(details["amount_cents"]), str(details["currency"])))
     if details.get("method"):

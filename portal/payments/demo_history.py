@@ -25,7 +25,7 @@ def add_demo_payments(session: Session, invoices: list[Invoice]) -> None:
     """One demo-provider payment per paid invoice, each customer paying mostly the same way."""
     rng = random.Random(2027)  # noqa: S311 - demo data, not a secret
     methods: dict[int, str] = {}
-    payments: list[Payment] = []
+    paid: list[tuple[Payment, Invoice]] = []
     for invoice in invoices:
         if invoice.state != "paid" or invoice.paid_at is None:
             continue
@@ -53,26 +53,23 @@ def add_demo_payments(session: Session, invoices: list[Invoice]) -> None:
             PaymentAllocation(invoice_id=invoice.id, amount_cents=invoice.total_cents, created_at=invoice.paid_at)
         ]
         session.add(payment)
-        # The demo provider's own record of it, so staff can try a refund on the demo's history too.
-        session.add(
-            DemoCheckout(
-                id=payment.external_id,
-                idempotency_key=f"demo-history-{invoice.id}",
-                payment_id=0,  # set below, once the payment has its id
-                amount_cents=invoice.total_cents,
-                currency=invoice.currency,
-                method=method,
-                description=f"Invoice {invoice.number}",
-                return_url="",
-                status="paid",
-                refunds=[],
-                created_at=started,
-            )
-        )
-        payments.append(payment)
+        paid.append((payment, invoice))
     session.flush()
-    for payment in payments:
-        checkout = session.get(DemoCheckout, payment.external_id)
-        if checkout is not None:
-            checkout.payment_id = payment.id
+    # The demo provider's own records of them, so staff can try a refund on the demo's history too.
+    session.add_all(
+        DemoCheckout(
+            id=payment.external_id,
+            idempotency_key=f"demo-history-{payment.id}",
+            payment_id=payment.id,
+            amount_cents=payment.amount_cents,
+            currency=payment.currency,
+            method=payment.method,
+            description=f"Invoice {invoice.number}",
+            return_url="",
+            status="paid",
+            refunds=[],
+            created_at=payment.created_at,
+        )
+        for payment, invoice in paid
+    )
     session.flush()

@@ -16,6 +16,12 @@ from portal.customers.models import Customer
 from portal.db import Base, UTCDateTime, utcnow
 from portal.invoices.models import Invoice
 
+
+def payment_reference(payment_id: int) -> str:
+    """How debtors and staff refer to a payment in e-mails, pages and on the phone."""
+    return f"P{payment_id:07d}"
+
+
 PAYMENT_STATES = ("created", "open", "pending", "paid", "failed", "cancelled", "expired")
 
 
@@ -75,7 +81,7 @@ class Payment(Base):
     @property
     def reference(self) -> str:
         """How debtors and staff refer to the payment in e-mails and on the phone."""
-        return f"P{self.id:07d}"
+        return payment_reference(self.id)
 
     @property
     def is_final(self) -> bool:
