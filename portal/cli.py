@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import sys
-from datetime import date
 
 import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
 from sqlalchemy import select
 
+from portal import clock
 from portal.audit.services import Actor
 from portal.customers.models import Customer
 from portal.extensions import db
@@ -77,7 +77,7 @@ def demo_load() -> None:
     from portal.demo import load_demo_data
     from portal.staff.demo import load_demo_staff
 
-    loaded = load_demo_data(db.session, today=date.today())  # noqa: DTZ011 - the demo is dated in local time
+    loaded = load_demo_data(db.session, today=clock.today(current_app.config["DEFAULT_TIMEZONE"]))
     loaded = load_demo_staff(db.session) or loaded
     db.session.commit()
     click.echo("Demo data loaded." if loaded else "Demo data already present; nothing loaded.")

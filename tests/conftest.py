@@ -9,12 +9,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import time_machine
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import text
 from sqlalchemy.orm import Session, scoped_session
 
-from portal import create_app
+from portal import clock, create_app
 from portal.config import load_config
 from portal.db import make_engine
 from portal.extensions import db, limiter
@@ -115,3 +116,10 @@ def session(app: Flask) -> Iterator[scoped_session[Session]]:
 @pytest.fixture()
 def client(app: Flask, session: Session) -> FlaskClient:
     return app.test_client()
+
+
+@pytest.fixture()
+def frozen_clock() -> Iterator[time_machine.Traveller]:
+    """Stop the one clock where it is; ``frozen_clock.shift(timedelta(...))`` moves it on. Nothing sleeps."""
+    with time_machine.travel(clock.now(), tick=False) as traveller:
+        yield traveller

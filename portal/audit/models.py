@@ -6,7 +6,8 @@ from typing import Any
 from sqlalchemy import JSON, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from portal.db import Base, UTCDateTime, utcnow
+from portal import clock
+from portal.db import Base, UTCDateTime
 
 
 class AuditEvent(Base):
@@ -19,7 +20,7 @@ class AuditEvent(Base):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now, index=True)
     actor_type: Mapped[str] = mapped_column(String(10))  # debtor, staff, system
     actor_id: Mapped[str | None] = mapped_column(String(254))
     action: Mapped[str] = mapped_column(String(64), index=True)

@@ -15,6 +15,7 @@ from flask import Blueprint, Response, current_app, redirect, render_template, r
 from sqlalchemy import func, select
 from werkzeug.wrappers import Response as BaseResponse
 
+from portal import clock
 from portal.audit.forms import AuditFilterForm
 from portal.audit.models import AuditEvent
 from portal.audit.queries import (
@@ -124,7 +125,7 @@ def export() -> BaseResponse:
             # End the read transaction between chunks: on SQLite every transaction holds the write lock.
             db.session.rollback()
 
-    filename = f"audit-{datetime.now(zone):%Y%m%d}.csv"
+    filename = f"audit-{clock.now().astimezone(zone):%Y%m%d}.csv"
     return Response(
         stream_with_context(generate()),
         mimetype="text/csv",

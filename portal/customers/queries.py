@@ -8,19 +8,17 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import ColumnElement, and_, case, func, literal, or_, select
 from sqlalchemy.orm import Session
 
+from portal import clock
 from portal.customers.models import Customer
-from portal.db import utcnow
 from portal.invoices.models import Invoice
 from portal.links.models import PortalLink
 
 PER_PAGE = 50
 MAX_QUERY_LENGTH = 200
-FALLBACK_ZONE = ZoneInfo("Europe/Amsterdam")
 
 
 @dataclass
@@ -55,15 +53,6 @@ class SearchPage:
     @property
     def pages(self) -> int:
         return max(1, -(-self.total // self.per_page))
-
-
-def customer_today(customer: Customer, now: datetime | None = None) -> date:
-    """The customer's local date: an invoice becomes overdue at their midnight, as on the debtor's pages."""
-    try:
-        zone = ZoneInfo(customer.time_zone)
-    except (ZoneInfoNotFoundError, ValueError):
-        zone = FALLBACK_ZONE
-    return (now or utcnow()).astimezone(zone).date()
 
 
 def _escape_like(value: str) -> str:
@@ -167,7 +156,7 @@ def balances_for(session: Session, customers: Iterable[Customer], *, now: dateti
         .where(Invoice.customer_id.in_(by_id), Invoice.state == "open")
         .group_by(Invoice.customer_id, Invoice.currency, Invoice.due_date)
     )
-    todays = {customer_id: customer_today(customer, now) for customer_id, customer in by_id.items()}
+    todays = {customer_id: clock.today_for(customer, now) for customer_id, customer in by_id.items()}
     for customer_id, currency, due_date, cents in rows:
         balances[customer_id].add(currency, int(cents), due_date, todays[customer_id])
     return balances

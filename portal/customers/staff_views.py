@@ -6,12 +6,12 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
+from portal import clock
 from portal.audit.services import record
 from portal.customers import queries, services
 from portal.customers.forms import NoteForm
 from portal.customers.models import Customer
 from portal.customers.timeline import build_timeline
-from portal.db import utcnow
 from portal.extensions import db
 from portal.i18n import _, current_locale
 from portal.invoices.services import invoice_status
@@ -53,7 +53,7 @@ def detail(customer_id: int) -> str:
 
 
 def _render_detail(customer: Customer, note_form: NoteForm) -> str:
-    today = queries.customer_today(customer)
+    today = clock.today_for(customer)
     invoices = queries.list_invoices(db.session, customer.id)
     balance = queries.Balance()
     for invoice in invoices:
@@ -67,7 +67,7 @@ def _render_detail(customer: Customer, note_form: NoteForm) -> str:
         invoices=[(invoice, invoice_status(invoice, today)) for invoice in invoices],
         balance=balance,
         links=queries.list_links(db.session, customer.id),
-        now=utcnow(),
+        now=clock.now(),
         timeline=build_timeline(db.session, customer),
         note_form=note_form,
         link_form=ConfirmForm(),

@@ -1,7 +1,7 @@
 """The dashboard's figures: totals, ageing, money collected, and DSO by the countback method.
 
-Everything takes ``today`` as an argument (the staff's local date), so tests freeze the clock by passing
-a date, or by monkeypatching :func:`today_in_staff_zone`, which the view calls.
+Everything takes ``today`` as an argument (the staff's local date), and the view reads it from the one clock
+(which tests freeze).
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 from flask import current_app, has_app_context
 from sqlalchemy.orm import Session
 
+from portal import clock
 from portal.dashboard import queries
 from portal.dashboard.queries import Amount
 
@@ -34,8 +35,8 @@ def staff_zone() -> ZoneInfo:
 
 
 def today_in_staff_zone() -> date:
-    """Today's date where staff work; "overdue" flips at their midnight. Tests monkeypatch this."""
-    return datetime.now(staff_zone()).date()
+    """Today's date where staff work; "overdue" flips at their midnight."""
+    return clock.today(staff_zone())
 
 
 def start_of_day(day: date, zone: ZoneInfo) -> datetime:

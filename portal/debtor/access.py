@@ -13,9 +13,9 @@ from typing import Any
 from flask import g, redirect, request, session, url_for
 from sqlalchemy.orm import joinedload
 
+from portal import clock
 from portal.audit.services import Actor
 from portal.customers.models import Customer
-from portal.db import utcnow
 from portal.extensions import db
 from portal.links.models import PortalLink
 from portal.web import client_address
@@ -45,7 +45,7 @@ def load_debtor() -> Customer | None:
         return None
     # One query for the link and its customer: this runs on every debtor request.
     link = db.session.get(PortalLink, link_id, options=[joinedload(PortalLink.customer)])
-    if link is None or not link.is_usable(utcnow()):
+    if link is None or not link.is_usable(clock.now()):
         session.pop(SESSION_KEY, None)
         return None
     return link.customer

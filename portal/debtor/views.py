@@ -7,10 +7,9 @@ from datetime import date, timedelta
 from flask import Blueprint, abort, current_app, g, render_template
 from werkzeug.wrappers import Response
 
+from portal import clock
 from portal.audit.services import record
 from portal.config import creditor_details
-from portal.customers.queries import customer_today
-from portal.db import utcnow
 from portal.debtor.access import debtor_actor, debtor_required
 from portal.extensions import db
 from portal.invoices import queries
@@ -22,7 +21,7 @@ bp = Blueprint("debtor", __name__)
 
 
 def _customer_today() -> date:
-    return customer_today(g.customer)
+    return clock.today_for(g.customer)
 
 
 def _transfer_for(amount_cents: int, currency: str, numbers: list[str]) -> TransferInstructions:
@@ -42,7 +41,7 @@ def _transfer_for(amount_cents: int, currency: str, numbers: list[str]) -> Trans
 def overview() -> str:
     customer = g.customer
     today = _customer_today()
-    invoices = queries.list_open_and_recently_paid(db.session, customer.id, utcnow() - timedelta(days=365))
+    invoices = queries.list_open_and_recently_paid(db.session, customer.id, clock.now() - timedelta(days=365))
     open_invoices = [invoice for invoice in invoices if invoice.state == "open"]
     paid = sorted((invoice for invoice in invoices if invoice.state == "paid"), key=lambda i: i.paid_at, reverse=True)
     totals = total_due_cents(open_invoices)

@@ -14,8 +14,8 @@ from typing import Any
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import Session
 
+from portal import clock
 from portal.customers.models import Customer
-from portal.db import utcnow
 from portal.imports.columns import shown
 from portal.imports.invoice_rows import DEFAULT_CATEGORY, DEFAULT_CURRENCY, InvoiceDraft, Line
 from portal.imports.problems import Problems
@@ -221,7 +221,7 @@ def _settle_paid_cents(session: Session, invoice_ids: list[int]) -> None:
                 Invoice.paid_cents > 0,
                 Invoice.paid_cents >= Invoice.total_cents,
             )
-            .values(state="paid", paid_at=utcnow())
+            .values(state="paid", paid_at=clock.now())
             .execution_options(synchronize_session=False)
         )
 

@@ -17,8 +17,8 @@ from flask import Flask, current_app
 from sqlalchemy import update
 from sqlalchemy.orm import Session, undefer
 
+from portal import clock
 from portal.audit.services import Actor, record
-from portal.db import utcnow
 from portal.extensions import db
 from portal.imports.models import ImportJob
 from portal.imports.problems import Problem
@@ -87,7 +87,7 @@ def run_import_job(job_id: int, actor: Actor | None = None) -> None:
     if job is None or job.state not in ("previewed", "queued"):
         return
     actor = actor or Actor(type="staff", id=job.created_by)
-    job.state, job.started_at = "running", utcnow()
+    job.state, job.started_at = "running", clock.now()
     session.commit()
 
     def report(step: str, rows: int) -> None:
@@ -109,7 +109,7 @@ def run_import_job(job_id: int, actor: Actor | None = None) -> None:
         job.summary = outcome.summary()
         job.processed_rows = outcome.rows if outcome.ok else 0
         job.state = "done" if outcome.ok else "failed"
-        job.finished_at = utcnow()
+        job.finished_at = clock.now()
         session.commit()
     except Exception:
         log.exception("import job %s stopped", job_id)
@@ -126,7 +126,7 @@ def _fail(job_id: int, actor: Actor) -> None:
     summary = dict(job.summary or {})
     summary["errors"] = [Problem(None, None, "unexpected").to_json()]
     summary["error_count"] = 1
-    job.summary, job.state, job.failure, job.finished_at = summary, "failed", "unexpected", utcnow()
+    job.summary, job.state, job.failure, job.finished_at = summary, "failed", "unexpected", clock.now()
     job.processed_rows = 0
     record(session, actor, "import.failed", subject=("import_job", job_id), file=job.filename, kind=job.kind, errors=1)
     session.commit()

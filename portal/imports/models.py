@@ -6,7 +6,8 @@ from typing import Any
 from sqlalchemy import JSON, CheckConstraint, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, deferred, mapped_column
 
-from portal.db import Base, UTCDateTime, utcnow
+from portal import clock
+from portal.db import Base, UTCDateTime
 
 
 class ImportJob(Base):
@@ -32,6 +33,6 @@ class ImportJob(Base):
     summary: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     failure: Mapped[str | None] = mapped_column(Text)
     created_by: Mapped[str] = mapped_column(String(254))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

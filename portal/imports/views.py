@@ -9,7 +9,7 @@ from flask import Blueprint, abort, current_app, flash, make_response, redirect,
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
-from portal.db import utcnow
+from portal import clock
 from portal.extensions import csrf, db
 from portal.i18n import _, _l, format_day
 from portal.imports import jobs, services
@@ -132,7 +132,7 @@ def _status(job: ImportJob) -> dict[str, Any]:
     running_here = jobs.is_running_here(job.id)
     here = jobs.progress_here(job.id)
     started = job.started_at or job.created_at
-    stale = job.state in ("queued", "running") and not running_here and utcnow() - started > STALE_AFTER
+    stale = job.state in ("queued", "running") and not running_here and clock.now() - started > STALE_AFTER
     in_progress = job.state in ("queued", "running") and not stale
     total = job.total_rows or 0
     step, done = here if here is not None else ("", job.processed_rows)

@@ -6,8 +6,9 @@ from decimal import Decimal
 from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, Numeric, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from portal import clock
 from portal.customers.models import Customer
-from portal.db import Base, UTCDateTime, utcnow
+from portal.db import Base, UTCDateTime
 
 INVOICE_STATES = ("open", "paid", "cancelled")
 
@@ -43,7 +44,7 @@ class Invoice(Base):
     # Paid so far. The full total once paid; an import that lowers a total can leave more here than owed.
     paid_cents: Mapped[int] = mapped_column(default=0)
     paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
 
     customer: Mapped[Customer] = relationship()
 

@@ -11,9 +11,9 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from portal import clock
 from portal.audit.services import Actor, record
 from portal.customers.models import Customer
-from portal.db import utcnow
 from portal.links.models import PortalLink
 from portal.notifications.models import OutboxMessage
 from portal.notifications.services import queue_email
@@ -39,7 +39,7 @@ def create_link(
     session: Session, customer: Customer, *, ttl_days: int, created_by: str, actor: Actor, now: datetime | None = None
 ) -> IssuedLink:
     """Issue a new personal link for ``customer``; the returned token is the only copy there is."""
-    now = now or utcnow()
+    now = now or clock.now()
     token = secrets.token_urlsafe(32)
     link = PortalLink(
         customer_id=customer.id,
@@ -60,7 +60,7 @@ def open_link(session: Session, token: str, *, actor: Actor, now: datetime | Non
     Unknown, malformed, expired and revoked tokens all give None, so the caller cannot tell
     (and cannot show) which of them it was.
     """
-    now = now or utcnow()
+    now = now or clock.now()
     link = None
     if TOKEN_PATTERN.fullmatch(token):
         link = session.scalars(select(PortalLink).where(PortalLink.token_hash == hash_token(token))).one_or_none()
@@ -82,7 +82,7 @@ def open_link(session: Session, token: str, *, actor: Actor, now: datetime | Non
 
 def revoke_link(session: Session, link: PortalLink, *, actor: Actor, now: datetime | None = None) -> None:
     if link.revoked_at is None:
-        link.revoked_at = now or utcnow()
+        link.revoked_at = now or clock.now()
         record(session, actor, "link.revoked", customer_id=link.customer_id, subject=("link", link.id))
 
 

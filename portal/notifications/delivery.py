@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session
 
-from portal.db import utcnow
+from portal import clock
 from portal.notifications.channels import Channel, PermanentFailure, TemporaryFailure
 from portal.notifications.models import OutboxMessage
 from portal.notifications.services import PENDING_KEY
@@ -50,7 +50,7 @@ def claim(
     lease: timedelta = DEFAULT_LEASE,
 ) -> list[int]:
     """Claim up to ``limit`` due messages (or the one with ``message_id``) and commit the claim."""
-    now = now or utcnow()
+    now = now or clock.now()
     query = select(OutboxMessage.id).where(_due(now)).order_by(OutboxMessage.id).limit(limit)
     if message_id is not None:
         query = query.where(OutboxMessage.id == message_id)
@@ -73,7 +73,7 @@ def deliver_claimed(session: Session, message_id: int, channel: Channel, *, now:
     if message is None or message.state != "sending":
         session.rollback()
         return "gone"
-    if message.claimed_until is None or message.claimed_until <= (now or utcnow()):
+    if message.claimed_until is None or message.claimed_until <= (now or clock.now()):
         # The lease ran out (a slow batch): another worker may hold the message now, so do not send it.
         session.rollback()
         return "lease expired"
@@ -88,11 +88,11 @@ def deliver_claimed(session: Session, message_id: int, channel: Channel, *, now:
             message.state = "queued"
             message.claimed_until = None
             message.last_error = str(error)
-            message.next_attempt_at = (now or utcnow()) + RETRY_DELAYS[message.attempts - 1]
+            message.next_attempt_at = (now or clock.now()) + RETRY_DELAYS[message.attempts - 1]
             log.info("message %s: temporary failure, attempt %s: %s", message.id, message.attempts, error)
     else:
         message.state = "sent"
-        message.sent_at = now or utcnow()
+        message.sent_at = now or clock.now()
         message.claimed_until = None
         message.last_error = None
         _redact(message)
@@ -126,7 +126,7 @@ def retry(session: Session, message: OutboxMessage) -> None:
     if message.state == "failed":
         message.state = "queued"
         message.attempts = 0
-        message.next_attempt_at = utcnow()
+        message.next_attempt_at = clock.now()
         session.info.setdefault(PENDING_KEY, []).append(message.id)
 
 

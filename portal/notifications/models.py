@@ -5,7 +5,8 @@ from datetime import datetime
 from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from portal.db import Base, UTCDateTime, utcnow
+from portal import clock
+from portal.db import Base, UTCDateTime
 
 MESSAGE_STATES = ("queued", "sending", "sent", "failed", "held")
 
@@ -37,10 +38,10 @@ class OutboxMessage(Base):
     body_html: Mapped[str] = mapped_column(Text)
     state: Mapped[str] = mapped_column(String(10), default="queued")
     attempts: Mapped[int] = mapped_column(default=0)
-    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
     claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_error: Mapped[str | None] = mapped_column(Text)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
     # Parts of the body that must not outlive delivery (a personal link's token): removed once sent.
     secrets_to_redact: Mapped[list[str]] = mapped_column(JSON, default=list)

@@ -8,8 +8,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from portal import clock
 from portal.audit.services import Actor, record
-from portal.db import utcnow
 from portal.i18n import _l
 from portal.payments.models import Payment, PaymentMethodSetting
 from portal.providers.base import METHODS, PaymentProvider
@@ -81,7 +81,7 @@ def usual_method(session: Session, customer_id: int) -> str | None:
 
 
 def save_method_settings(session: Session, choices: list[MethodChoice], *, actor: Actor) -> None:
-    now = utcnow()
+    now = clock.now()
     for choice in choices:
         row = session.get(PaymentMethodSetting, choice.method)
         if row is None:

@@ -12,8 +12,9 @@ from typing import Any
 from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from portal import clock
 from portal.customers.models import Customer
-from portal.db import Base, UTCDateTime, utcnow
+from portal.db import Base, UTCDateTime
 from portal.invoices.models import Invoice
 
 
@@ -62,8 +63,8 @@ class Payment(Base):
     # cannot refund twice, whatever happened to the first attempt.
     refund_pending_key: Mapped[str | None] = mapped_column(String(80))
     refund_pending_cents: Mapped[int | None]
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
     paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     synced_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
@@ -126,7 +127,7 @@ class PaymentAllocation(Base):
     invoice_id: Mapped[int] = mapped_column(ForeignKey("invoices.id", ondelete="RESTRICT"))
     reversal_id: Mapped[int | None] = mapped_column(ForeignKey("payment_reversals.id", ondelete="CASCADE"))
     amount_cents: Mapped[int]
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
 
     payment: Mapped[Payment] = relationship(back_populates="allocations")
     invoice: Mapped[Invoice] = relationship()
@@ -152,7 +153,7 @@ class PaymentReversal(Base):
     initiated_by: Mapped[str | None] = mapped_column(String(254))
     # The refund form's own key: the same form sent twice is one refund.
     request_key: Mapped[str | None] = mapped_column(String(80), unique=True)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
 
     payment: Mapped[Payment] = relationship(back_populates="reversals")
 
@@ -165,7 +166,7 @@ class PaymentMethodSetting(Base):
     method: Mapped[str] = mapped_column(String(20), primary_key=True)
     provider: Mapped[str] = mapped_column(String(20))
     enabled: Mapped[bool] = mapped_column(default=True)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
 
 
 class DemoCheckout(Base):
@@ -186,4 +187,4 @@ class DemoCheckout(Base):
     settles_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # [[refund id, cents], ...]: what the demo provider reports back as refunds.
     refunds: Mapped[list[list[Any]]] = mapped_column(JSON, default=list)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)

@@ -16,9 +16,9 @@ from datetime import timedelta
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, selectinload
 
+from portal import clock
 from portal.audit.services import Actor, record
 from portal.customers.models import Customer
-from portal.db import utcnow
 from portal.invoices.models import Invoice
 from portal.payments import allocation
 from portal.payments.models import Payment, PaymentItem, PaymentReversal
@@ -102,7 +102,7 @@ def start_payment(
     """A payment for ``choice``, or the unfinished one already started for exactly the same choice."""
     # Serialise a customer's checkouts, so a double click cannot open two.
     session.execute(select(Customer.id).where(Customer.id == customer.id).with_for_update())
-    now = utcnow()
+    now = clock.now()
     reusable = _find_reusable(
         session, customer, choice, provider=provider, method=method, since=now - REUSE_CHECKOUT_FOR
     )
@@ -203,7 +203,7 @@ def open_checkout(
     payment = lock_payment(session, payment.id)
     payment.external_id = payment.external_id or checkout.external_id
     payment.checkout_url = checkout.redirect_url
-    transition(payment, "open", utcnow())
+    transition(payment, "open", clock.now())
     return checkout.redirect_url
 
 
@@ -211,7 +211,7 @@ def give_up_checkout(session: Session, payment: Payment, *, reason: str) -> None
     """The provider refused to open a checkout: end the attempt, so the next click starts afresh with a new key."""
     payment = lock_payment(session, payment.id)
     if payment.state == "created" and payment.external_id is None:
-        transition(payment, "failed", utcnow())
+        transition(payment, "failed", clock.now())
         payment.failure_reason = reason
 
 
@@ -243,7 +243,7 @@ def apply_status(session: Session, payment_id: int, status: ProviderStatus, *, a
         # Someone else's payment at the provider (another shop on the account, or a forged webhook id).
         log.warning("payment %s: provider payment %s belongs elsewhere; ignored", payment.id, status.external_id)
         return payment
-    now = utcnow()
+    now = clock.now()
     payment.synced_at = now
     payment.external_id = payment.external_id or status.external_id
     payment.secondary_reference = status.secondary_reference or payment.secondary_reference
@@ -313,7 +313,7 @@ def record_reversal(
     if amount <= 0:
         log.error("payment %s: reversal %s exceeds what was received", payment.id, reversal.external_id)
         return None
-    now = utcnow()
+    now = clock.now()
     row = PaymentReversal(
         payment=payment,
         external_id=reversal.external_id,
@@ -342,7 +342,7 @@ def record_reversal(
 
 def payments_to_reconcile(session: Session, *, older_than: timedelta, limit: int = 100) -> list[Payment]:
     """Unfinished payments nobody has heard about for a while: webhooks get lost, debtors close tabs."""
-    cutoff = utcnow() - older_than
+    cutoff = clock.now() - older_than
     return list(
         session.scalars(
             select(Payment)

@@ -9,7 +9,7 @@ from flask import Blueprint, abort, current_app, g, make_response, redirect, ren
 from werkzeug.wrappers import Response
 from wtforms import SelectChoice
 
-from portal.db import utcnow
+from portal import clock
 from portal.debtor.access import debtor_actor, debtor_required, load_debtor
 from portal.extensions import db
 from portal.i18n import _, current_language, force_locale, format_money
@@ -186,7 +186,7 @@ def status(public_id: str) -> Response:
         abort(404)
     g.customer = customer or payment.customer  # the page speaks the customer's language
     unreachable = False
-    if not payment.is_final and (payment.synced_at is None or utcnow() - payment.synced_at >= RESYNC_AFTER):
+    if not payment.is_final and (payment.synced_at is None or clock.now() - payment.synced_at >= RESYNC_AFTER):
         # Nothing is written yet: end the read, so no lock (SQLite's is database-wide) waits on the provider.
         db.session.commit()
         try:

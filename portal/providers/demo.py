@@ -16,7 +16,7 @@ from urllib.parse import parse_qs
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from portal.db import utcnow
+from portal import clock
 from portal.payments.models import DemoCheckout
 from portal.providers.base import (
     Checkout,
@@ -65,7 +65,7 @@ class DemoProvider(PaymentProvider):
                 return_url=request.return_url,
                 status="open",
                 refunds=[],
-                created_at=utcnow(),
+                created_at=clock.now(),
             )
             self._session.add(existing)
             self._session.flush()
@@ -79,7 +79,7 @@ class DemoProvider(PaymentProvider):
 
     def fetch_status(self, external_id: str) -> ProviderStatus:
         checkout = self._get(external_id)
-        if checkout.status == "pending" and checkout.settles_at is not None and utcnow() >= checkout.settles_at:
+        if checkout.status == "pending" and checkout.settles_at is not None and clock.now() >= checkout.settles_at:
             checkout.status = "paid"
         return ProviderStatus(
             external_id=checkout.id,
@@ -117,5 +117,5 @@ class DemoProvider(PaymentProvider):
             return checkout
         checkout.status = outcome
         if outcome == "pending":
-            checkout.settles_at = utcnow() + SETTLE_AFTER
+            checkout.settles_at = clock.now() + SETTLE_AFTER
         return checkout

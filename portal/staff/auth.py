@@ -3,12 +3,11 @@ the rule that nothing but enrolment is reachable before the second factor is set
 
 from __future__ import annotations
 
-import time
-
 from flask import current_app, flash, redirect, request, session, url_for
 from flask_login import LoginManager, current_user, login_user, logout_user
 from werkzeug.wrappers import Response
 
+from portal import clock
 from portal.audit.services import Actor
 from portal.extensions import db
 from portal.i18n import _l
@@ -47,7 +46,7 @@ def begin_session(staff: StaffUser, *, second_factor_passed: bool) -> None:
     session.clear()
     login_user(staff)
     session[VERSION_KEY] = staff.session_version
-    session[LAST_SEEN_KEY] = int(time.time())
+    session[LAST_SEEN_KEY] = clock.timestamp()
     session[SECOND_FACTOR_KEY] = second_factor_passed
 
 
@@ -60,7 +59,7 @@ def ensure_staff_session() -> Response | None:
     """None when the request may go on; otherwise where to send the visitor instead."""
     if not current_user.is_authenticated:
         return current_app.login_manager.unauthorized()  # type: ignore[attr-defined, no-any-return]
-    now = int(time.time())
+    now = clock.timestamp()
     idle_limit = current_app.config["STAFF_IDLE_MINUTES"] * 60
     if now - int(session.get(LAST_SEEN_KEY, 0)) > idle_limit:
         end_session()

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import time
-
 import segno
 from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
+from portal import clock
 from portal.extensions import db, limiter
 from portal.i18n import _, _l, _n
 from portal.staff import services
@@ -70,7 +69,7 @@ def login() -> str | Response:
         session.clear()
         if staff.has_second_factor:
             session[PENDING_KEY] = staff.id
-            session[PENDING_AT_KEY] = int(time.time())
+            session[PENDING_AT_KEY] = clock.timestamp()
             db.session.commit()
             return redirect(url_for("staff_auth.code", next=request.args.get("next")))
         # No second factor yet: log in, and the only page open until it is set up is the enrolment.
@@ -88,7 +87,7 @@ def code() -> str | Response:
     started = int(session.get(PENDING_AT_KEY, 0))
     staff = db.session.get(StaffUser, staff_id) if isinstance(staff_id, int) else None
     too_many = int(session.get(PENDING_FAILURES_KEY, 0)) >= MAX_CODE_ATTEMPTS
-    if staff is None or not staff.active or too_many or time.time() - started > PENDING_TTL_SECONDS:
+    if staff is None or not staff.active or too_many or clock.timestamp() - started > PENDING_TTL_SECONDS:
         session.clear()
         flash(_("Please log in again."), "info")
         return redirect(url_for("staff_auth.login"))

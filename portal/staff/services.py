@@ -18,8 +18,8 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from portal import clock
 from portal.audit.services import Actor, record
-from portal.db import utcnow
 from portal.staff.models import ROLES, LoginThrottle, RecoveryCode, StaffUser
 
 MIN_PASSWORD_LENGTH = 12
@@ -83,7 +83,7 @@ def check_password(
     session: Session, email: str, password: str, *, actor: Actor, now: datetime | None = None
 ) -> LoginResult:
     """The first step of logging in. Unknown addresses are throttled and timed exactly like known ones."""
-    now = now or utcnow()
+    now = now or clock.now()
     throttle = session.get(LoginThrottle, throttle_key(email))
     if throttle is not None and throttle.blocked_until is not None and throttle.blocked_until > now:
         record(session, actor, "staff.login_throttled", email=normalise_email(email))
@@ -110,7 +110,7 @@ def check_password(
 
 def register_failure(session: Session, email: str, *, now: datetime | None = None) -> int:
     """One more failed step (password or code) for this address; returns the count so far."""
-    now = now or utcnow()
+    now = now or clock.now()
     throttle = session.get(LoginThrottle, throttle_key(email), with_for_update=True)
     if throttle is None:
         throttle = LoginThrottle(key=throttle_key(email), failures=0)
@@ -123,7 +123,7 @@ def register_failure(session: Session, email: str, *, now: datetime | None = Non
 
 def wait_seconds(session: Session, email: str, *, now: datetime | None = None) -> int:
     """How long this address must wait before the next attempt (0: it may try now)."""
-    now = now or utcnow()
+    now = now or clock.now()
     throttle = session.get(LoginThrottle, throttle_key(email))
     if throttle is None or throttle.blocked_until is None or throttle.blocked_until <= now:
         return 0
@@ -142,7 +142,7 @@ def complete_login(session: Session, staff: StaffUser, *, actor: Actor, method: 
     throttle = session.get(LoginThrottle, throttle_key(staff.email))
     if throttle is not None:
         session.delete(throttle)
-    staff.last_login_at = utcnow()
+    staff.last_login_at = clock.now()
     record(session, actor, "staff.logged_in", subject=("staff", staff.id), second_factor=method)
 
 
@@ -160,7 +160,7 @@ def confirm_totp_enrolment(session: Session, staff: StaffUser, secret: str, code
     if not _totp_matches(secret, code):
         raise StaffError("wrong_code")
     staff.totp_secret = secret
-    staff.totp_enabled_at = utcnow()
+    staff.totp_enabled_at = clock.now()
     staff.totp_last_step = _totp_step(secret, code)
     # Sessions that began before the second factor existed must not carry on without it.
     staff.session_version += 1
@@ -180,7 +180,7 @@ def verify_second_factor(session: Session, staff: StaffUser, code: str, *, actor
     digest = _hash_recovery_code(cleaned)
     for recovery in staff.recovery_codes:
         if recovery.used_at is None and hmac.compare_digest(recovery.code_hash, digest):
-            recovery.used_at = utcnow()
+            recovery.used_at = clock.now()
             record(session, actor, "staff.recovery_code_used", subject=("staff", staff.id))
             return "recovery_code"
     register_failure(session, staff.email)
@@ -205,7 +205,7 @@ def _totp_step(secret: str, code: str, now: datetime | None = None) -> int | Non
     """The 30-second step ``code`` belongs to, allowing one step of clock drift either way (phones are rarely
     exact), or None when it matches none of them."""
     totp = pyotp.TOTP(secret)
-    moment = now or utcnow()
+    moment = now or clock.now()
     current = totp.timecode(moment)
     for step in (current - 1, current, current + 1):
         if hmac.compare_digest(totp.generate_otp(step), code.strip()):

@@ -6,8 +6,7 @@ import re
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-
-from portal.dashboard import services
+import time_machine
 
 TODAY = date(2026, 11, 15)
 
@@ -17,8 +16,10 @@ def euros(amount: str) -> list[tuple[str, str, str, str, str]]:
 
 
 @pytest.fixture(autouse=True)
-def frozen_today(monkeypatch):
-    monkeypatch.setattr(services, "today_in_staff_zone", lambda: TODAY)
+def frozen_today():
+    # Noon in Amsterdam: the staff's "today" is TODAY wherever the test machine is.
+    with time_machine.travel(datetime(2026, 11, 15, 11, 0, tzinfo=UTC), tick=False):
+        yield
 
 
 @pytest.fixture()

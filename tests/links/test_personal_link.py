@@ -8,7 +8,7 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from portal.audit.models import AuditEvent
-from portal.db import utcnow
+from portal.clock import now as utcnow
 from portal.links.models import PortalLink
 from portal.links.services import revoke_link
 from tests.fixtures.factories import TEST_ACTOR

@@ -88,6 +88,6 @@ def test_a_celery_worker_delivers_what_a_commit_queued(make_app, database_url, s
 
 
 def _now():
-    from portal.db import utcnow
+    from portal.clock import now as utcnow
 
     return utcnow()

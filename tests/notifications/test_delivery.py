@@ -18,7 +18,8 @@ import pytest
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from portal.db import make_engine, utcnow
+from portal.clock import now as utcnow
+from portal.db import make_engine
 from portal.notifications import delivery
 from portal.notifications.channels import SmtpChannel
 from portal.notifications.models import OutboxMessage

@@ -83,6 +83,6 @@ def test_a_template_with_a_missing_variable_fails_loudly(app):
 
 
 def _aware_now():
-    from portal.db import utcnow
+    from portal.clock import now as utcnow
 
     return utcnow()

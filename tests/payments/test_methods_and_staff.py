@@ -6,7 +6,7 @@ import re
 
 from sqlalchemy import select
 
-from portal.db import utcnow
+from portal.clock import now as utcnow
 from portal.payments.models import Payment
 from tests.fixtures.factories import csrf_token
 from tests.payments.conftest import start_payment

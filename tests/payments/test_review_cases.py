@@ -7,7 +7,7 @@ import re
 from mollie.api.client import Client
 from sqlalchemy import select
 
-from portal.db import utcnow
+from portal.clock import now as utcnow
 from portal.invoices.models import Invoice
 from portal.payments import allocation
 from portal.payments.models import Payment, PaymentItem, PaymentReversal

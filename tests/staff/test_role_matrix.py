@@ -15,8 +15,8 @@ from flask import Flask
 from werkzeug.routing import Rule
 
 from portal.audit.services import record
+from portal.clock import now as utcnow
 from portal.customers.models import CustomerNote
-from portal.db import utcnow
 from portal.imports.models import ImportJob
 from portal.notifications.models import OutboxMessage
 from portal.payments.models import Payment
