@@ -55,12 +55,12 @@ def _register_tasks(celery: Celery, app: Flask) -> None:
             return
         for claimed in delivery.claim(db.session, message_id=message_id):
             delivery.deliver_claimed(db.session, claimed, channel)
-        db.session.remove()
+        db.scoped.remove()
 
     @celery.task(name="portal.deliver_due")
     def deliver_due() -> None:
         run_due(app)
-        db.session.remove()
+        db.scoped.remove()
 
     @celery.task(name="portal.reconcile_payments")
     def reconcile() -> None:

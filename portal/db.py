@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import DateTime, MetaData, create_engine, event
 from sqlalchemy.engine import Engine
@@ -77,13 +77,19 @@ class Database:
 
     def __init__(self) -> None:
         self.engine: Engine | None = None
-        self.session: scoped_session[Session] = scoped_session(sessionmaker(expire_on_commit=False))
+        self.scoped: scoped_session[Session] = scoped_session(sessionmaker(expire_on_commit=False))
+
+    @property
+    def session(self) -> Session:
+        """The session of this request, job or thread. A scoped_session proxies every Session method,
+        so callers (services typed for a plain Session) see it as one; ``scoped`` ends or rebinds it."""
+        return cast(Session, self.scoped)
 
     def init_app(self, app: Any) -> None:
         self.engine = make_engine(app.config["DATABASE_URL"])
         app.extensions["portal_db_engine"] = self.engine
-        self.session.configure(bind=self.engine)
+        self.scoped.configure(bind=self.engine)
         app.teardown_appcontext(self._remove_session)
 
     def _remove_session(self, _exc: BaseException | None) -> None:
-        self.session.remove()
+        self.scoped.remove()

@@ -84,7 +84,7 @@ def make_app(database_url: str, app: Flask) -> Iterator[Callable[..., Flask]]:
         return extra
 
     yield build
-    db.session.remove()
+    db.scoped.remove()
     for extra in built:
         extra.extensions["portal_db_engine"].dispose()
 
@@ -100,15 +100,15 @@ def session(app: Flask) -> Iterator[scoped_session[Session]]:
     engine = app.extensions["portal_db_engine"]
     connection = engine.connect()
     transaction = connection.begin()
-    db.session.remove()
-    db.session.configure(bind=connection, join_transaction_mode="create_savepoint")
+    db.scoped.remove()
+    db.scoped.configure(bind=connection, join_transaction_mode="create_savepoint")
     limiter.reset()
     try:
         yield db.session
     finally:
-        db.session.remove()
+        db.scoped.remove()
         db.session.session_factory.kw.pop("join_transaction_mode", None)
-        db.session.configure(bind=engine)
+        db.scoped.configure(bind=engine)
         transaction.rollback()
         connection.close()
 

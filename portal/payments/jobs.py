@@ -35,5 +35,5 @@ def reconcile_payments(app: Flask) -> int:
             except (ProviderUnavailable, ProviderRejected, KeyError, LookupError) as error:
                 db.session.rollback()
                 log.warning("payment %s: reconciliation failed: %s", payment_id, type(error).__name__)
-        db.session.remove()
+        db.scoped.remove()
     return len(stale)

@@ -75,10 +75,10 @@ def concurrent_app(own_database: str, mollie_standin: Any, app: Flask) -> Iterat
     )
     yield built
     close_providers(built)
-    db.session.remove()
+    db.scoped.remove()
     built.extensions["portal_db_engine"].dispose()
     # Give the shared session back to the suite's own database.
-    db.session.configure(bind=app.extensions["portal_db_engine"])
+    db.scoped.configure(bind=app.extensions["portal_db_engine"])
 
 
 def _prepare(app: Flask, mollie_standin: Any) -> tuple[int, list[int], list[str]]:
@@ -120,7 +120,7 @@ def _prepare(app: Flask, mollie_standin: Any) -> tuple[int, list[int], list[str]
         session.commit()
         mollie_standin.set_status(payment.external_id, "paid")
         ids = (payment.id, [i.id for i in choice.invoices], tokens)
-        db.session.remove()
+        db.scoped.remove()
     return ids
 
 
@@ -150,7 +150,7 @@ def test_twenty_concurrent_webhooks_and_return_visits_record_one_payment(
     with concurrent_app.app_context():
         external_id = db.session.get(Payment, payment_id).external_id
         public_id = db.session.get(Payment, payment_id).public_id
-        db.session.remove()
+        db.scoped.remove()
     body = mollie_standin.webhook_body(external_id)
 
     visitors = []
