@@ -20,7 +20,10 @@ from decimal import ROUND_HALF_UP, Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from portal.audit.services import Actor
 from portal.customers.models import Customer
+from portal.events import emit_many
+from portal.invoices import events as invoice_events
 from portal.invoices.models import Invoice, InvoiceLine, InvoiceVatTotal
 from portal.payments.demo_history import add_demo_payments
 
@@ -108,6 +111,12 @@ def load_demo_data(session: Session, *, today: date) -> bool:
         invoice.external_ref = f"INV-{invoice.number}"
         session.add(invoice)
     session.flush()
+    demo = Actor(type="system", id="demo")
+    emit_many(session, (invoice_events.issued(invoice, demo) for invoice in invoices))
+    emit_many(
+        session,
+        (invoice_events.paid(i, demo, by="portal", at=i.paid_at) for i in invoices if i.paid_at is not None),
+    )
     add_demo_payments(session, invoices)
     return True
 

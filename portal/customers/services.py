@@ -5,7 +5,9 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from portal.audit.services import Actor, record
+from portal.customers import events as customer_events
 from portal.customers.models import Customer, CustomerNote
+from portal.events import Event, emit
 from portal.staff.models import StaffUser
 
 NOTE_MAX_LENGTH = 5000
@@ -24,4 +26,5 @@ def add_note(session: Session, customer: Customer, author: StaffUser, body: str,
     session.add(note)
     session.flush()
     record(session, actor, "note.added", customer_id=customer.id, subject=("note", note.id))
+    emit(session, Event(customer_events.NOTE_ADDED, actor, customer_id=customer.id, subject=("note", note.id)))
     return note

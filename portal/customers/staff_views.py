@@ -12,6 +12,7 @@ from portal.customers import queries, services
 from portal.customers.forms import NoteForm
 from portal.customers.models import Customer
 from portal.customers.timeline import build_timeline
+from portal.events.registry import categories
 from portal.extensions import db
 from portal.i18n import _, current_locale
 from portal.invoices.services import invoice_status
@@ -60,6 +61,9 @@ def _render_detail(customer: Customer, note_form: NoteForm) -> str:
         if invoice.state == "open":
             balance.add(invoice.currency, invoice.outstanding_cents, invoice.due_date, today)
     role = current_user.role
+    timeline_categories = categories()
+    wanted = request.args.get("kind", "")
+    shown_category = wanted if wanted in {name for name, _label in timeline_categories} else None
     return render_template(
         "staff/customers/detail.html",
         customer=customer,
@@ -68,7 +72,9 @@ def _render_detail(customer: Customer, note_form: NoteForm) -> str:
         balance=balance,
         links=queries.list_links(db.session, customer.id),
         now=clock.now(),
-        timeline=build_timeline(db.session, customer),
+        timeline=build_timeline(db.session, customer, category=shown_category),
+        timeline_categories=timeline_categories,
+        shown_category=shown_category,
         note_form=note_form,
         link_form=ConfirmForm(),
         can_add_notes=role_allows(role, Permission.ADD_NOTES),

@@ -7,6 +7,7 @@ or expiring it ends the session too.
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime
 from functools import wraps
 from typing import Any
 
@@ -16,17 +17,39 @@ from sqlalchemy.orm import joinedload
 from portal import clock
 from portal.audit.services import Actor
 from portal.customers.models import Customer
+from portal.debtor.visits import Visit, note_page_view
 from portal.extensions import db
 from portal.links.models import PortalLink
 from portal.web import client_address
 
 SESSION_KEY = "debtor_link_id"
+VISIT_KEY = "debtor_visit"  # [visit id, last page's time as a timestamp]
+VIA_LINK_KEY = "debtor_via_link"
 
 
 def bind_debtor(link: PortalLink) -> None:
     # A fresh session, so nothing from before the link was opened (another customer's, too) survives.
     session.clear()
     session[SESSION_KEY] = link.id
+    session[VIA_LINK_KEY] = True
+
+
+def note_visit(page: str, invoice: str | None = None) -> None:
+    """Record a page the debtor saw as part of their visit; the caller commits."""
+    kept = session.get(VISIT_KEY)
+    visit = None
+    if isinstance(kept, list) and len(kept) == 2:
+        visit = Visit(id=str(kept[0]), last_seen=datetime.fromtimestamp(int(kept[1]), UTC))
+    visit = note_page_view(
+        db.session,
+        g.customer.id,
+        actor=debtor_actor(),
+        visit=visit,
+        page=page,
+        invoice=invoice,
+        via_link=bool(session.pop(VIA_LINK_KEY, False)),
+    )
+    session[VISIT_KEY] = [visit.id, int(visit.last_seen.timestamp())]
 
 
 def debtor_actor() -> Actor:

@@ -10,7 +10,7 @@ from werkzeug.wrappers import Response
 from portal import clock
 from portal.audit.services import record
 from portal.config import creditor_details
-from portal.debtor.access import debtor_actor, debtor_required
+from portal.debtor.access import debtor_actor, debtor_required, note_visit
 from portal.extensions import db
 from portal.invoices import queries
 from portal.invoices.pdf import render_invoice_pdf
@@ -50,6 +50,7 @@ def overview() -> str:
         for currency, cents in totals.items()
     ]
     record(db.session, debtor_actor(), "overview.viewed", customer_id=customer.id)
+    note_visit("overview")
     db.session.commit()
     with_status = [(invoice, invoice_status(invoice, today)) for invoice in open_invoices]
     return render_template(
@@ -73,6 +74,7 @@ def invoice(number: str) -> str:
     transfer = _transfer_for(found.outstanding_cents, found.currency, [found.number]) if found.state == "open" else None
     comparison = compare_with_usual(db.session, found)
     record(db.session, debtor_actor(), "invoice.viewed", customer_id=g.customer.id, subject=("invoice", found.number))
+    note_visit("invoice", found.number)
     db.session.commit()
     return render_template(
         "debtor/invoice.html", invoice=found, status=status, transfer=transfer, comparison=comparison
@@ -95,6 +97,7 @@ def invoice_pdf(number: str) -> Response:
         customer_id=g.customer.id,
         subject=("invoice", found.number),
     )
+    note_visit("invoice_pdf", found.number)
     db.session.commit()
     response = Response(pdf, mimetype="application/pdf")
     response.headers["Content-Disposition"] = f'attachment; filename="{_pdf_filename(found.number)}"'

@@ -8,21 +8,28 @@ replaced. No ORM object per row, no query per row: 100,000 lines import in secon
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Sequence
-from typing import Any
+from collections.abc import Callable, Iterator, Sequence
+from types import SimpleNamespace
+from typing import Any, cast
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import Table, delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from portal import clock
+from portal.audit.services import Actor
 from portal.customers.models import Customer
+from portal.events import Event, emit_many
 from portal.imports.columns import shown
 from portal.imports.invoice_rows import DEFAULT_CATEGORY, DEFAULT_CURRENCY, InvoiceDraft, Line
 from portal.imports.problems import Problems
 from portal.imports.tally import BATCH_SIZE, Tally, batches
+from portal.invoices import events as invoice_events
 from portal.invoices.models import Invoice, InvoiceLine, InvoiceVatTotal
 
-INVOICES = Invoice.__table__
+# Declarative maps every model to a Table; SQLAlchemy types __table__ as the wider FromClause, which insert() refuses.
+INVOICES = cast(Table, Invoice.__table__)
+# Invoices come from the creditor's billing system; the import job's own record says who uploaded the file.
+IMPORT_ACTOR = Actor(type="system", id="import")
 NO_SYNC = {"synchronize_session": False}  # no ORM objects are loaded, so there is nothing to keep in step
 
 
@@ -177,6 +184,7 @@ def _write(
             session.execute(select(INVOICES.c.number, INVOICES.c.id).where(INVOICES.c.number.in_(numbers))).all()
         )
         invoice_ids.extend((draft, ids[draft.number]) for draft, _ in creates)
+        emit_many(session, _issued_events(creates))
     if updates:
         replaced = [invoice_id for _, invoice_id, _ in updates]
         session.execute(delete(InvoiceLine).where(InvoiceLine.invoice_id.in_(replaced)), execution_options=NO_SYNC)
@@ -197,16 +205,32 @@ def _write(
     ]
     _settle_paid_cents(session, [invoice_id for _, invoice_id in invoice_ids])
     if lines:
-        session.execute(insert(InvoiceLine.__table__), lines)
+        session.execute(insert(cast(Table, InvoiceLine.__table__)), lines)
     if vat:
-        session.execute(insert(InvoiceVatTotal.__table__), vat)
+        session.execute(insert(cast(Table, InvoiceVatTotal.__table__)), vat)
+
+
+def _issued_events(creates: list[tuple[InvoiceDraft, int]]) -> Iterator[Event]:
+    for draft, customer_id in creates:
+        invoice = SimpleNamespace(**_new_invoice(draft, customer_id))
+        yield invoice_events.issued(invoice, IMPORT_ACTOR)
+        if invoice.state == "paid":
+            yield invoice_events.paid(invoice, IMPORT_ACTOR, by="billing", at=invoice.paid_at)
 
 
 def _settle_paid_cents(session: Session, invoice_ids: list[int]) -> None:
     """Keep what was paid in step with the billing system's word: an invoice it calls paid is paid in full,
     and an invoice the portal has been paid in full for stays paid whatever the file says."""
+    now = clock.now()
     for start in range(0, len(invoice_ids), 10_000):
         chunk = invoice_ids[start : start + 10_000]
+        settling = Invoice.id.in_(chunk), Invoice.state == "open", Invoice.paid_cents > 0
+        settled = session.execute(
+            select(Invoice.customer_id, Invoice.number, Invoice.total_cents, Invoice.currency).where(
+                *settling, Invoice.paid_cents >= Invoice.total_cents
+            )
+        ).all()
+        emit_many(session, (invoice_events.paid(row, IMPORT_ACTOR, by="billing", at=now) for row in settled))
         session.execute(
             update(Invoice)
             .where(Invoice.id.in_(chunk), Invoice.state == "paid")
@@ -221,7 +245,7 @@ def _settle_paid_cents(session: Session, invoice_ids: list[int]) -> None:
                 Invoice.paid_cents > 0,
                 Invoice.paid_cents >= Invoice.total_cents,
             )
-            .values(state="paid", paid_at=clock.now())
+            .values(state="paid", paid_at=now)
             .execution_options(synchronize_session=False)
         )
 

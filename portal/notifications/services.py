@@ -11,6 +11,8 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from portal.audit.services import Actor, record
+from portal.events import Event, emit
+from portal.notifications import events as message_events
 from portal.notifications.models import OutboxMessage
 from portal.notifications.render import render_message
 
@@ -51,4 +53,15 @@ def queue_email(
     record(
         session, actor, "message.queued", customer_id=customer_id, subject=("message", message.id), template=template
     )
+    if customer_id is not None:
+        emit(
+            session,
+            Event(
+                message_events.QUEUED,
+                actor,
+                customer_id=customer_id,
+                subject=("message", message.id),
+                payload={"template": template},
+            ),
+        )
     return message

@@ -7,9 +7,11 @@ from sqlalchemy import func, select
 from werkzeug.wrappers import Response
 
 from portal.audit.services import record
+from portal.events import Event, emit
 from portal.extensions import db
 from portal.i18n import _
 from portal.notifications import delivery
+from portal.notifications import events as message_events
 from portal.notifications.models import MESSAGE_STATES, OutboxMessage
 from portal.staff.auth import staff_actor
 from portal.staff.forms import ConfirmForm
@@ -89,6 +91,16 @@ def retry(message_id: int) -> Response:
             customer_id=message.customer_id,
             subject=("message", message.id),
         )
+        if message.customer_id is not None:
+            emit(
+                db.session,
+                Event(
+                    message_events.RETRIED,
+                    staff_actor(),
+                    customer_id=message.customer_id,
+                    subject=("message", message.id),
+                ),
+            )
         db.session.commit()
         flash(_("The message is queued again."), "info")
     return redirect(url_for("messages.detail", message_id=message_id))

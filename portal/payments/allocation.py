@@ -12,6 +12,9 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from portal.audit.services import Actor
+from portal.events import emit
+from portal.invoices import events as invoice_events
 from portal.invoices.models import Invoice
 from portal.payments.models import Payment, PaymentAllocation, PaymentReversal
 
@@ -28,7 +31,7 @@ def _lock_invoices(session: Session, invoice_ids: list[int]) -> dict[int, Invoic
     return {invoice.id: invoice for invoice in found}
 
 
-def allocate(session: Session, payment: Payment, now: datetime) -> None:
+def allocate(session: Session, payment: Payment, now: datetime, *, actor: Actor) -> None:
     """Spread ``payment.received_cents`` over its invoices in their chosen order; keep any rest as credit."""
     invoices = _lock_invoices(session, [item.invoice_id for item in payment.items])
     remaining = payment.received_cents
@@ -41,6 +44,7 @@ def allocate(session: Session, payment: Payment, now: datetime) -> None:
         if invoice.paid_cents == invoice.total_cents:
             invoice.state = "paid"
             invoice.paid_at = now
+            emit(session, invoice_events.paid(invoice, actor, by="portal", at=now))
         session.add(PaymentAllocation(payment=payment, invoice_id=invoice.id, amount_cents=amount, created_at=now))
         remaining -= amount
     payment.unallocated_cents = remaining

@@ -17,12 +17,13 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from portal import clock
-from portal.audit.services import Actor, record
+from portal.audit.services import Actor
 from portal.customers.models import Customer
+from portal.events import Event, emit
 from portal.invoices.models import Invoice
 from portal.payments import allocation
+from portal.payments import events as payment_events
 from portal.payments.models import Payment, PaymentItem, PaymentReversal
-from portal.payments.receipts import queue_receipt
 from portal.payments.states import transition
 from portal.providers.base import CheckoutRequest, PaymentProvider, ProviderStatus, Reversal
 
@@ -126,17 +127,21 @@ def start_payment(
     ]
     session.add(payment)
     session.flush()
-    record(
+    emit(
         session,
-        actor,
-        "payment.started",
-        customer_id=customer.id,
-        subject=("payment", payment.id),
-        amount_cents=payment.amount_cents,
-        currency=payment.currency,
-        method=method,
-        provider=provider,
-        invoices=[invoice.number for invoice in choice.invoices],
+        Event(
+            payment_events.STARTED,
+            actor,
+            customer_id=customer.id,
+            subject=("payment", payment.id),
+            payload={
+                "amount_cents": payment.amount_cents,
+                "currency": payment.currency,
+                "method": method,
+                "provider": provider,
+                "invoices": [invoice.number for invoice in choice.invoices],
+            },
+        ),
     )
     return payment
 
@@ -256,32 +261,40 @@ def apply_status(session: Session, payment_id: int, status: ProviderStatus, *, a
     before = payment.state
     if status.state == "paid" and transition(payment, "paid", now):
         payment.received_cents = status.amount_cents
-        allocation.allocate(session, payment, now)
-        record(
+        allocation.allocate(session, payment, now, actor=actor)
+        # The receipt e-mail reacts to this event (payments/events.py), in this transaction.
+        emit(
             session,
-            actor,
-            "payment.paid",
-            customer_id=payment.customer_id,
-            subject=("payment", payment.id),
-            amount_cents=payment.received_cents,
-            currency=payment.currency,
-            method=status.method or payment.method,
-            unallocated_cents=payment.unallocated_cents,
-            previous_state=before,
+            Event(
+                payment_events.PAID,
+                actor,
+                customer_id=payment.customer_id,
+                subject=("payment", payment.id),
+                payload={
+                    "amount_cents": payment.received_cents,
+                    "currency": payment.currency,
+                    "method": status.method or payment.method,
+                    "unallocated_cents": payment.unallocated_cents,
+                    "previous_state": before,
+                },
+            ),
         )
-        queue_receipt(session, payment, actor=actor)
     elif transition(payment, status.state, now):
         payment.failure_reason = status.failure_reason
         if payment.state in ("failed", "cancelled", "expired"):
-            record(
+            emit(
                 session,
-                actor,
-                f"payment.{payment.state}",
-                customer_id=payment.customer_id,
-                subject=("payment", payment.id),
-                amount_cents=payment.amount_cents,
-                currency=payment.currency,
-                reason=status.failure_reason,
+                Event(
+                    payment_events.ENDED[payment.state],
+                    actor,
+                    customer_id=payment.customer_id,
+                    subject=("payment", payment.id),
+                    payload={
+                        "amount_cents": payment.amount_cents,
+                        "currency": payment.currency,
+                        "reason": status.failure_reason,
+                    },
+                ),
             )
     if payment.state == "paid":
         for reversal in status.reversals:
@@ -328,14 +341,15 @@ def record_reversal(
     payment.updated_at = now
     session.flush()
     allocation.reverse(session, payment, row, now)
-    record(
+    emit(
         session,
-        actor,
-        "payment.refunded" if reversal.kind == "refund" else "payment.charged_back",
-        customer_id=payment.customer_id,
-        subject=("payment", payment.id),
-        amount_cents=amount,
-        currency=payment.currency,
+        Event(
+            payment_events.REFUNDED if reversal.kind == "refund" else payment_events.CHARGED_BACK,
+            actor,
+            customer_id=payment.customer_id,
+            subject=("payment", payment.id),
+            payload={"amount_cents": amount, "currency": payment.currency, "initiated_by": initiated_by},
+        ),
     )
     return row
 

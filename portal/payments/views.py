@@ -10,7 +10,7 @@ from werkzeug.wrappers import Response
 from wtforms import SelectChoice
 
 from portal import clock
-from portal.debtor.access import debtor_actor, debtor_required, load_debtor
+from portal.debtor.access import debtor_actor, debtor_required, load_debtor, note_visit
 from portal.extensions import db
 from portal.i18n import _, current_language, force_locale, format_money
 from portal.invoices.models import Invoice
@@ -106,6 +106,8 @@ def pay() -> Response:
         form.invoice.data = [
             i.number for i in open_invoices if (not wanted or i.number in wanted) and i.currency == currency
         ]
+        note_visit("pay")
+        db.session.commit()
         return _pay_page(form, open_invoices)
     # The method's choices depend on the amount; they are checked by the service, not by WTForms.
     form.method.choices = [SelectChoice(method) for method in METHODS]

@@ -98,7 +98,7 @@ def test_an_empty_or_too_long_note_is_refused_with_a_message(client, staff_login
 
 
 def test_the_timeline_tells_what_the_debtor_did_newest_first(
-    app, client, staff_login, create_customer, create_invoice, login
+    app, client, staff_login, create_customer, create_invoice, login, frozen_clock
 ):
     customer = create_customer()
     invoice = create_invoice(customer, number="F-VIEWED", issue_date=_today() - timedelta(days=3))
@@ -107,20 +107,33 @@ def test_the_timeline_tells_what_the_debtor_did_newest_first(
     assert debtor.get("/overview").status_code == 200
     assert debtor.get(f"/invoices/{invoice.number}").status_code == 200
     assert debtor.get(f"/invoices/{invoice.number}/pdf").status_code == 200
+    frozen_clock.shift(timedelta(minutes=45))  # back later the same day, from the same browser: a new visit
+    assert debtor.get("/overview").status_code == 200
 
     staff_login(client, "viewer", language="en")
     timeline = _timeline(_page(client, customer))
     titles = re.findall(r"</th>\s*<td>([^<]+)</td>", timeline)
-    assert titles == [
-        "Invoice PDF downloaded",
-        "Invoice viewed",
-        "Overview viewed",
-        "Link opened",
-        "Link created",
-        "Invoice issued",
-    ]
+    assert titles == ["Visited the portal", "Visited the portal", "Link created", "Invoice issued"]
+    pages = [re.findall(r"<li>([^<]+)</li>", visit) for visit in timeline.split("Visited the portal")[1:]]
+    assert pages == [["Overview"], ["Overview", "Invoice F-VIEWED", "PDF of invoice F-VIEWED"]]
+    assert "Opened the personal link" in timeline
+    assert "3 pages seen" in timeline and "1 page seen" in timeline
     assert "Invoice F-VIEWED" in timeline
     assert "Customer" in timeline, "the debtor is named as the one who acted"
+
+
+def test_staff_filter_the_timeline_by_kind(app, client, staff_login, create_customer, create_invoice, login):
+    customer = create_customer()
+    create_invoice(customer, number="F-FILTER")
+    login(app.test_client(), customer)
+    staff_login(client, "viewer", language="nl")
+
+    page = client.get(f"/staff/customers/{customer.id}?kind=invoice").get_data(as_text=True)
+    titles = re.findall(r"</th>\s*<td>([^<]+)</td>", _timeline(page))
+    assert titles == ["Factuur verstuurd"]
+    assert '<option value="invoice" selected>Facturen</option>' in page
+    everything = client.get(f"/staff/customers/{customer.id}?kind=nonsense").get_data(as_text=True)
+    assert "Link gemaakt" in _timeline(everything), "an unknown filter shows everything"
 
 
 def test_a_new_link_is_shown_once_and_works_for_the_debtor(app, client, staff_login, create_customer, session):

@@ -7,6 +7,7 @@ import re
 from mollie.api.client import Client
 from sqlalchemy import select
 
+from portal.audit.services import SYSTEM
 from portal.clock import now as utcnow
 from portal.invoices.models import Invoice
 from portal.payments import allocation
@@ -120,7 +121,7 @@ def test_a_chargeback_on_an_invoice_the_billing_system_marked_paid_reopens_only_
     payment.items = [PaymentItem(invoice_id=invoice.id, position=0, outstanding_cents=invoice.total_cents)]
     session.add(payment)
     session.flush()
-    allocation.allocate(session, payment, utcnow())
+    allocation.allocate(session, payment, utcnow(), actor=SYSTEM)
     invoice.state = "paid"  # the rest came in by bank transfer; the billing system says paid
     reversal = PaymentReversal(payment=payment, external_id="chb_1", kind="chargeback", amount_cents=1000)
     session.add(reversal)

@@ -1,0 +1,73 @@
+"""The payments feature's events: how each reads on the timeline, and the receipt that follows a payment."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from portal.audit.services import Actor
+from portal.events import EventKind, Presentation, register
+from portal.events.models import DomainEvent
+from portal.events.presenting import joined
+from portal.events.registry import name_category
+from portal.i18n import _, _l, format_money
+from portal.payments.models import Payment, payment_reference
+
+STARTED = "payment.started"
+PAID = "payment.paid"
+REFUNDED = "payment.refunded"
+CHARGED_BACK = "payment.charged_back"
+ENDED = {"failed": "payment.failed", "cancelled": "payment.cancelled", "expired": "payment.expired"}
+
+_TITLES: dict[str, Any] = {
+    STARTED: _l("Payment started"),
+    PAID: _l("Payment received"),
+    "payment.failed": _l("Payment failed"),
+    "payment.cancelled": _l("Payment cancelled"),
+    "payment.expired": _l("Payment expired"),
+    REFUNDED: _l("Refund"),
+    CHARGED_BACK: _l("Chargeback"),
+}
+
+
+def _present(event: DomainEvent, _extra: Any) -> Presentation:
+    from portal.payments.methods import method_name
+
+    details = event.payload
+    currency = str(details.get("currency", "EUR"))
+    parts = [_("Payment %(reference)s", reference=payment_reference(int(event.subject_id or 0)))]
+    if "amount_cents" in details:
+        parts.append(format_money(int(details["amount_cents"]), currency))
+    if details.get("method"):
+        parts.append(method_name(str(details["method"])))
+    if details.get("invoices"):
+        parts.append(_("invoices %(numbers)s", numbers=", ".join(map(str, details["invoices"]))))
+    if details.get("unallocated_cents"):
+        credit = format_money(int(details["unallocated_cents"]), currency)
+        parts.append(_("%(amount)s more than owed, kept as credit", amount=credit))
+    if details.get("reason"):
+        parts.append(_("reason: %(reason)s", reason=details["reason"]))
+    return Presentation(title=str(_TITLES[event.kind]), detail=joined(*parts))
+
+
+def _send_receipt(session: Session, event: DomainEvent) -> None:
+    from portal.payments.receipts import queue_receipt
+
+    payment = session.get(Payment, int(event.subject_id or 0))
+    if payment is not None:
+        queue_receipt(session, payment, actor=Actor(type=event.actor_type, id=event.actor_id))
+
+
+for _name in _TITLES:
+    register(
+        EventKind(
+            name=_name,
+            category="payment",
+            present=_present,
+            # A started checkout is not news for the creditor's systems; what became of it is.
+            public=_name != STARTED,
+            reactions=[_send_receipt] if _name == PAID else [],
+        )
+    )
+name_category("payment", _l("Payments"))
