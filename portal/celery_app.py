@@ -23,12 +23,13 @@ def init_celery(app: Flask) -> Celery | None:
     if not broker:
         return None
 
-    class AppContextTask(Task):  # type: ignore[misc]
+    class AppContextTask(Task):
         def __call__(self, *args: Any, **kwargs: Any) -> Any:
             with app.app_context():
                 return self.run(*args, **kwargs)
 
-    celery = Celery("portal", broker=broker, task_cls=AppContextTask)
+    # Typed as a plain Celery app: what uses it needs no more than that its tasks are Tasks.
+    celery: Celery = Celery("portal", broker=broker, task_cls=AppContextTask)
     celery.conf.update(
         task_acks_late=True,  # a task whose worker dies is run again; delivery is idempotent by its claims
         task_reject_on_worker_lost=True,

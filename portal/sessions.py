@@ -31,5 +31,5 @@ class AreaSessionInterface(SecureCookieSessionInterface):
     def get_signing_serializer(self, app: Flask) -> URLSafeTimedSerializer | None:
         serializer = super().get_signing_serializer(app)
         if serializer is not None and is_staff_request():
-            serializer.salt = "staff-session"
+            serializer.salt = b"staff-session"
         return serializer

@@ -65,7 +65,7 @@ def _conditions(criteria: AuditFilter) -> list[ColumnElement[bool]]:
     return conditions
 
 
-def _rows(criteria: AuditFilter) -> Select[Any]:
+def _rows(criteria: AuditFilter) -> Select[*tuple[Any, ...]]:
     return (
         select(
             AuditEvent.id,

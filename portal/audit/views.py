@@ -62,7 +62,7 @@ def _read_filter() -> tuple[AuditFilterForm, AuditFilter | None]:
     )
 
 
-def _filter_args() -> dict[str, str]:
+def _filter_args() -> dict[str, Any]:
     """The filter as query arguments, without the page number, for the pager and the export link."""
     return {key: value for key, value in request.args.items() if key != "page" and value}
 

@@ -5,12 +5,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache, lru_cache
-from typing import Any
+from typing import Any, cast
 from zoneinfo import available_timezones
 
 from babel import Locale
 from babel.core import get_global
 from email_validator import EmailNotValidError, validate_email
+from sqlalchemy import Table as SqlTable
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
@@ -43,7 +44,7 @@ KINDS = frozenset({"consumer", "business"})
 @cache
 def countries() -> frozenset[str]:
     """ISO 3166 two-letter codes (CLDR's territories that have a currency, without EU and ZZ)."""
-    named = {code for code in Locale("en").territories if len(code) == 2 and code.isalpha()}
+    named = {code for code in Locale("en").territories if isinstance(code, str) and len(code) == 2 and code.isalpha()}
     return frozenset((named & set(get_global("territory_currencies"))) - {"EU", "ZZ"})
 
 
@@ -159,7 +160,8 @@ def apply_customers(
                 tally.add("unchanged", sample)
         if write and not problems:
             if creates:
-                session.execute(insert(Customer.__table__), creates)
+                # The mapped table is a Table; SQLAlchemy types __table__ as the wider FromClause.
+                session.execute(insert(cast(SqlTable, Customer.__table__)), creates)
             if updates:
                 session.execute(update(Customer), updates)
         done += len(batch)

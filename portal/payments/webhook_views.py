@@ -31,7 +31,9 @@ def receive(provider_name: str) -> Response:
     body = request.get_data(cache=False)  # the raw bytes: a signature is over exactly these
     actor = Actor(type="system", id=f"{provider_name}-webhook")
     try:
-        target = webhooks.resolve_webhook(db.session, provider, body, request.headers)
+        # A plain mapping, as the providers take (they match header names case-insensitively themselves).
+        headers = dict(request.headers.items())
+        target = webhooks.resolve_webhook(db.session, provider, body, headers)
         # Nothing is written yet: end the read, so no lock (SQLite's is database-wide) waits on the provider.
         db.session.commit()
         payment = None

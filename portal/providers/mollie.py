@@ -116,6 +116,7 @@ class MollieProvider(PaymentProvider):
             raise ValueError("A Mollie API key starts with 'test_' or 'live_'")
         # retry=1: the SDK only retries failed connects (never a request that reached Mollie), and its
         # default of 3 with backoff could hold a web request for many seconds.
+        # The SDK annotates timeout as int, but hands it to requests, which takes a float.
         self._client = Client(api_endpoint=api_endpoint or "", timeout=timeout_seconds, retry=1)  # type: ignore[arg-type]
         self._client.set_api_key(api_key)
 
@@ -190,6 +191,7 @@ class MollieProvider(PaymentProvider):
         failure_reason = None
         if state == "failed":
             failure_reason = details.get("bankReasonCode") or details.get("failureReason")
+        method: str | None
         if payment.sequence_type == Payment.SEQUENCETYPE_FIRST:
             # The debtor chose direct debit with us; iDEAL or similar was only how the mandate was made.
             method = "directdebit"

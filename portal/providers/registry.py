@@ -46,7 +46,7 @@ def _build(app: Flask, name: str) -> PaymentProvider:
         from portal.providers.demo import DemoProvider
 
         base = config["BASE_URL"]
-        return DemoProvider(db.session, lambda checkout_id: f"{base}/demo-checkout/{checkout_id}")  # type: ignore[arg-type]
+        return DemoProvider(db.session, lambda checkout_id: f"{base}/demo-checkout/{checkout_id}")
     raise KeyError(name)
 
 

@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterator, Mapping
 from typing import Any, TypeVar
 
 import stripe
+from stripe.params.checkout import SessionCreateParams
 
 from portal.providers.base import (
     Checkout,
@@ -99,7 +100,9 @@ class StripeProvider(PaymentProvider):
         if stripe_type is None:
             raise ProviderRejected(f"Stripe does not offer method {request.method!r}")
         metadata = {"payment_id": str(request.payment_id), "customer_ref": request.customer_ref}
-        params: dict[str, Any] = {
+        # Typed by the SDK, except payment_method_types (the one method the debtor chose): stripe 16.1 dropped it
+        # from its types in favour of allowed_payment_method_types, a filter on the dynamic methods, not a list.
+        params: SessionCreateParams = {  # type: ignore[typeddict-unknown-key]
             "mode": "payment",
             "payment_method_types": [stripe_type],
             "line_items": [
@@ -128,7 +131,7 @@ class StripeProvider(PaymentProvider):
             "start_checkout",
             f"payment {request.payment_id}",
             lambda: self._client.v1.checkout.sessions.create(
-                params=params,  # type: ignore[arg-type]
+                params=params,
                 options={"idempotency_key": request.idempotency_key},
             ),
         ).to_dict()
@@ -229,8 +232,9 @@ class StripeProvider(PaymentProvider):
 
     def refund(self, external_id: str, amount_cents: int, currency: str, idempotency_key: str) -> Reversal:
         subject = f"checkout {external_id}"
-        session = self._call("refund", subject, lambda: self._client.v1.checkout.sessions.retrieve(external_id))
-        session = session.to_dict()
+        session = self._call(
+            "refund", subject, lambda: self._client.v1.checkout.sessions.retrieve(external_id)
+        ).to_dict()
         intent = session.get("payment_intent")
         intent_id = intent.get("id") if isinstance(intent, dict) else intent
         if not intent_id:
@@ -313,9 +317,11 @@ def _payment_id_of(obj: dict[str, Any]) -> int | None:
 
 
 def _int_or_none(value: object) -> int | None:
+    if not isinstance(value, str | int):  # metadata values are strings; None when absent
+        return None
     try:
-        return int(value)  # type: ignore[call-overload]
-    except (TypeError, ValueError):
+        return int(value)
+    except ValueError:
         return None
 
 

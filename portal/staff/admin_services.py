@@ -8,13 +8,15 @@ the administrator as actor. Like the rest of the services, nothing here reads Fl
 from __future__ import annotations
 
 import secrets
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from portal.audit.services import Actor, record
+from portal.staff.errors import StaffError
 from portal.staff.models import ROLES, LoginThrottle, StaffUser
-from portal.staff.services import StaffError, create_staff, hash_password, throttle_key
+from portal.staff.services import create_staff, hash_password, throttle_key
 
 # No 0/o, 1/l/i: the person types this from what the administrator read out or sent them.
 _READABLE_CHARACTERS = "abcdefghjkmnpqrstuvwxyz23456789"
@@ -60,7 +62,7 @@ def change_role(session: Session, staff: StaffUser, role: str, *, by: StaffUser 
         _refuse_losing_an_admin(session, staff, by)
     previous = staff.role
     staff.role = role
-    change = {"from": previous, "to": role}  # "from" is a Python keyword, hence the dict
+    change: dict[str, Any] = {"from": previous, "to": role}  # "from" is a Python keyword, hence the dict
     record(session, actor, "staff.role_changed", subject=("staff", staff.id), email=staff.email, **change)
     return True
 

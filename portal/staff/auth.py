@@ -58,7 +58,7 @@ def end_session() -> None:
 def ensure_staff_session() -> Response | None:
     """None when the request may go on; otherwise where to send the visitor instead."""
     if not current_user.is_authenticated:
-        return current_app.login_manager.unauthorized()  # type: ignore[attr-defined, no-any-return]
+        return current_app.login_manager.unauthorized()  # type: ignore[attr-defined]
     now = clock.timestamp()
     idle_limit = current_app.config["STAFF_IDLE_MINUTES"] * 60
     if now - int(session.get(LAST_SEEN_KEY, 0)) > idle_limit:
@@ -70,7 +70,7 @@ def ensure_staff_session() -> Response | None:
         if current_user.has_second_factor:
             # The account got a second factor after this session began: log in again, with it.
             end_session()
-            return current_app.login_manager.unauthorized()  # type: ignore[attr-defined, no-any-return]
+            return current_app.login_manager.unauthorized()  # type: ignore[attr-defined]
         if request.endpoint != "staff_auth.two_factor":
             return redirect(url_for("staff_auth.two_factor"))
     if (

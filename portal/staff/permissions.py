@@ -23,12 +23,13 @@ class Permission(StrEnum):
     RETRY_MESSAGES = "retry_messages"
     REFUND_PAYMENTS = "refund_payments"
     MANAGE_PAYMENT_METHODS = "manage_payment_methods"
+    MANAGE_SETTINGS = "manage_settings"
 
 
 _VIEWER = {Permission.VIEW_CUSTOMERS, Permission.VIEW_DASHBOARD, Permission.VIEW_MESSAGES}
 _AGENT = _VIEWER | {Permission.ADD_NOTES, Permission.MANAGE_LINKS, Permission.RETRY_MESSAGES}
 _SUPERVISOR = _AGENT | {Permission.RUN_IMPORTS, Permission.VIEW_AUDIT, Permission.REFUND_PAYMENTS}
-_ADMIN = _SUPERVISOR | {Permission.MANAGE_STAFF, Permission.MANAGE_PAYMENT_METHODS}
+_ADMIN = _SUPERVISOR | {Permission.MANAGE_STAFF, Permission.MANAGE_PAYMENT_METHODS, Permission.MANAGE_SETTINGS}
 
 ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
     "viewer": frozenset(_VIEWER),
@@ -51,7 +52,8 @@ def requires(permission: Permission) -> Callable[[Callable[..., Any]], Callable[
     """Guard a staff view: log-in with a second factor first, then the role must allow ``permission``."""
 
     def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
-        view.required_permission = permission  # type: ignore[attr-defined] - read by the role-matrix test
+        # Read by the role-matrix test; functools.wraps copies the view's __dict__ onto the wrapper.
+        view.__dict__["required_permission"] = permission
 
         @wraps(view)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
