@@ -57,7 +57,9 @@ def _init_extensions(app: Flask) -> None:
     from portal.extensions import babel, csrf, db, htmx, limiter
     from portal.i18n import init_template_helpers, select_locale, select_timezone
     from portal.notifications.dispatch import init_dispatch
+    from portal.payments.methods import init_app as init_payment_names
     from portal.sessions import AreaSessionInterface
+    from portal.settings.views import init_app as init_settings
     from portal.staff.auth import login_manager
     from portal.staff.navigation import init_navigation
     from portal.web import init_security
@@ -74,6 +76,8 @@ def _init_extensions(app: Flask) -> None:
     limiter.init_app(app)
     init_security(app)
     init_template_helpers(app)
+    init_payment_names(app)
+    init_settings(app)
 
 
 def _register_blueprints(app: Flask) -> None:
@@ -88,6 +92,7 @@ def _register_blueprints(app: Flask) -> None:
     from portal.payments.staff_views import bp as staff_payments_bp
     from portal.payments.views import bp as payments_bp
     from portal.payments.webhook_views import bp as webhooks_bp
+    from portal.settings.views import bp as staff_settings_bp
     from portal.site.errors import register_error_pages
     from portal.site.views import bp as site_bp
     from portal.staff.admin_views import bp as staff_admin_bp
@@ -105,6 +110,7 @@ def _register_blueprints(app: Flask) -> None:
         staff_admin_bp,
         messages_bp,
         staff_payments_bp,
+        staff_settings_bp,
     ):
         app.register_blueprint(blueprint)
     app.register_blueprint(links_bp)

@@ -8,14 +8,10 @@ from __future__ import annotations
 
 import os
 import secrets
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
-from schwifty import BIC, IBAN
-from schwifty.exceptions import SchwiftyException
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 INSTANCE_DIR = PROJECT_ROOT / "instance"
@@ -36,9 +32,9 @@ DEFAULTS: dict[str, Any] = {
     "DEFAULT_LOCALE": "nl",
     # Number of proxies in front of the app whose X-Forwarded-* headers we trust (0 = none).
     "TRUSTED_PROXIES": 0,
-    # The creditor: one deployment serves one creditor (see PRODUCT.md, "Where it runs").
     # Outgoing e-mail. Without an SMTP server messages are kept in the outbox ("held") for staff to read.
     "SMTP_URL": None,
+    # The sender address; empty: the creditor's e-mail address (a setting), read when a message is sent.
     "SMTP_FROM": None,
     # Background work. Without a broker it runs in the web process right after the commit.
     "CELERY_BROKER_URL": None,
@@ -51,16 +47,8 @@ DEFAULTS: dict[str, Any] = {
     "MOLLIE_API_ENDPOINT": None,
     "DEMO_PAYMENTS": "auto",
     "PROVIDER_TIMEOUT_SECONDS": 10,
-    # The smallest part-payment a debtor may make, in currency units ("10.00"); empty: whole invoices only.
-    "PARTIAL_PAYMENT_MINIMUM": "10.00",
-    "CREDITOR_NAME": "Zonnig Energie B.V.",
-    "CREDITOR_IBAN": "NL91ABNA0417164300",
-    "CREDITOR_BIC": "ABNANL2A",
-    "CREDITOR_IDENTIFIER": "NL98ZZZ999999999999",
-    "CREDITOR_EMAIL": "klantenservice@zonnig.example",
-    "CREDITOR_PHONE": "+31 20 123 4567",
-    "CREDITOR_ADDRESS": "Keizersgracht 1, 1015 AA Amsterdam",
-    "CREDITOR_VAT_NUMBER": "NL999999999B01",
+    # The creditor's details and every policy are versioned settings in the database (portal/settings/),
+    # edited by administrators in the staff area or with `flask settings set`; not environment variables.
 }
 
 SUPPORTED_LOCALES = ("nl", "en")
@@ -115,19 +103,9 @@ def _validate(config: dict[str, Any]) -> None:
     if config["DEFAULT_LOCALE"] not in SUPPORTED_LOCALES:
         problems.append(f"PORTAL_DEFAULT_LOCALE must be one of: {', '.join(SUPPORTED_LOCALES)}.")
 
-    try:
-        config["CREDITOR_IBAN"] = IBAN(str(config["CREDITOR_IBAN"])).compact
-    except SchwiftyException:
-        problems.append("PORTAL_CREDITOR_IBAN is not a valid IBAN.")
-    try:
-        config["CREDITOR_BIC"] = str(BIC(str(config["CREDITOR_BIC"])))
-    except SchwiftyException:
-        problems.append("PORTAL_CREDITOR_BIC is not a valid BIC.")
-
     smtp = config["SMTP_URL"]
     if smtp and not (str(smtp).startswith(("smtp://", "smtps://")) and urlsplit(str(smtp)).hostname):
         problems.append("PORTAL_SMTP_URL must look like smtp://user:password@host:587 or smtps://host:465.")
-    config["SMTP_FROM"] = config["SMTP_FROM"] or config["CREDITOR_EMAIL"]
     broker = config["CELERY_BROKER_URL"]
     if broker and not str(broker).startswith(("redis://", "rediss://", "amqp://", "amqps://")):
         problems.append("PORTAL_CELERY_BROKER_URL must be a redis:// or amqp:// URL.")
@@ -162,16 +140,6 @@ def _validate_payments(config: dict[str, Any], problems: list[str]) -> None:
             raise ValueError
     except (TypeError, ValueError):
         problems.append("PORTAL_PROVIDER_TIMEOUT_SECONDS must be a number of seconds between 0 and 60.")
-    minimum = config["PARTIAL_PAYMENT_MINIMUM"]
-    config["PARTIAL_PAYMENT_MINIMUM_CENTS"] = None
-    if minimum not in (None, ""):
-        try:
-            cents = Decimal(str(minimum)) * 100
-            if cents != cents.to_integral_value() or cents < 1:
-                raise ValueError
-            config["PARTIAL_PAYMENT_MINIMUM_CENTS"] = int(cents)
-        except (ArithmeticError, ValueError):
-            problems.append("PORTAL_PARTIAL_PAYMENT_MINIMUM must be an amount such as 10.00, or empty.")
 
 
 def _demo_secret_key() -> str:
@@ -182,12 +150,3 @@ def _demo_secret_key() -> str:
         path.write_text(secrets.token_urlsafe(48))
         path.chmod(0o600)
     return path.read_text().strip()
-
-
-def creditor_details(config: Any) -> dict[str, str]:
-    """The creditor's name, IBAN, contact details ... as {"name": ..., "iban": ...} for pages, PDFs and e-mails."""
-    return {
-        key.removeprefix("CREDITOR_").lower(): str(value)
-        for key, value in config.items()
-        if key.startswith("CREDITOR_")
-    }

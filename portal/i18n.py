@@ -158,8 +158,10 @@ def format_moment(moment: datetime, all_day: bool = False) -> str:
     day = dates.format_date(local.date(), "medium", locale=locale)
     if all_day:
         return day
-    clock = dates.format_time(local.time(), "short", locale=locale)
-    return dates.get_datetime_format("medium", locale=locale).replace("{1}", day).replace("{0}", clock)
+    time_of_day = dates.format_time(local.time(), "short", locale=locale)
+    # Babel returns the locale's "{1}, {0}" pattern as text (its stubs say a pattern object).
+    pattern = str(dates.get_datetime_format("medium", locale=locale))
+    return pattern.replace("{1}", day).replace("{0}", time_of_day)
 
 
 def role_name(role: str) -> str:
@@ -178,11 +180,6 @@ def init_template_helpers(app: Any) -> None:
         role_name=role_name,
         message_state_name=message_state_name,
         moment=format_moment,
-    )
-    from portal.payments.methods import method_name, payment_state_name, provider_label
-
-    app.jinja_env.globals.update(
-        method_name=method_name, payment_state_name=payment_state_name, provider_label=provider_label
     )
     # Same behaviour as Flask-Babel's own callables, but the catalog is looked up once per request.
     app.jinja_env.install_gettext_callables(

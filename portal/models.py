@@ -11,9 +11,9 @@ from portal.payments.models import (
     Payment,
     PaymentAllocation,
     PaymentItem,
-    PaymentMethodSetting,
     PaymentReversal,
 )
+from portal.settings.models import SettingVersion
 from portal.staff.models import LoginThrottle, RecoveryCode, StaffUser
 
 __all__ = [
@@ -30,9 +30,9 @@ __all__ = [
     "Payment",
     "PaymentAllocation",
     "PaymentItem",
-    "PaymentMethodSetting",
     "PaymentReversal",
     "PortalLink",
     "RecoveryCode",
+    "SettingVersion",
     "StaffUser",
 ]

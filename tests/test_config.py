@@ -32,14 +32,14 @@ def test_every_problem_is_named_at_once(monkeypatch):
     monkeypatch.delenv("PORTAL_SECRET_KEY", raising=False)
     monkeypatch.setenv("PORTAL_BASE_URL", "pay.example.com")
     monkeypatch.setenv("PORTAL_LINK_TTL_DAYS", "ninety")
-    monkeypatch.setenv("PORTAL_CREDITOR_IBAN", "NL00BANK0123456789")
+    monkeypatch.setenv("PORTAL_DEFAULT_TIMEZONE", "Mars/Olympus_Mons")
     with pytest.raises(ConfigError) as raised:
         load_config()
     message = str(raised.value)
     assert "PORTAL_SECRET_KEY is required" in message
     assert "PORTAL_BASE_URL must be an absolute http(s) URL" in message
     assert "PORTAL_LINK_TTL_DAYS must be a whole number" in message
-    assert "PORTAL_CREDITOR_IBAN is not a valid IBAN" in message
+    assert "PORTAL_DEFAULT_TIMEZONE must be an IANA time zone" in message
 
 
 def test_an_unsupported_database_is_refused():

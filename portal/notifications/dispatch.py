@@ -20,16 +20,22 @@ from portal.notifications import delivery
 from portal.notifications.channels import Channel, SmtpChannel
 from portal.notifications.models import OutboxMessage
 from portal.notifications.services import PENDING_KEY
+from portal.settings.services import creditor_details
 
 COMMITTED_KEY = "_portal_committed_messages"
 
 
 def channel_for(app: Flask) -> Channel | None:
-    """The e-mail channel, or None when no SMTP server is configured (messages are then held)."""
+    """The e-mail channel, or None when no SMTP server is configured (messages are then held).
+
+    The sender's name, and its address unless PORTAL_SMTP_FROM is set, are the creditor's as set when
+    sending: an administrator's change applies to the next message without a restart.
+    """
     url = app.config.get("SMTP_URL")
     if not url:
         return None
-    return SmtpChannel(url, app.config["CREDITOR_NAME"], app.config["SMTP_FROM"])
+    creditor = creditor_details(db.session)
+    return SmtpChannel(url, creditor["name"], app.config["SMTP_FROM"] or creditor["email"])
 
 
 @event.listens_for(Session, "after_commit")

@@ -11,9 +11,11 @@ from typing import Any
 
 from flask import current_app
 from jinja2 import Environment, StrictUndefined, select_autoescape
+from sqlalchemy.orm import Session
 
-from portal.config import creditor_details
+from portal.extensions import db
 from portal.i18n import force_locale
+from portal.settings.services import creditor_details
 
 
 @dataclass(frozen=True)
@@ -31,9 +33,12 @@ def _environment() -> Environment:
     return env
 
 
-def render_message(template: str, language: str, context: dict[str, Any]) -> RenderedMessage:
+def render_message(
+    template: str, language: str, context: dict[str, Any], *, session: Session | None = None
+) -> RenderedMessage:
+    """``creditor`` in the templates is the creditor as set now, read through ``session`` (the caller's)."""
     env = _environment()
-    full_context = {"creditor": creditor_details(current_app.config), **context}
+    full_context = {"creditor": creditor_details(session or db.session), **context}
     with force_locale(language):
         subject = env.get_template(f"emails/{template}.subject.txt").render(full_context)
         text = env.get_template(f"emails/{template}.txt").render(full_context)

@@ -1,18 +1,23 @@
-"""Which payment methods a debtor is offered, through which provider, and which one to preselect."""
+"""Which payment methods a debtor is offered, through which provider, and which one to preselect.
+
+Staff's choice is the versioned setting ``payments.methods`` ({method: {"provider", "enabled"}}); this
+module also registers payments' names for methods, states and providers with the templates (init_app).
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
 
+from flask import Flask
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from portal import clock
-from portal.audit.services import Actor, record
+from portal.audit.services import Actor
 from portal.i18n import _l
-from portal.payments.models import Payment, PaymentMethodSetting
+from portal.payments.models import Payment
 from portal.providers.base import METHODS, PaymentProvider
+from portal.settings.services import METHODS_KEY, get_setting, set_settings
 
 METHOD_LABELS: dict[str, Any] = {
     "ideal": _l("iDEAL"),
@@ -44,17 +49,17 @@ class MethodChoice:
 
 def method_settings(session: Session, providers: list[PaymentProvider]) -> list[MethodChoice]:
     """Every method with its provider and whether it is on: staff's choice, else the first provider that can."""
-    saved = {row.method: row for row in session.scalars(select(PaymentMethodSetting))}
+    saved: dict[str, dict[str, Any]] = get_setting(session, METHODS_KEY)
     by_name = {provider.name: provider for provider in providers}
     choices = []
     for method in METHODS:
-        row = saved.get(method)
-        if row is not None and row.provider in by_name:
-            choices.append(MethodChoice(method, row.provider, row.enabled))
+        chosen = saved.get(method)
+        if chosen is not None and chosen["provider"] in by_name:
+            choices.append(MethodChoice(method, chosen["provider"], chosen["enabled"]))
             continue
         default = next((provider.name for provider in providers if method in provider.methods), None)
         if default is not None:
-            choices.append(MethodChoice(method, default, row.enabled if row is not None else True))
+            choices.append(MethodChoice(method, default, chosen["enabled"] if chosen is not None else True))
     return choices
 
 
@@ -80,22 +85,14 @@ def usual_method(session: Session, customer_id: int) -> str | None:
     ).first()
 
 
-def save_method_settings(session: Session, choices: list[MethodChoice], *, actor: Actor) -> None:
-    now = clock.now()
-    for choice in choices:
-        row = session.get(PaymentMethodSetting, choice.method)
-        if row is None:
-            row = PaymentMethodSetting(method=choice.method)
-            session.add(row)
-        row.provider = choice.provider
-        row.enabled = choice.enabled
-        row.updated_at = now
-    record(
-        session,
-        actor,
-        "payment_methods.changed",
-        methods={choice.method: (choice.provider if choice.enabled else None) for choice in choices},
-    )
+def save_method_settings(session: Session, choices: list[MethodChoice], *, actor: Actor) -> list[str]:
+    """A new version of ``payments.methods`` (audited as setting.changed) when the choices differ.
+
+    Methods not in ``choices`` (their provider is not configured here) keep what was chosen for them.
+    """
+    saved: dict[str, dict[str, Any]] = get_setting(session, METHODS_KEY)
+    chosen = {choice.method: {"provider": choice.provider, "enabled": choice.enabled} for choice in choices}
+    return set_settings(session, {METHODS_KEY: {**saved, **chosen}}, actor=actor)
 
 
 PAYMENT_STATE_LABELS: dict[str, Any] = {
@@ -116,3 +113,10 @@ def payment_state_name(state: str) -> str:
 
 def provider_label(name: str) -> str:
     return str(PROVIDER_LABELS.get(name, name))
+
+
+def init_app(app: Flask) -> None:
+    """Payments' names, for every template: i18n knows no feature, each feature registers its own."""
+    app.jinja_env.globals.update(
+        method_name=method_name, payment_state_name=payment_state_name, provider_label=provider_label
+    )

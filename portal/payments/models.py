@@ -158,17 +158,6 @@ class PaymentReversal(Base):
     payment: Mapped[Payment] = relationship(back_populates="reversals")
 
 
-class PaymentMethodSetting(Base):
-    """Whether a method is offered to debtors, and through which provider. Staff edit these."""
-
-    __tablename__ = "payment_method_settings"
-
-    method: Mapped[str] = mapped_column(String(20), primary_key=True)
-    provider: Mapped[str] = mapped_column(String(20))
-    enabled: Mapped[bool] = mapped_column(default=True)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
-
-
 class DemoCheckout(Base):
     """The demo provider's own record of a checkout: it plays the provider, so it keeps the provider's state."""
 

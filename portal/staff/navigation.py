@@ -31,6 +31,7 @@ NAV_ITEMS: list[NavItem] = [
     NavItem(_l("Audit trail"), "audit.index", Permission.VIEW_AUDIT),
     NavItem(_l("Payment methods"), "staff_payments.methods", Permission.MANAGE_PAYMENT_METHODS),
     NavItem(_l("Staff"), "staff_admin.index", Permission.MANAGE_STAFF),
+    NavItem(_l("Settings"), "staff_settings.index", Permission.MANAGE_SETTINGS),
 ]
 
 

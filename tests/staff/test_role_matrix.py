@@ -24,7 +24,7 @@ from portal.staff.models import ROLES
 from portal.staff.permissions import ROLE_PERMISSIONS, Permission
 from tests.fixtures.factories import TEST_ACTOR, csrf_token
 
-STAFF_BLUEPRINTS = ("dashboard", "staff_customers", "imports", "audit", "staff_admin")
+STAFF_BLUEPRINTS = ("dashboard", "staff_customers", "imports", "audit", "staff_admin", "staff_settings")
 # Reachable without a role: logging in, enrolling the second factor, and the front door that sends you on.
 OPEN_ENDPOINTS = ("staff_auth.", "staff.home", "static")
 

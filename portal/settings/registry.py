@@ -1,0 +1,168 @@
+"""Every setting, declared once: its key, label and help text, default, and validator (see validators.py).
+
+Defaults are the demo creditor and today's policies, so ``make run`` needs nothing and a deployment that
+never changed a setting behaves as before. The migration seeds nothing: a key without versions has its default.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from portal.i18n import _l
+from portal.settings.validators import (
+    SettingProblem,
+    minimum_per_currency,
+    parse_bic,
+    parse_creditor_identifier,
+    parse_email,
+    parse_iban,
+    parse_minimum_cents,
+    parse_phone,
+    parse_vat_number,
+    payment_methods,
+    text_validator,
+)
+
+__all__ = [
+    "CREDITOR_PREFIX",
+    "METHODS_KEY",
+    "PARTIAL_MINIMUM_KEY",
+    "SECTIONS",
+    "SETTINGS",
+    "Setting",
+    "SettingProblem",
+    "get",
+    "keys_with_prefix",
+    "parse_minimum_cents",
+]
+
+CREDITOR_PREFIX = "creditor."
+PARTIAL_MINIMUM_KEY = "payments.partial_payment_minimum"
+METHODS_KEY = "payments.methods"
+
+
+@dataclass(frozen=True)
+class Setting:
+    key: str
+    label: Any  # lazy strings: translated when shown
+    help: Any
+    default: Any
+    validator: Callable[[Any], Any]
+    # The CLI reads the value as JSON (a dict of currencies, of methods); otherwise as plain text.
+    structured: bool = False
+    example: str = ""
+
+    @property
+    def section(self) -> str:
+        return self.key.split(".", 1)[0]
+
+    def parse(self, raw: Any) -> Any:
+        try:
+            return self.validator(raw)
+        except SettingProblem as problem:
+            problem.key = self.key
+            if problem.code == "invalid_structure":
+                problem.details.setdefault("example", self.example)
+            raise
+
+
+SECTIONS: dict[str, Any] = {
+    "creditor": _l("Company details"),
+    "payments": _l("Payments"),
+}
+
+_DECLARED = [
+    Setting(
+        "creditor.name",
+        _l("Company name"),
+        _l("As on the invoices and in the bank-transfer details (at most 70 characters, as the QR code allows)."),
+        "Zonnig Energie B.V.",
+        text_validator(70),
+    ),
+    Setting(
+        "creditor.iban",
+        _l("IBAN"),
+        _l("The account debtors transfer their money to."),
+        "NL91ABNA0417164300",
+        parse_iban,
+    ),
+    Setting("creditor.bic", _l("BIC"), _l("The code of the bank that holds this account."), "ABNANL2A", parse_bic),
+    Setting(
+        "creditor.identifier",
+        _l("SEPA creditor identifier"),
+        _l("Needed to collect by direct debit. Leave it empty if you do not."),
+        # The demo identifier with check digits that add up (EPC262), so saving the form unchanged works.
+        "NL57ZZZ999999999999",
+        parse_creditor_identifier,
+    ),
+    Setting(
+        "creditor.email",
+        _l("E-mail address for customers"),
+        _l("Shown on every page and in every e-mail. E-mails are sent from it too, unless PORTAL_SMTP_FROM is set."),
+        "klantenservice@zonnig.example",
+        parse_email,
+    ),
+    Setting(
+        "creditor.phone",
+        _l("Phone number"),
+        _l("Shown on every page and in every e-mail."),
+        "+31 20 123 4567",
+        parse_phone,
+    ),
+    Setting(
+        "creditor.address",
+        _l("Address"),
+        _l("Street, postcode and town. Each line becomes a line on the invoice PDF."),
+        "Keizersgracht 1, 1015 AA Amsterdam",
+        text_validator(300, multiline=True),
+    ),
+    Setting(
+        "creditor.vat_number",
+        _l("VAT number"),
+        _l("Printed at the foot of the invoice PDF. Leave it empty if you have none."),
+        "NL999999999B01",
+        parse_vat_number,
+    ),
+    Setting(
+        "creditor.legal_text",
+        _l("Footer text"),
+        _l(
+            "An optional short line at the foot of every page and e-mail, such as your Chamber of Commerce "
+            "number or where to find your terms."
+        ),
+        "",
+        text_validator(300, required=False),
+    ),
+    Setting(
+        PARTIAL_MINIMUM_KEY,
+        _l("Smallest part-payment"),
+        _l("The least a debtor may pay on part of their invoices, per currency. Empty: whole invoices only."),
+        {"EUR": 1000},
+        minimum_per_currency,
+        structured=True,
+        example='{"EUR": "10.00"}',
+    ),
+    Setting(
+        METHODS_KEY,
+        _l("Payment methods"),
+        _l("Which ways to pay are offered, and through which payment provider."),
+        # Nothing chosen yet: every method is on, through the first configured provider that offers it.
+        {},
+        payment_methods,
+        structured=True,
+        example='{"ideal": {"provider": "mollie", "enabled": true}}',
+    ),
+]
+
+SETTINGS: dict[str, Setting] = {setting.key: setting for setting in _DECLARED}
+
+
+def get(key: str) -> Setting:
+    """The declaration of ``key``; KeyError for a key nobody declared."""
+    return SETTINGS[key]
+
+
+def keys_with_prefix(prefix: str) -> list[str]:
+    return [key for key in SETTINGS if key.startswith(prefix)]

@@ -1,0 +1,190 @@
+"""How input becomes a stored value: the validators the registry names, and the one error they raise.
+
+A validator takes what a person typed (a form field, or a CLI argument, JSON for structured values) and
+returns the value to store, or raises SettingProblem. Validators accept their own output unchanged, so a
+stored value can be sent through them again.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from decimal import Decimal
+from functools import cache
+from typing import Any, ClassVar
+
+from babel.numbers import list_currencies
+from email_validator import EmailNotValidError, validate_email
+from schwifty import BIC, IBAN
+from schwifty.exceptions import SchwiftyException
+
+from portal.errors import DomainError, Message, message_for
+from portal.i18n import _l
+from portal.providers.base import METHODS
+
+PROBLEM_MESSAGES: dict[str, Message] = {
+    "required": _l("Please fill this in."),
+    "too_long": _l("Please keep this to at most %(max)s characters."),
+    "invalid_iban": _l("This is not a valid IBAN. Check the letters and digits, for example NL91 ABNA 0417 1643 00."),
+    "invalid_bic": _l("This is not a valid BIC. A BIC has 8 or 11 letters and digits, such as ABNANL2A."),
+    "invalid_creditor_identifier": _l(
+        "This is not a valid SEPA creditor identifier. It looks like NL57ZZZ999999999999; check the digits."
+    ),
+    "invalid_email": _l("Please enter a valid e-mail address, such as name@example.com."),
+    "invalid_phone": _l("Please enter a phone number with at least 6 digits, such as +31 20 123 4567."),
+    "invalid_vat_number": _l(
+        "This is not a VAT number. It starts with two letters for the country, such as NL999999999B01."
+    ),
+    "invalid_amount": _l("Enter an amount such as 10.00 (at least 0.01), or leave the field empty."),
+    "unknown_currency": _l("Unknown currency \u201c%(value)s\u201d. Use a three-letter code such as EUR."),
+    # i18n: only seen when a value is set from the command line
+    "invalid_structure": _l("This value does not have the expected form, such as %(example)s."),
+}
+
+
+class SettingProblem(DomainError):
+    """Input a setting does not accept. ``message`` says what to do, in the reader's language."""
+
+    area = "setting"
+    messages: ClassVar[Mapping[str, Message]] = PROBLEM_MESSAGES
+
+    def __init__(self, code: str, **details: Any) -> None:
+        super().__init__(code, **details)
+        self.key: str | None = None  # filled in by Setting.parse
+
+    @property
+    def message(self) -> str:
+        return message_for(self)
+
+
+def _text(raw: Any, *, max_length: int, required: bool = True, multiline: bool = False) -> str:
+    if not isinstance(raw, str):
+        raw = "" if raw is None else str(raw)
+    if multiline:
+        text = "\n".join(line.strip() for line in raw.splitlines() if line.strip())
+    else:
+        text = " ".join(raw.split())
+    if required and not text:
+        raise SettingProblem("required")
+    if len(text) > max_length:
+        raise SettingProblem("too_long", max=max_length)
+    return text
+
+
+def text_validator(max_length: int, *, required: bool = True, multiline: bool = False) -> Callable[[Any], str]:
+    return lambda raw: _text(raw, max_length=max_length, required=required, multiline=multiline)
+
+
+def parse_iban(raw: Any) -> str:
+    try:
+        return IBAN(_text(raw, max_length=42)).compact
+    except SchwiftyException:
+        raise SettingProblem("invalid_iban") from None
+
+
+def parse_bic(raw: Any) -> str:
+    try:
+        return str(BIC(_text(raw, max_length=14).upper()))
+    except SchwiftyException:
+        raise SettingProblem("invalid_bic") from None
+
+
+def _mod97(text: str) -> int:
+    return int("".join(str(int(char, 36)) for char in text)) % 97
+
+
+def parse_creditor_identifier(raw: Any) -> str:
+    """SEPA creditor identifier (EPC262): country, check digits, business code, national id; empty if none.
+
+    The check digits cover the country and the national id, not the business code (positions 5-7).
+    """
+    text = _text(raw, max_length=40, required=False).replace(" ", "").upper()
+    if not text:
+        return ""
+    if not re.fullmatch(r"[A-Z]{2}\d{2}[A-Z0-9]{3}[A-Z0-9]{1,28}", text) or _mod97(text[7:] + text[:4]) != 1:
+        raise SettingProblem("invalid_creditor_identifier")
+    return text
+
+
+def parse_email(raw: Any) -> str:
+    try:
+        return validate_email(_text(raw, max_length=254), check_deliverability=False).normalized
+    except EmailNotValidError:
+        raise SettingProblem("invalid_email") from None
+
+
+def parse_phone(raw: Any) -> str:
+    text = _text(raw, max_length=30)
+    if not re.fullmatch(r"\+?[\d\s().-]+", text) or sum(char.isdigit() for char in text) < 6:
+        raise SettingProblem("invalid_phone")
+    return text
+
+
+def parse_vat_number(raw: Any) -> str:
+    text = re.sub(r"[\s.]", "", _text(raw, max_length=20, required=False)).upper()
+    if text and not re.fullmatch(r"[A-Z]{2}[A-Z0-9]{2,13}", text):
+        raise SettingProblem("invalid_vat_number")
+    return text
+
+
+@cache
+def _currencies() -> frozenset[str]:
+    return frozenset(list_currencies())
+
+
+# Whole currency units with at most two decimals, "10", "10.00" or "10,00"; a sign makes it no amount.
+_UNITS = re.compile(r"(\d{1,9})(?:[.,](\d{1,2}))?")
+
+
+def parse_minimum_cents(amount: Any) -> int | None:
+    """An amount in currency units (text as typed, or a Decimal) to cents; empty means "no part-payments"."""
+    if amount is None or (isinstance(amount, str) and not amount.strip()):
+        return None
+    if isinstance(amount, Decimal) and amount.is_finite():
+        text = format(amount, "f")
+    elif isinstance(amount, str):
+        text = amount.strip().removeprefix("\u20ac").strip()
+    else:
+        raise SettingProblem("invalid_amount")
+    match = _UNITS.fullmatch(text)
+    if match is None:
+        raise SettingProblem("invalid_amount")
+    cents = int(match.group(1)) * 100 + int((match.group(2) or "0").ljust(2, "0"))
+    if cents < 1:
+        raise SettingProblem("invalid_amount")
+    return cents
+
+
+def minimum_per_currency(raw: Any) -> dict[str, int | None]:
+    """{"EUR": "10,00"} as typed, or {"EUR": 1000} as stored (ints are cents, only ever from storage)."""
+    if not isinstance(raw, Mapping):
+        raise SettingProblem("invalid_structure")
+    parsed: dict[str, int | None] = {}
+    for currency, amount in raw.items():
+        code = str(currency).strip().upper()
+        if code not in _currencies():
+            raise SettingProblem("unknown_currency", value=str(currency))
+        if isinstance(amount, int) and not isinstance(amount, bool) and amount >= 1:
+            parsed[code] = amount
+        else:
+            parsed[code] = parse_minimum_cents(amount)
+    return dict(sorted(parsed.items()))
+
+
+def payment_methods(raw: Any) -> dict[str, dict[str, Any]]:
+    """{method: {"provider": name, "enabled": bool}}; which providers are configured is checked on use."""
+    if not isinstance(raw, Mapping):
+        raise SettingProblem("invalid_structure")
+    for method, choice in raw.items():
+        if method not in METHODS or not isinstance(choice, Mapping):
+            raise SettingProblem("invalid_structure")
+        provider, enabled = choice.get("provider"), choice.get("enabled")
+        if not isinstance(provider, str) or not re.fullmatch(r"[a-z][a-z0-9_]{0,19}", provider):
+            raise SettingProblem("invalid_structure")
+        if not isinstance(enabled, bool):
+            raise SettingProblem("invalid_structure")
+    return {
+        method: {"provider": raw[method]["provider"], "enabled": raw[method]["enabled"]}
+        for method in METHODS
+        if method in raw
+    }
