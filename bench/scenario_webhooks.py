@@ -191,8 +191,8 @@ def check_database(engine: Any, expected: int) -> list[Check]:
         " FROM payments"
     )
     paid_events = row(
-        "SELECT count(*), count(DISTINCT subject_id) FROM audit_events"
-        " WHERE action = 'payment.paid' AND subject_type = 'payment'"
+        "SELECT count(*), count(DISTINCT subject_id) FROM domain_events"
+        " WHERE kind = 'payment.paid' AND subject_type = 'payment'"
     )
     invoices = row(
         "SELECT count(*), count(*) FILTER (WHERE state = 'paid' AND paid_cents = total_cents AND paid_at IS NOT NULL)"
@@ -214,7 +214,7 @@ def check_database(engine: Any, expected: int) -> list[Check]:
             "every payment paid exactly once",
             tuple(payments) == (expected,) * 3 and tuple(paid_events) == (expected,) * 2,
             f"{payments[1]} of {payments[0]} payments paid ({expected} expected), {payments[2]} with the full amount "
-            f"and no credit left; {paid_events[0]} payment.paid audit events for {paid_events[1]} payments",
+            f"and no credit left; {paid_events[0]} payment.paid events for {paid_events[1]} payments",
         ),
         Check(
             "every invoice paid once",

@@ -12,11 +12,13 @@ from sqlalchemy import select
 from portal import clock
 from portal.audit.services import Actor
 from portal.customers.models import Customer
+from portal.errors import message_for
 from portal.extensions import db
 from portal.links.models import PortalLink
 from portal.links.services import create_link, revoke_link
+from portal.staff.errors import StaffError
 from portal.staff.models import ROLES
-from portal.staff.services import MIN_PASSWORD_LENGTH, StaffError, create_staff
+from portal.staff.services import create_staff
 
 CLI_ACTOR = Actor(type="system", id="cli")
 
@@ -123,22 +125,15 @@ def staff_create(email: str, role: str, name: str) -> None:
     try:
         staff = create_staff(db.session, email=email, name=name, role=role, password=password, actor=CLI_ACTOR)
     except StaffError as error:
-        raise click.ClickException(STAFF_ERRORS.get(error.code, error.code)) from error
+        raise click.ClickException(message_for(error)) from error
     db.session.commit()
     click.echo(f"Created {staff.email} ({staff.role}). The second factor is set up at the first log-in.")
-
-
-STAFF_ERRORS = {
-    "password_too_short": f"The password must be at least {MIN_PASSWORD_LENGTH} characters long.",
-    "email_taken": "There is already a staff account with this e-mail address.",
-    "invalid_email": "That is not an e-mail address.",
-    "unknown_role": "Unknown role.",
-}
 
 
 def register_commands(app: Flask) -> None:
     from portal.imports.cli import import_cli
     from portal.notifications.cli import jobs_cli
+    from portal.settings.cli import settings_cli
 
-    for group in (db_cli, links_cli, demo_cli, staff_cli, jobs_cli, import_cli):
+    for group in (db_cli, links_cli, demo_cli, staff_cli, jobs_cli, import_cli, settings_cli):
         app.cli.add_command(group)

@@ -5,35 +5,19 @@ Nothing here needs a request, so the bench (bench/scenario_search.py) times exac
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass, field
-from datetime import date, datetime
+from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import ColumnElement, and_, case, func, literal, or_, select
 from sqlalchemy.orm import Session
 
-from portal import clock
+from portal.accounts.view import Balance, balances_for
 from portal.customers.models import Customer
 from portal.invoices.models import Invoice
 from portal.links.models import PortalLink
 
 PER_PAGE = 50
 MAX_QUERY_LENGTH = 200
-
-
-@dataclass
-class Balance:
-    """What a customer owes, per currency: a customer billed in two currencies owes two amounts."""
-
-    open: dict[str, int] = field(default_factory=dict)
-    overdue: dict[str, int] = field(default_factory=dict)
-    oldest_overdue_days: int = 0
-
-    def add(self, currency: str, cents: int, due_date: date, today: date) -> None:
-        self.open[currency] = self.open.get(currency, 0) + cents
-        if today > due_date:
-            self.overdue[currency] = self.overdue.get(currency, 0) + cents
-            self.oldest_overdue_days = max(self.oldest_overdue_days, (today - due_date).days)
 
 
 @dataclass(frozen=True)
@@ -115,6 +99,7 @@ def search_customers(
     if not query:
         return SearchPage(query, [], 0, 1, per_page)
     exact = _exact_match(session, query)
+    rank: ColumnElement[int]
     if exact is not None:
         condition, rank = exact, literal(0)
     else:
@@ -141,25 +126,6 @@ def search_customers(
         page=page if found else 1,
         per_page=per_page,
     )
-
-
-def balances_for(session: Session, customers: Iterable[Customer], *, now: datetime | None = None) -> dict[int, Balance]:
-    """Open and overdue amounts of these customers, from one grouped query over their open invoices."""
-    by_id = {customer.id: customer for customer in customers}
-    balances = {customer_id: Balance() for customer_id in by_id}
-    if not by_id:
-        return balances
-    rows = session.execute(
-        select(
-            Invoice.customer_id, Invoice.currency, Invoice.due_date, func.sum(Invoice.total_cents - Invoice.paid_cents)
-        )
-        .where(Invoice.customer_id.in_(by_id), Invoice.state == "open")
-        .group_by(Invoice.customer_id, Invoice.currency, Invoice.due_date)
-    )
-    todays = {customer_id: clock.today_for(customer, now) for customer_id, customer in by_id.items()}
-    for customer_id, currency, due_date, cents in rows:
-        balances[customer_id].add(currency, int(cents), due_date, todays[customer_id])
-    return balances
 
 
 def get_customer(session: Session, customer_id: int) -> Customer | None:

@@ -7,6 +7,7 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from portal import clock
+from portal.accounts.view import balance_of
 from portal.audit.services import record
 from portal.customers import queries, services
 from portal.customers.forms import NoteForm
@@ -56,10 +57,7 @@ def detail(customer_id: int) -> str:
 def _render_detail(customer: Customer, note_form: NoteForm) -> str:
     today = clock.today_for(customer)
     invoices = queries.list_invoices(db.session, customer.id)
-    balance = queries.Balance()
-    for invoice in invoices:
-        if invoice.state == "open":
-            balance.add(invoice.currency, invoice.outstanding_cents, invoice.due_date, today)
+    balance = balance_of(db.session, customer)
     role = current_user.role
     timeline_categories = categories()
     wanted = request.args.get("kind", "")

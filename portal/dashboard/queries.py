@@ -10,7 +10,9 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import Integer, case, cast, extract, func, select
 from sqlalchemy.orm import Session
 
+from portal.accounts.view import OUTSTANDING, credit_on_account
 from portal.invoices.models import Invoice
+from portal.payments.models import Payment
 
 # The dashboard adds amounts together, which only makes sense within one currency.
 CURRENCY = "EUR"
@@ -42,8 +44,8 @@ def ageing(session: Session, today: date) -> list[Amount]:
     )
     # Grouping over a subquery: PostgreSQL does not see two copies of an expression with bound dates as equal.
     open_invoices = (
-        select(bucket.label("bucket"), (Invoice.total_cents - Invoice.paid_cents).label("total_cents"))
-        .where(Invoice.state == "open", Invoice.currency == CURRENCY)
+        select(bucket.label("bucket"), OUTSTANDING.label("total_cents"))
+        .where(OUTSTANDING > 0, Invoice.currency == CURRENCY)
         .subquery()
     )
     rows = session.execute(
@@ -55,6 +57,13 @@ def ageing(session: Session, today: date) -> list[Amount]:
     for index, cents, count in rows:
         buckets[int(index)] = Amount(int(cents or 0), int(count))
     return buckets
+
+
+def credit_held(session: Session) -> Amount:
+    """Money received that no invoice needed, summed over customers (count: customers with credit)."""
+    held = credit_on_account().where(Payment.currency == CURRENCY).subquery()
+    cents, count = session.execute(select(func.sum(held.c[2]), func.count())).one()
+    return Amount(int(cents or 0), int(count))
 
 
 def paid_between(session: Session, start: datetime, end: datetime) -> Amount:

@@ -93,6 +93,7 @@ class Dashboard:
     buckets: list[Amount]  # not yet due, 1-30, 31-60, 61-90, over 90 days past due
     collected: Amount  # paid in the last COLLECTED_DAYS days, today included
     dso: list[DsoPoint]  # oldest first
+    credit: Amount  # overpayments held for customers (the account view's credit on account)
 
     @property
     def open(self) -> Amount:
@@ -153,4 +154,5 @@ def dashboard_figures(session: Session, *, today: date, zone: ZoneInfo) -> Dashb
         buckets=queries.ageing(session, today),
         collected=collected,
         dso=dso_over_time(session, today, zone),
+        credit=queries.credit_held(session),
     )

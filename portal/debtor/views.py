@@ -4,18 +4,19 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from flask import Blueprint, abort, current_app, g, render_template
+from flask import Blueprint, abort, g, render_template
 from werkzeug.wrappers import Response
 
 from portal import clock
+from portal.accounts.view import balance_of
 from portal.audit.services import record
-from portal.config import creditor_details
 from portal.debtor.access import debtor_actor, debtor_required, note_visit
 from portal.extensions import db
 from portal.invoices import queries
 from portal.invoices.pdf import render_invoice_pdf
-from portal.invoices.services import compare_with_usual, invoice_status, total_due_cents
+from portal.invoices.services import compare_with_usual, invoice_status
 from portal.invoices.transfer import TransferInstructions, transfer_reference
+from portal.settings.services import creditor_details
 
 bp = Blueprint("debtor", __name__)
 
@@ -25,11 +26,11 @@ def _customer_today() -> date:
 
 
 def _transfer_for(amount_cents: int, currency: str, numbers: list[str]) -> TransferInstructions:
-    config = current_app.config
+    creditor = creditor_details(db.session)
     return TransferInstructions(
-        beneficiary=config["CREDITOR_NAME"],
-        iban=config["CREDITOR_IBAN"],
-        bic=config["CREDITOR_BIC"],
+        beneficiary=creditor["name"],
+        iban=creditor["iban"],
+        bic=creditor["bic"],
         amount_cents=amount_cents,
         currency=currency,
         reference=transfer_reference(numbers, g.customer.external_ref),
@@ -43,8 +44,13 @@ def overview() -> str:
     today = _customer_today()
     invoices = queries.list_open_and_recently_paid(db.session, customer.id, clock.now() - timedelta(days=365))
     open_invoices = [invoice for invoice in invoices if invoice.state == "open"]
-    paid = sorted((invoice for invoice in invoices if invoice.state == "paid"), key=lambda i: i.paid_at, reverse=True)
-    totals = total_due_cents(open_invoices)
+    paid = sorted(
+        (invoice for invoice in invoices if invoice.state == "paid" and invoice.paid_at is not None),
+        key=lambda invoice: invoice.paid_at or clock.now(),
+        reverse=True,
+    )
+    balance = balance_of(db.session, customer)
+    totals = balance.open
     transfers = [
         _transfer_for(cents, currency, [i.number for i in open_invoices if i.currency == currency])
         for currency, cents in totals.items()
@@ -58,6 +64,7 @@ def overview() -> str:
         open_invoices=with_status,
         overdue_count=sum(1 for _invoice, status in with_status if status.state == "overdue"),
         totals=totals,
+        credit=balance.credit,
         transfers=transfers,
         paid_invoices=paid,
     )
@@ -87,9 +94,7 @@ def invoice_pdf(number: str) -> Response:
     found = queries.get_invoice_for_customer(db.session, g.customer.id, number)
     if found is None:
         abort(404)
-    pdf = render_invoice_pdf(
-        found, creditor_details(current_app.config), status=invoice_status(found, _customer_today())
-    )
+    pdf = render_invoice_pdf(found, creditor_details(db.session), status=invoice_status(found, _customer_today()))
     record(
         db.session,
         debtor_actor(),

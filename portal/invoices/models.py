@@ -3,7 +3,8 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, Numeric, String
+from sqlalchemy import CheckConstraint, ColumnElement, Date, ForeignKey, Index, Numeric, String, and_, case
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal import clock
@@ -48,10 +49,22 @@ class Invoice(Base):
 
     customer: Mapped[Customer] = relationship()
 
-    @property
+    @hybrid_property
     def outstanding_cents(self) -> int:
-        """What is still owed: nothing once paid or cancelled, else the total less part-payments."""
+        """What is still owed: nothing once paid or cancelled, else the total less part-payments (never below 0).
+
+        The one definition, in Python here and in SQL below; the account view (portal.accounts) builds every
+        sum of what is owed from it.
+        """
         return max(self.total_cents - self.paid_cents, 0) if self.state == "open" else 0
+
+    @outstanding_cents.inplace.expression
+    @classmethod
+    def _outstanding_cents_sql(cls) -> ColumnElement[int]:
+        return case(
+            (and_(cls.state == "open", cls.total_cents > cls.paid_cents), cls.total_cents - cls.paid_cents),
+            else_=0,
+        )
 
     lines: Mapped[list[InvoiceLine]] = relationship(
         back_populates="invoice", order_by="InvoiceLine.position", cascade="all, delete-orphan"

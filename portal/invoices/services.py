@@ -31,15 +31,6 @@ def invoice_status(invoice: Invoice, today: date) -> InvoiceStatus:
     return InvoiceStatus("open", days_until_due=(invoice.due_date - today).days)
 
 
-def total_due_cents(invoices: list[Invoice]) -> dict[str, int]:
-    """Sum per currency: a customer with invoices in two currencies owes two totals, not one."""
-    totals: dict[str, int] = {}
-    for invoice in invoices:
-        if invoice.state == "open":
-            totals[invoice.currency] = totals.get(invoice.currency, 0) + invoice.outstanding_cents
-    return totals
-
-
 @dataclass(frozen=True)
 class UsualAmountComparison:
     difference_cents: int  # this invoice minus the average; negative means less than usual

@@ -35,7 +35,7 @@ def queue_email(
     ``secrets`` are strings in the body (a personal link) that are blanked out of the stored copy once
     the message has been delivered.
     """
-    rendered = render_message(template, language, context)
+    rendered = render_message(template, language, context, session=session)
     message = OutboxMessage(
         channel="email",
         customer_id=customer_id,

@@ -9,15 +9,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from portal.audit.services import Actor
+from portal.payments.errors import RefundProblem
 from portal.payments.models import PaymentReversal
 from portal.payments.services import lock_payment, record_reversal
 from portal.providers.base import PaymentProvider
-
-
-class RefundProblem(Exception):
-    def __init__(self, code: str) -> None:
-        super().__init__(code)
-        self.code = code
 
 
 @dataclass(frozen=True)
@@ -49,10 +44,17 @@ def request_refund(session: Session, payment_id: int, amount_cents: int, request
     if payment.state != "paid" or payment.external_id is None:
         raise RefundProblem("not_paid")
     if not 0 < amount_cents <= payment.refundable_cents:
-        raise RefundProblem("amount")
+        raise RefundProblem("amount", maximum=payment.refundable_cents, currency=payment.currency)
     payment.refund_pending_key = key
     payment.refund_pending_cents = amount_cents
     return RefundRequest(payment.id, amount_cents, payment.refund_pending_key, retried=False)
+
+
+def forget_refund_request(session: Session, payment_id: int) -> None:
+    """The provider refused the noted refund outright, so nothing was refunded: a new form may try again."""
+    payment = lock_payment(session, payment_id)
+    payment.refund_pending_key = None
+    payment.refund_pending_cents = None
 
 
 def send_refund(

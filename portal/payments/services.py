@@ -23,6 +23,7 @@ from portal.events import Event, emit
 from portal.invoices.models import Invoice
 from portal.payments import allocation
 from portal.payments import events as payment_events
+from portal.payments.errors import PaymentProblem
 from portal.payments.models import Payment, PaymentItem, PaymentReversal
 from portal.payments.states import transition
 from portal.providers.base import CheckoutRequest, PaymentProvider, ProviderStatus, Reversal
@@ -31,15 +32,6 @@ log = logging.getLogger(__name__)
 
 # A second click within this time reuses the checkout already opened for the same choice.
 REUSE_CHECKOUT_FOR = timedelta(minutes=30)
-
-
-class PaymentProblem(Exception):
-    """The debtor's choice cannot be paid as it is; ``code`` says why, for a message in their language."""
-
-    def __init__(self, code: str, **details: object) -> None:
-        super().__init__(code)
-        self.code = code
-        self.details = details
 
 
 @dataclass(frozen=True)
@@ -83,9 +75,9 @@ def choose_invoices(
         if minimum_partial_cents is None:
             raise PaymentProblem("partial_not_allowed")
         if partial_cents > outstanding:
-            raise PaymentProblem("amount_too_large", maximum=outstanding)
+            raise PaymentProblem("amount_too_large", maximum=outstanding, currency=next(iter(currencies)))
         if partial_cents < minimum_partial_cents:
-            raise PaymentProblem("amount_too_small", minimum=minimum_partial_cents)
+            raise PaymentProblem("amount_too_small", minimum=minimum_partial_cents, currency=next(iter(currencies)))
         amount = partial_cents
     return PaymentChoice(invoices, amount, currencies.pop(), outstanding)
 

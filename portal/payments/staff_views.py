@@ -8,9 +8,11 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 
+from portal.errors import message_for
 from portal.extensions import db
 from portal.i18n import _, format_money
 from portal.payments import refunds
+from portal.payments.errors import RefundProblem
 from portal.payments.forms import RefundForm, parse_amount_cents
 from portal.payments.methods import MethodChoice, method_settings, save_method_settings
 from portal.payments.models import Payment
@@ -39,20 +41,9 @@ def refund(customer_id: int, payment_id: int) -> Response:
         refund_request = refunds.request_refund(db.session, payment.id, amount, form.request_id.data)
         db.session.commit()  # noted before the provider is asked: see request_refund
         reversal = refunds.send_refund(db.session, get_provider(payment.provider), refund_request, actor=staff_actor())
-    except refunds.RefundProblem as problem:
+    except RefundProblem as problem:
         db.session.rollback()
-        if problem.code == "amount":
-            flash(
-                _(
-                    "You can refund at most %(amount)s.",
-                    amount=format_money(payment.refundable_cents, payment.currency),
-                ),
-                "error",
-            )
-        elif problem.code == "already_done":
-            flash(_("This refund had already been made."), "info")
-        else:
-            flash(_("Only a received payment can be refunded."), "error")
+        flash(message_for(problem), "info" if problem.code == "already_done" else "error")
         return back
     except ProviderUnavailable:
         db.session.rollback()

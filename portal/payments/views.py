@@ -11,14 +11,17 @@ from wtforms import SelectChoice
 
 from portal import clock
 from portal.debtor.access import debtor_actor, debtor_required, load_debtor, note_visit
+from portal.errors import message_for
 from portal.extensions import db
-from portal.i18n import _, current_language, force_locale, format_money
+from portal.i18n import _, current_language, force_locale
 from portal.invoices.models import Invoice
 from portal.payments import queries, services
+from portal.payments.errors import PaymentProblem
 from portal.payments.forms import PayForm
 from portal.payments.methods import METHOD_HINTS, method_name, offered_methods, usual_method
 from portal.providers.base import METHODS, ProviderRejected, ProviderUnavailable
 from portal.providers.registry import configured_provider_names, get_provider
+from portal.settings.services import partial_payment_minimum_cents
 from portal.web import CONTENT_SECURITY_POLICY
 
 log = logging.getLogger(__name__)
@@ -37,24 +40,6 @@ def remember_preferred_method(method: str | None) -> None:
 
 def _providers() -> list:
     return [get_provider(name) for name in configured_provider_names(current_app.config)]
-
-
-def _problem_message(problem: services.PaymentProblem, currency: str) -> str:
-    if problem.code == "amount_too_small":
-        return _("The amount must be at least %(amount)s.", amount=format_money(problem.details["minimum"], currency))
-    if problem.code == "amount_too_large":
-        return _(
-            "The amount cannot be more than %(amount)s, the total of the chosen invoices.",
-            amount=format_money(problem.details["maximum"], currency),
-        )
-    messages = {
-        "nothing_selected": _("Choose at least one invoice."),
-        "invoice_not_open": _("One of the chosen invoices is already paid. Please check your choice."),
-        "mixed_currencies": _("Invoices in different currencies have to be paid separately."),
-        "partial_not_allowed": _("Paying part of an invoice is not possible here."),
-        "method_unavailable": _("This way of paying is not available for this amount. Please choose another."),
-    }
-    return messages.get(problem.code, _("Something is not right with your choice. Please try again."))
 
 
 def _pay_page(form: PayForm, open_invoices: list[Invoice], *, error: str | None = None, status: int = 200) -> Response:
@@ -77,7 +62,7 @@ def _pay_page(form: PayForm, open_invoices: list[Invoice], *, error: str | None 
             method_hints=METHOD_HINTS,
             total_cents=total,
             currency=currency,
-            minimum_partial_cents=current_app.config["PARTIAL_PAYMENT_MINIMUM_CENTS"],
+            minimum_partial_cents=partial_payment_minimum_cents(db.session, currency),
             error=error,
         ),
         status,
@@ -113,20 +98,21 @@ def pay() -> Response:
     form.method.choices = [SelectChoice(method) for method in METHODS]
     if not form.validate_on_submit():
         return _pay_page(form, open_invoices, status=400)
+    chosen_currency = next((i.currency for i in open_invoices if i.number in form.invoice.data), "EUR")
     try:
         choice = services.choose_invoices(
             db.session,
             customer,
             form.invoice.data,
             partial_cents=form.partial_cents,
-            minimum_partial_cents=current_app.config["PARTIAL_PAYMENT_MINIMUM_CENTS"],
+            # The policy in force now, for the currency of the chosen invoices (mixed currencies are refused).
+            minimum_partial_cents=partial_payment_minimum_cents(db.session, chosen_currency),
         )
         offered = {c.method: c for c in offered_methods(db.session, _providers(), choice.amount_cents, choice.currency)}
         if form.method.data not in offered:
-            raise services.PaymentProblem("method_unavailable")
-    except services.PaymentProblem as problem:
-        currency = open_invoices[0].currency if open_invoices else "EUR"
-        return _pay_page(form, open_invoices, error=_problem_message(problem, currency), status=400)
+            raise PaymentProblem("method_unavailable")
+    except PaymentProblem as problem:
+        return _pay_page(form, open_invoices, error=message_for(problem), status=400)
     provider = get_provider(offered[form.method.data].provider)
     payment = services.start_payment(
         db.session,

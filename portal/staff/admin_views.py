@@ -10,37 +10,18 @@ from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
+from portal.errors import message_for
 from portal.extensions import db
 from portal.i18n import _, role_name
 from portal.staff import admin_services
 from portal.staff.admin_forms import CreateStaffForm, RoleForm
 from portal.staff.auth import staff_actor
+from portal.staff.errors import StaffError
 from portal.staff.forms import ConfirmForm
 from portal.staff.models import StaffUser
 from portal.staff.permissions import Permission, requires
-from portal.staff.services import StaffError
 
 bp = Blueprint("staff_admin", __name__, url_prefix="/staff/team")
-
-
-def _error_message(code: str) -> str:
-    """A StaffError in the administrator's own language, saying what to do instead."""
-    messages = {
-        "email_taken": _("There is already a staff account with this e-mail address."),
-        "invalid_email": _("Please enter a valid e-mail address, such as name@example.com."),
-        "unknown_role": _("Please choose one of the roles in the list."),
-        "last_admin": _(
-            "This is the last active administrator. Make another account administrator first, "
-            "so someone can still manage the team."
-        ),
-        "cannot_change_self": _(
-            "You cannot demote or deactivate your own account. Ask another administrator to do it."
-        ),
-        "cannot_reset_self": _(
-            "You cannot reset your own password or second factor here. Ask another administrator to do it."
-        ),
-    }
-    return messages.get(code, _("This change is not possible."))
 
 
 def _member_or_404(staff_id: int) -> StaffUser:
@@ -76,7 +57,7 @@ def create() -> str:
             )
         except StaffError as error:
             target = form.email if error.code in ("email_taken", "invalid_email") else form.role
-            target.errors = [*target.errors, _error_message(error.code)]
+            target.errors = [*target.errors, message_for(error)]
         else:
             db.session.commit()
             return render_template("staff/team/password.html", member=staff, password=password, created=True)
@@ -107,7 +88,7 @@ def change_role(staff_id: int) -> Response:
         changed = admin_services.change_role(db.session, staff, form.role.data, by=current_user, actor=staff_actor())
     except StaffError as error:
         db.session.rollback()
-        flash(_error_message(error.code), "error")
+        flash(message_for(error), "error")
         return _back_to(staff)
     db.session.commit()
     if changed:
@@ -125,7 +106,7 @@ def deactivate(staff_id: int) -> str | Response:
             admin_services.deactivate(db.session, staff, by=current_user, actor=staff_actor())
         except StaffError as error:
             db.session.rollback()
-            flash(_error_message(error.code), "error")
+            flash(message_for(error), "error")
             return _back_to(staff)
         db.session.commit()
         flash(_("The account of %(name)s is deactivated and logged out everywhere.", name=staff.name), "info")
@@ -164,7 +145,7 @@ def reset_second_factor(staff_id: int) -> str | Response:
         try:
             admin_services.reset_second_factor(db.session, staff, by=current_user, actor=staff_actor())
         except StaffError as error:
-            flash(_error_message(error.code), "error")
+            flash(message_for(error), "error")
             return _back_to(staff)
         db.session.commit()
         flash(
@@ -194,7 +175,7 @@ def reset_password(staff_id: int) -> str | Response:
         try:
             password = admin_services.reset_password(db.session, staff, by=current_user, actor=staff_actor())
         except StaffError as error:
-            flash(_error_message(error.code), "error")
+            flash(message_for(error), "error")
             return _back_to(staff)
         db.session.commit()
         return render_template("staff/team/password.html", member=staff, password=password, created=False)

@@ -8,8 +8,10 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from portal import clock
+from portal.errors import message_for
 from portal.extensions import db, limiter
-from portal.i18n import _, _l, _n
+from portal.i18n import _, _n
+from portal.settings.services import get_setting
 from portal.staff import services
 from portal.staff.auth import (
     PENDING_AT_KEY,
@@ -20,16 +22,12 @@ from portal.staff.auth import (
     ensure_staff_session,
     staff_actor,
 )
+from portal.staff.errors import StaffError
 from portal.staff.forms import ChangePasswordForm, CodeForm, ConfirmForm, EnrolForm, LoginForm
 from portal.staff.models import StaffUser
 from portal.web import qr_code_svg, safe_next_path
 
 bp = Blueprint("staff_auth", __name__, url_prefix="/staff")
-PASSWORD_ERRORS = {
-    "wrong_password": _l("This is not your current password."),
-    "same_password": _l("Choose a password that differs from the current one."),
-    "password_too_short": _l("The password must be at least 12 characters long."),
-}
 PENDING_FAILURES_KEY = "staff_pending_failures"
 # Wrong codes allowed for one password log-in; then the password must be given again.
 MAX_CODE_ATTEMPTS = 5
@@ -46,7 +44,7 @@ def _next_path() -> str:
 
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(_login_rate_limit, methods=["POST"], scope="staff-login")
-def login() -> str | Response:
+def login() -> str | tuple[str, int] | Response:
     form = LoginForm()
     if form.validate_on_submit():
         result = services.check_password(
@@ -133,7 +131,7 @@ def two_factor() -> str | Response:
     redirect_response = ensure_staff_session()
     if redirect_response is not None:
         return redirect_response
-    staff: StaffUser = current_user._get_current_object()  # type: ignore[attr-defined]
+    staff: StaffUser = current_user._get_current_object()
     if staff.has_second_factor:
         return redirect(url_for("staff_auth.account"))
     secret = session.get(ENROL_SECRET_KEY) or services.start_totp_enrolment()
@@ -144,14 +142,14 @@ def two_factor() -> str | Response:
             codes = services.confirm_totp_enrolment(
                 db.session, staff, secret, form.code.data or "", actor=staff_actor()
             )
-        except services.StaffError:
-            form.code.errors.append(_("This code is not right. Check the time on your phone and try the newest code."))
+        except StaffError as error:
+            form.code.errors.append(message_for(error))
         else:
             db.session.commit()
             # This session set up the factor itself; every other session of the account has just ended.
             begin_session(staff, second_factor_passed=True)
             return render_template("staff/recovery_codes.html", codes=codes)
-    uri = services.provisioning_uri(secret, staff, current_app.config["CREDITOR_NAME"])
+    uri = services.provisioning_uri(secret, staff, get_setting(db.session, "creditor.name"))
     qr_svg = qr_code_svg(segno.make(uri, error="m"), _("QR code to add this account to an authenticator app"), scale=5)
     return render_template("staff/two_factor.html", form=form, secret=secret, qr_svg=qr_svg)
 
@@ -177,9 +175,9 @@ def change_password() -> str | Response:
             services.change_password(
                 db.session, current_user, form.current.data or "", form.new.data or "", actor=staff_actor()
             )
-        except services.StaffError as error:
+        except StaffError as error:
             target = form.current if error.code == "wrong_password" else form.new
-            target.errors.append(PASSWORD_ERRORS.get(error.code, _("This change is not possible.")))
+            target.errors.append(message_for(error))
         else:
             db.session.commit()
             begin_session(current_user._get_current_object(), second_factor_passed=True)  # others end; this one goes on

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from portal import clock
 from portal.audit.services import Actor, record
+from portal.staff.errors import StaffError
 from portal.staff.models import ROLES, LoginThrottle, RecoveryCode, StaffUser
 
 MIN_PASSWORD_LENGTH = 12
@@ -34,14 +35,6 @@ LOCK_FOR = timedelta(minutes=15)
 _hasher = PasswordHasher()
 # Verifying against this when the e-mail is unknown costs the same time as a real check.
 _DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
-
-
-class StaffError(ValueError):
-    """A request about staff accounts that cannot be honoured; ``code`` says which (for translation)."""
-
-    def __init__(self, code: str) -> None:
-        super().__init__(code)
-        self.code = code
 
 
 @dataclass(frozen=True)

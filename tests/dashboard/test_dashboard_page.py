@@ -151,3 +151,23 @@ def test_the_dashboard_needs_a_log_in(client):
     response = client.get("/staff/dashboard/")
     assert response.status_code == 302
     assert "/staff/login" in response.headers["Location"]
+
+
+def test_credit_held_for_customers_and_an_overpaid_invoice_owe_nothing(
+    client, staff_login, session, create_customer, create_invoice, create_credit
+):
+    first, second = create_customer(), create_customer()
+    create_credit(first, 1500)
+    create_credit(second, 500)
+    # The billing system lowered this invoice's total below what was already paid: it owes nothing.
+    lowered = create_invoice(first, lines=euros("10.00"), due_date=TODAY)
+    lowered.paid_cents = 2500
+    session.commit()
+    staff_login(client, "supervisor", language="en")
+    html = client.get("/staff/dashboard/").get_data(as_text=True)
+    assert re.search(
+        r"Credit held for customers</dt>\s*<dd><span class=\"kpi-value\">€20.00</span>\s*"
+        r"<span class=\"sub\">2 customers",
+        html,
+    )
+    assert re.search(r"Total open</dt>\s*<dd><span class=\"kpi-value\">€0.00</span>", html)

@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from portal.invoices.models import Invoice
 from portal.payments.models import Payment
-from tests.payments.conftest import start_payment
+from tests.payments.conftest import refund_form, start_payment
 
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 
@@ -114,3 +114,26 @@ def test_direct_debit_is_a_first_payment_that_sets_up_a_mandate(
     assert refreshed.state == "paid"
     assert refreshed.mandate_reference and refreshed.mandate_reference.startswith("mdt_")
     assert session.get(Invoice, invoices[0].id).state == "paid"
+
+
+def test_a_refund_the_provider_refuses_says_so_and_can_be_tried_again(
+    mollie_app, session, mollie_standin, create_customer, create_invoice, login, staff_login
+):
+    client, invoices, payment, _checkout = _started(mollie_app, session, create_customer, create_invoice, login)
+    mollie_standin.set_status(payment.external_id, "paid")
+    client.post("/webhooks/mollie", data=mollie_standin.webhook_body(payment.external_id), headers=FORM)
+    staff = mollie_app.test_client()
+    staff_login(staff, "supervisor", language="en")
+    page = f"/staff/customers/{payment.customer_id}"
+    url = f"/staff/customers/{payment.customer_id}/payments/{payment.id}/refund"
+
+    mollie_standin.fail_next(1, status=422)  # Mollie says no (the balance is too low, say)
+    refused = staff.post(url, data=refund_form(staff, page, "5,00"))
+    assert refused.status_code == 302
+    assert "refused the refund. Nothing was refunded." in staff.get(page).get_data(as_text=True)
+    session.expire_all()
+    assert session.get(Payment, payment.id).refund_pending_key is None, "the refused request is not kept"
+
+    staff.post(url, data=refund_form(staff, page, "5,00"))  # a new form, once Mollie accepts again
+    session.expire_all()
+    assert session.get(Payment, payment.id).reversed_cents == 500

@@ -9,8 +9,8 @@ from sqlalchemy import select
 
 from portal.audit.models import AuditEvent
 from portal.staff import admin_services
+from portal.staff.errors import StaffError
 from portal.staff.models import StaffUser
-from portal.staff.services import StaffError
 from tests.fixtures.factories import STAFF_PASSWORD, TEST_ACTOR, csrf_token
 
 EN = {"Accept-Language": "en"}
