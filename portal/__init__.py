@@ -44,6 +44,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)  # type: ignore[method-assign]
 
     _init_extensions(app)
+    _declare_event_kinds()
     _register_blueprints(app)
 
     from portal.cli import register_commands
@@ -78,6 +79,17 @@ def _init_extensions(app: Flask) -> None:
     init_template_helpers(app)
     init_payment_names(app)
     init_settings(app)
+
+
+def _declare_event_kinds() -> None:
+    """Each feature declares its event kinds in its own events module; a worker or CLI process that never
+    imports the feature's views must still know them (to emit them, and to show them on a timeline)."""
+    import portal.customers.events
+    import portal.debtor.events
+    import portal.invoices.events
+    import portal.links.events
+    import portal.notifications.events
+    import portal.payments.events  # noqa: F401
 
 
 def _register_blueprints(app: Flask) -> None:

@@ -6,12 +6,15 @@ deployment sets at least ``PORTAL_DATABASE_URL``, ``PORTAL_SECRET_KEY`` and ``PO
 
 from __future__ import annotations
 
+import logging
 import os
 import secrets
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+log = logging.getLogger(__name__)
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 INSTANCE_DIR = PROJECT_ROOT / "instance"
@@ -53,6 +56,20 @@ DEFAULTS: dict[str, Any] = {
 
 SUPPORTED_LOCALES = ("nl", "en")
 
+# Variables read before the creditor's details and policies became versioned settings. `flask db upgrade`
+# copies them into the settings once; after that they are ignored, and start-up says so.
+FORMER_VARIABLES = (
+    "PORTAL_CREDITOR_NAME",
+    "PORTAL_CREDITOR_IBAN",
+    "PORTAL_CREDITOR_BIC",
+    "PORTAL_CREDITOR_IDENTIFIER",
+    "PORTAL_CREDITOR_EMAIL",
+    "PORTAL_CREDITOR_PHONE",
+    "PORTAL_CREDITOR_ADDRESS",
+    "PORTAL_CREDITOR_VAT_NUMBER",
+    "PORTAL_PARTIAL_PAYMENT_MINIMUM",
+)
+
 
 class ConfigError(RuntimeError):
     """A setting is missing or wrong; the message says which and how to fix it."""
@@ -67,6 +84,14 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
             config[key] = raw
     config.update(overrides or {})
     _validate(config)
+    ignored = [name for name in FORMER_VARIABLES if name in os.environ]
+    if ignored:
+        log.warning(
+            "%s no longer read: the creditor's details and the part-payment minimum are settings now "
+            "(copied by `flask db upgrade`, then changed under Settings in the staff area or with "
+            "`flask settings set`). Remove the variables.",
+            ", ".join(ignored),
+        )
     return config
 
 

@@ -8,6 +8,7 @@ Revises: c5afdb510ff1
 Create Date: 2026-12-01 15:40:00+00:00
 """
 
+import json
 from datetime import UTC, datetime, time, timedelta
 
 from alembic import op
@@ -104,8 +105,10 @@ def _backfill() -> None:
             bind.execute(events.insert(), rows)
             rows.clear()
 
-    for number, customer_id, total, currency, issue_date, due_date, paid_at in bind.execute(sa.text(
-        "SELECT number, customer_id, total_cents, currency, issue_date, due_date, paid_at FROM invoices ORDER BY id"
+    for number, customer_id, total, currency, issue_date, due_date, paid_at, by_portal in bind.execute(sa.text(
+        "SELECT number, customer_id, total_cents, currency, issue_date, due_date, paid_at,"
+        " EXISTS (SELECT 1 FROM payment_allocations a WHERE a.invoice_id = invoices.id AND a.amount_cents > 0)"
+        " FROM invoices ORDER BY id"
     )):
         issue_date = issue_date if not isinstance(issue_date, str) else datetime.fromisoformat(issue_date).date()
         due_date = due_date if not isinstance(due_date, str) else datetime.fromisoformat(due_date).date()
@@ -116,7 +119,7 @@ def _backfill() -> None:
             datetime.combine(issue_date, time(0, 0), tzinfo=UTC))
         if paid_at is not None:
             add('invoice.paid', customer_id, ('invoice', number), actor,
-                {'total_cents': total, 'currency': currency, 'by': 'billing'}, paid_at)
+                {'total_cents': total, 'currency': currency, 'by': 'portal' if by_portal else 'billing'}, paid_at)
 
     visits: dict[int, tuple[str, datetime]] = {}
     audit = bind.execute(sa.text(
@@ -125,6 +128,8 @@ def _backfill() -> None:
     ))
     for audit_id, occurred_at, actor_type, actor_id, action, customer_id, subject_type, subject_id, details in audit:
         occurred_at = _aware(occurred_at)
+        if isinstance(details, str):  # SQLite hands a raw query's JSON column back as text
+            details = json.loads(details or "{}")
         details = details if isinstance(details, dict) else {}
         actor = (actor_type, actor_id)
         subject = (subject_type, subject_id) if subject_type else None

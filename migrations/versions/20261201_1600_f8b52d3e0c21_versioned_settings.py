@@ -9,7 +9,9 @@ Revises: e7a41c2d9b10
 Create Date: 2026-12-01 16:00:00+00:00
 """
 
+import os
 from datetime import UTC, datetime
+from decimal import Decimal
 
 from alembic import op
 import sqlalchemy as sa
@@ -62,6 +64,7 @@ def upgrade() -> None:
         batch_op.create_index('ix_setting_versions_key_valid_from', ['key', 'valid_from'], unique=False)
 
     _copy_payment_methods_into_a_first_version()
+    _copy_former_variables_into_a_first_version()
     op.drop_table('payment_method_settings')
     _make_settings_append_only()
 
@@ -107,6 +110,41 @@ def _copy_payment_methods_into_a_first_version() -> None:
             note="Copied from the former payment method settings",
         )
     )
+
+
+# Before this revision the creditor's details and the part-payment minimum were environment variables. A
+# deployment upgrading with them still set keeps them: they become the first version of each setting, so
+# its debtors never see the demo creditor's account in the transfer details and the QR code.
+_FORMER_VARIABLES = {
+    "PORTAL_CREDITOR_NAME": "creditor.name",
+    "PORTAL_CREDITOR_IBAN": "creditor.iban",
+    "PORTAL_CREDITOR_BIC": "creditor.bic",
+    "PORTAL_CREDITOR_IDENTIFIER": "creditor.identifier",
+    "PORTAL_CREDITOR_EMAIL": "creditor.email",
+    "PORTAL_CREDITOR_PHONE": "creditor.phone",
+    "PORTAL_CREDITOR_ADDRESS": "creditor.address",
+    "PORTAL_CREDITOR_VAT_NUMBER": "creditor.vat_number",
+}
+
+
+def _copy_former_variables_into_a_first_version() -> None:
+    values = {key: " ".join(os.environ[name].split()) for name, key in _FORMER_VARIABLES.items() if os.environ.get(name)}
+    if "creditor.iban" in values:
+        values["creditor.iban"] = values["creditor.iban"].replace(" ", "").upper()
+    minimum = os.environ.get("PORTAL_PARTIAL_PAYMENT_MINIMUM")
+    if minimum is not None:
+        # As config.py read it: an amount in euros, or empty for whole invoices only.
+        values["payments.partial_payment_minimum"] = (
+            {"EUR": int(Decimal(minimum.replace(",", ".")) * 100)} if minimum.strip() else {}
+        )
+    now = datetime.now(UTC)
+    for key, value in values.items():
+        op.get_bind().execute(
+            _setting_versions.insert().values(
+                key=key, version=1, value=value, valid_from=now, changed_by="system",
+                note="Copied from the former PORTAL_ environment variable",
+            )
+        )
 
 
 def _copy_latest_payment_methods_back() -> None:

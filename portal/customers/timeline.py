@@ -7,7 +7,7 @@ Call it from a request: titles are translated as they are read, in the reader's 
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -32,7 +32,8 @@ class TimelineEntry:
     detail: str = ""
     actor: str = ""
     all_day: bool = False  # only the date is known (an invoice's issue date)
-    folded: list[str] = field(default_factory=list)  # lines shown under the entry (pages seen in a visit)
+    # Lines shown under the entry (the pages seen in a visit), each once, with how often it was seen.
+    folded: list[tuple[str, int]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -60,7 +61,9 @@ def build_timeline(
         if entry is None:
             continue
         children = [_entry(child, extras) for child in folded.get((event.subject_type, event.subject_id), [])]
-        entry.folded.extend(child.title for child in children if child is not None)
+        # A reload or a language switch shows the same page again: one line, with a count, in first-seen order.
+        seen = Counter(child.title for child in children if child is not None)
+        entry.folded.extend(seen.items())
         entries.append(entry)
     return Timeline(entries=entries, has_more=len(events) > limit)
 

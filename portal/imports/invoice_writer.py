@@ -191,7 +191,21 @@ def _write(
         session.execute(
             delete(InvoiceVatTotal).where(InvoiceVatTotal.invoice_id.in_(replaced)), execution_options=NO_SYNC
         )
+        newly_paid = _newly_paid(session, updates)
         session.execute(update(Invoice), [{"id": invoice_id, **draft.values} for draft, invoice_id, _ in updates])
+        emit_many(
+            session,
+            (
+                invoice_events.paid(
+                    SimpleNamespace(**_new_invoice(draft, customer_id)),
+                    IMPORT_ACTOR,
+                    by="billing",
+                    at=draft.values.get("paid_at"),
+                )
+                for draft, invoice_id, customer_id in updates
+                if invoice_id in newly_paid
+            ),
+        )
         invoice_ids.extend((draft, invoice_id) for draft, invoice_id, _ in updates)
     lines = [
         {"invoice_id": invoice_id, "position": position, **line._asdict()}
@@ -208,6 +222,14 @@ def _write(
         session.execute(insert(cast(Table, InvoiceLine.__table__)), lines)
     if vat:
         session.execute(insert(cast(Table, InvoiceVatTotal.__table__)), vat)
+
+
+def _newly_paid(session: Session, updates: list[tuple[InvoiceDraft, int, int]]) -> set[int]:
+    """The invoices this import marks paid that were not paid before: their payment is news for the story."""
+    marked_paid = [invoice_id for draft, invoice_id, _ in updates if draft.values.get("state") == "paid"]
+    if not marked_paid:
+        return set()
+    return set(session.scalars(select(Invoice.id).where(Invoice.id.in_(marked_paid), Invoice.state != "paid")))
 
 
 def _issued_events(creates: list[tuple[InvoiceDraft, int]]) -> Iterator[Event]:

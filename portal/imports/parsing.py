@@ -17,6 +17,7 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
+from portal.errors import DomainError
 from portal.imports.problems import Problem
 
 ONE = Decimal("1")
@@ -26,11 +27,17 @@ WORKBOOK_STARTS = (b"PK\x03\x04", b"\xd0\xcf\x11\xe0")
 DELIMITERS = (";", ",", "\t")
 
 
-class FileProblem(Exception):
-    """The file as a whole cannot be read; nothing in it is looked at further."""
+class FileProblem(DomainError):
+    """The file as a whole cannot be read; nothing in it is looked at further.
+
+    Its words come from the import's own list of problems (imports/problems.py), which also words the
+    problems of single rows, so the page shows one list whichever kind it is.
+    """
+
+    area = "import"
 
     def __init__(self, code: str, row: int | None = None, **params: object) -> None:
-        super().__init__(code)
+        super().__init__(code, row=row, **params)
         self.problem = Problem(row, None, code, {"row": row, **params} if row else params)
 
 

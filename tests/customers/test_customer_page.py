@@ -107,6 +107,7 @@ def test_the_timeline_tells_what_the_debtor_did_newest_first(
     assert debtor.get("/overview").status_code == 200
     assert debtor.get(f"/invoices/{invoice.number}").status_code == 200
     assert debtor.get(f"/invoices/{invoice.number}/pdf").status_code == 200
+    assert debtor.get(f"/invoices/{invoice.number}").status_code == 200  # back to it: one line, counted
     frozen_clock.shift(timedelta(minutes=45))  # back later the same day, from the same browser: a new visit
     assert debtor.get("/overview").status_code == 200
 
@@ -115,7 +116,7 @@ def test_the_timeline_tells_what_the_debtor_did_newest_first(
     titles = re.findall(r"</th>\s*<td>([^<]+)</td>", timeline)
     assert titles == ["Visited the portal", "Visited the portal", "Link created", "Invoice issued"]
     pages = [re.findall(r"<li>([^<]+)</li>", visit) for visit in timeline.split("Visited the portal")[1:]]
-    assert pages == [["Overview"], ["Overview", "Invoice F-VIEWED", "PDF of invoice F-VIEWED"]]
+    assert pages == [["Overview"], ["Overview", "Invoice F-VIEWED (2 times)", "PDF of invoice F-VIEWED"]]
     assert "Opened the personal link" in timeline
     assert "3 pages seen" in timeline and "1 page seen" in timeline
     assert "Invoice F-VIEWED" in timeline

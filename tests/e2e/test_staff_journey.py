@@ -490,7 +490,8 @@ def test_customer_page_tells_the_story_and_takes_notes_and_links(
     assert "Revoked" in newest_link.inner_text()
     assert newest_link.locator("form[action$='/revoke']").count() == 0
     timeline_text = page.locator("main table.timeline tbody").inner_text()
-    for entry in ("Link created", "Link opened", "Link revoked"):
+    # Opening the link starts a visit: "Visited the portal", "Opened the personal link" (no "Link opened" row).
+    for entry in ("Link created", "Visited the portal", "Opened the personal link", "Link revoked"):
         assert entry in timeline_text, f"the timeline should tell {entry!r}"
 
     # The debtor's session ends with it, and the link itself leads to the invalid-link page.

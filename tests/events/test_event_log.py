@@ -8,6 +8,7 @@ import pytest
 from alembic import command
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session
 
 from portal.db import make_engine
 from portal.events import Event, EventKind, Presentation, emit, emit_many, register
@@ -102,8 +103,12 @@ def test_the_upgrade_writes_the_history_from_before_the_event_log(tmp_path):
                 },
             )
     command.upgrade(config, "head")
-    with engine.connect() as connection:
-        kinds = connection.execute(text("SELECT kind FROM domain_events ORDER BY occurred_at, id")).scalars().all()
+    with Session(engine) as session:
+        events = session.scalars(select(DomainEvent).order_by(DomainEvent.occurred_at, DomainEvent.id)).all()
+        kinds = [event.kind for event in events]
+        paid = next(event for event in events if event.kind == "payment.paid")
+        assert paid.payload == {"amount_cents": 1210, "currency": "EUR"}, "the audit record's details are kept"
+        assert paid.subject_id == "3" and paid.actor_type == "debtor"
     engine.dispose()
     assert kinds == [
         "invoice.issued",
@@ -114,3 +119,22 @@ def test_the_upgrade_writes_the_history_from_before_the_event_log(tmp_path):
         "portal.visited",  # the next day: a visit of its own
         "portal.page_viewed",
     ]
+
+
+def test_every_kind_the_demo_writes_is_declared_in_a_fresh_process(tmp_path):
+    """A process that only ran create_app (a worker, the CLI) knows every kind the portal writes."""
+    import subprocess
+    import sys
+
+    script = (
+        "from portal import create_app\n"
+        "from portal.events.registry import find_kind\n"
+        "create_app({'SECRET_KEY': 'x' * 40, 'DATABASE_URL': 'sqlite:///" + str(tmp_path / "fresh.sqlite3") + "'})\n"
+        "kinds = ['invoice.issued', 'invoice.paid', 'payment.started', 'payment.paid', 'payment.refunded',\n"
+        "         'link.created', 'link.refused', 'note.added', 'message.queued', 'portal.visited',\n"
+        "         'portal.page_viewed']\n"
+        "missing = [kind for kind in kinds if find_kind(kind) is None]\n"
+        "print('missing', missing)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=True)
+    assert "missing []" in done.stdout, done.stdout + done.stderr

@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from portal.audit.models import AuditEvent
 from portal.customers.models import Customer
+from portal.events.models import DomainEvent
 from portal.invoices.models import Invoice, InvoiceLine, InvoiceVatTotal
 from tests.imports.helpers import DATA, EXAMPLES, errors
 
@@ -207,3 +208,20 @@ def test_an_invoice_paid_in_full_through_the_portal_stays_paid_when_the_file_sti
     session.expire_all()
     invoice = session.scalars(select(Invoice).where(Invoice.number == "PP-2")).one()
     assert invoice.state == "paid" and invoice.outstanding_cents == 0
+
+
+def test_the_customers_story_tells_an_invoice_issued_and_later_paid_by_the_billing_system(
+    do_import, session, create_customer
+):
+    customer = create_customer(external_ref="P-3")
+    do_import("invoices", f"{HEADER}\nP-3,PP-3,2026-10-01,2026-10-15,Stroom,100,kWh,1,21,,")
+    do_import("invoices", f"{HEADER}\nP-3,PP-3,2026-10-01,2026-10-15,Stroom,100,kWh,1,21,paid,2026-10-20 10:00")
+    do_import("invoices", f"{HEADER}\nP-3,PP-3,2026-10-01,2026-10-15,Stroom,100,kWh,1,21,paid,2026-10-20 10:00")
+    events = session.scalars(
+        select(DomainEvent).where(DomainEvent.customer_id == customer.id).order_by(DomainEvent.id)
+    ).all()
+    assert [(event.kind, event.subject_id) for event in events] == [
+        ("invoice.issued", "PP-3"),
+        ("invoice.paid", "PP-3"),
+    ], "issued once, paid once, however often the same file comes in"
+    assert events[1].occurred_at == datetime(2026, 10, 20, 8, 0, tzinfo=UTC)  # 10:00 summer time in Amsterdam
