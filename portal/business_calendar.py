@@ -3,8 +3,9 @@
 Collections (SEPA direct debit) settle only on TARGET2 days: weekdays other than the ECB's closing days
 (New Year, Good Friday, Easter Monday, 1 May, 25 and 26 December). Deadlines promised to people (a first
 answer to a dispute within N business days) skip weekends and the public holidays of the customer's
-country. Contact (reminders, calls) happens only within the creditor's contact hours, in the customer's
-own time zone, never on a Sunday or public holiday. Dates come from the ``holidays`` package.
+country. Contact (reminders, calls) happens only within the creditor's contact hours (the versioned
+setting ``contact.hours``), in the customer's own time zone, never on a public holiday of the customer's
+country. Dates come from the ``holidays`` package.
 """
 
 from __future__ import annotations
@@ -12,11 +13,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import holidays
 
 from portal import clock
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 SUPPORTED_COUNTRIES = ("NL", "BE")
 
@@ -115,10 +119,16 @@ class ContactHours:
         raise ValueError("no contact hours in the next two weeks")
 
 
-# Consumer-friendly hours the Dutch collection codes of conduct hold to; the creditor's setting overrides them.
-DEFAULT_CONTACT_HOURS = ContactHours.from_setting({"weekdays": "08:00-21:00", "saturday": "09:00-17:00"})
+def contact_hours(session: Session, at: datetime | None = None) -> ContactHours:
+    """The creditor's contact hours in force at ``at`` (now by default), from the setting ``contact.hours``."""
+    # Imported here: the calendar stays a leaf module that any feature (the settings' own dependencies
+    # among them) can import without a cycle.
+    from portal.settings.services import CONTACT_HOURS_KEY, get_setting
+
+    return ContactHours.from_setting(get_setting(session, CONTACT_HOURS_KEY, at=at))
 
 
-def may_contact_now(customer: Any, hours: ContactHours = DEFAULT_CONTACT_HOURS) -> bool:
+def may_contact_now(session: Session, customer: Any) -> bool:
     """Whether ``customer`` (with ``time_zone`` and ``country``) may be contacted at this moment."""
-    return hours.allows(clock.now(), zone=clock.zone_of(customer), country=customer.country)
+    moment = clock.now()
+    return contact_hours(session, at=moment).allows(moment, zone=clock.zone_of(customer), country=customer.country)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
@@ -13,11 +13,14 @@ from portal.business_calendar import (
     ContactHours,
     add_business_days,
     add_target_days,
+    contact_hours,
     is_target_day,
     may_contact_now,
     next_target_day,
     public_holiday,
 )
+from portal.settings.services import set_settings
+from tests.fixtures.factories import TEST_ACTOR
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 
@@ -57,9 +60,28 @@ def test_a_window_that_ends_before_it_starts_is_refused():
         ContactHours.from_setting({"weekdays": "21:00-08:00"})
 
 
-def test_may_contact_now_reads_the_one_clock():
+def test_may_contact_now_reads_the_one_clock(session):
     customer = SimpleNamespace(time_zone="Europe/Brussels", country="BE")
     with time_machine.travel(datetime(2026, 7, 21, 10, 0, tzinfo=UTC), tick=False):
-        assert not may_contact_now(customer), "Belgian National Day"
+        assert not may_contact_now(session, customer), "Belgian National Day"
     with time_machine.travel(datetime(2026, 7, 22, 10, 0, tzinfo=UTC), tick=False):
-        assert may_contact_now(customer)
+        assert may_contact_now(session, customer)
+
+
+def test_may_contact_now_follows_the_creditors_contact_hours_in_force(session):
+    customer = SimpleNamespace(time_zone="Europe/Amsterdam", country="NL")
+    sunday_noon = datetime(2026, 7, 26, 10, 0, tzinfo=UTC)  # 12:00 in Amsterdam
+    with time_machine.travel(sunday_noon, tick=False):
+        assert not may_contact_now(session, customer), "no Sundays by default"
+        set_settings(session, {"contact.hours": {"weekdays": "09:00-17:00", "sunday": "11:00-13:00"}}, actor=TEST_ACTOR)
+        assert may_contact_now(session, customer)
+    assert contact_hours(session, at=sunday_noon - timedelta(seconds=1)).windows[6] is None, "the past keeps its hours"
+    with time_machine.travel(datetime(2026, 7, 27, 16, 30, tzinfo=UTC), tick=False):
+        assert not may_contact_now(session, customer), "Monday 18:30, after the new 17:00"
+    with time_machine.travel(datetime(2026, 7, 27, 14, 30, tzinfo=UTC), tick=False):
+        assert may_contact_now(session, customer)
+
+
+def test_the_default_contact_hours_keep_to_the_codes_of_conduct(session):
+    hours = contact_hours(session)
+    assert hours == ContactHours.from_setting({"weekdays": "08:00-21:00", "saturday": "09:00-17:00", "sunday": None})

@@ -51,6 +51,7 @@ def overview() -> str:
     )
     balance = balance_of(db.session, customer)
     totals = balance.open
+    creditor = creditor_details(db.session)  # read before the commit: the layout uses it too, without a 2nd query
     transfers = [
         _transfer_for(cents, currency, [i.number for i in open_invoices if i.currency == currency])
         for currency, cents in totals.items()
@@ -67,6 +68,7 @@ def overview() -> str:
         credit=balance.credit,
         transfers=transfers,
         paid_invoices=paid,
+        creditor=creditor,
     )
 
 
@@ -79,12 +81,13 @@ def invoice(number: str) -> str:
     today = _customer_today()
     status = invoice_status(found, today)
     transfer = _transfer_for(found.outstanding_cents, found.currency, [found.number]) if found.state == "open" else None
+    creditor = creditor_details(db.session)  # read before the commit: the layout uses it too, without a 2nd query
     comparison = compare_with_usual(db.session, found)
     record(db.session, debtor_actor(), "invoice.viewed", customer_id=g.customer.id, subject=("invoice", found.number))
     note_visit("invoice", found.number)
     db.session.commit()
     return render_template(
-        "debtor/invoice.html", invoice=found, status=status, transfer=transfer, comparison=comparison
+        "debtor/invoice.html", invoice=found, status=status, transfer=transfer, comparison=comparison, creditor=creditor
     )
 
 

@@ -1,17 +1,23 @@
-"""The settings forms. Labels and help texts come from the registry; so do the checks, through its validators."""
+"""The settings forms. Labels and help texts come from the registry; so do the checks, through its validators.
+
+Each form carries, hidden, the version of each of its keys as drawn, so a save can tell whether someone
+else changed them in between (``set_settings(expected_versions=...)``).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+import json
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from flask_wtf import FlaskForm
-from wtforms import EmailField, Field, StringField, TextAreaField
+from wtforms import EmailField, Field, HiddenField, StringField, TextAreaField
 from wtforms.validators import ValidationError
 
 from portal.i18n import _l
 from portal.settings import registry
-from portal.settings.registry import CREDITOR_PREFIX, SettingProblem
+from portal.settings.registry import CONTACT_HOURS_KEY, CREDITOR_PREFIX, SettingProblem
+from portal.settings.validators import CONTACT_DAYS, parse_contact_window
 
 
 def _check(parse: Callable[[Any], Any]) -> Callable[[Any, Field], None]:
@@ -29,7 +35,29 @@ def _field(name: str, field_class: type[Field] = StringField) -> Field:
     return field_class(setting.label, description=setting.help)
 
 
-class CreditorForm(FlaskForm):
+class SettingsForm(FlaskForm):
+    """A section's form; ``versions`` is {key: version shown} as JSON, 0 for a key that had none yet."""
+
+    versions = HiddenField()
+
+    def setting_keys(self) -> list[str]:
+        raise NotImplementedError
+
+    def show_versions(self, in_force: Mapping[str, int]) -> None:
+        self.versions.data = json.dumps({key: in_force.get(key, 0) for key in self.setting_keys()}, sort_keys=True)
+
+    def expected_versions(self) -> dict[str, int]:
+        """The versions the page was drawn with; none (every key expected unset) if the field was lost."""
+        try:
+            shown = json.loads(self.versions.data or "{}")
+        except ValueError:
+            return {}
+        if not isinstance(shown, dict):
+            return {}
+        return {key: n for key, n in shown.items() if isinstance(n, int) and not isinstance(n, bool)}
+
+
+class CreditorForm(SettingsForm):
     """Field names are the keys without "creditor.": ``phone`` edits ``creditor.phone``."""
 
     name = _field("name")
@@ -45,6 +73,9 @@ class CreditorForm(FlaskForm):
     def setting_fields(self) -> list[Field]:
         return [field for field in self if CREDITOR_PREFIX + field.name in registry.SETTINGS]
 
+    def setting_keys(self) -> list[str]:
+        return [CREDITOR_PREFIX + field.name for field in self.setting_fields()]
+
     def validate(self, extra_validators: Any = None) -> bool:
         checks = {
             field.name: [_check(registry.get(CREDITOR_PREFIX + field.name).parse)] for field in self.setting_fields()
@@ -55,10 +86,13 @@ class CreditorForm(FlaskForm):
         return {CREDITOR_PREFIX + field.name: field.data or "" for field in self.setting_fields()}
 
 
-class PaymentsForm(FlaskForm):
+class PaymentsForm(SettingsForm):
     """The part-payment minimum, one field per currency (``minimum_EUR``); see payments_form()."""
 
     currencies: tuple[str, ...] = ()
+
+    def setting_keys(self) -> list[str]:
+        return [registry.PARTIAL_MINIMUM_KEY]
 
     def minimum_fields(self) -> list[Field]:
         return [self[f"minimum_{currency}"] for currency in self.currencies]
@@ -84,3 +118,27 @@ def payments_form(currencies: Iterable[str], **kwargs: Any) -> PaymentsForm:
     }
     form_class = type("PaymentsForm", (PaymentsForm,), {"currencies": chosen, **fields})
     return form_class(**kwargs)
+
+
+_WINDOW_HINT = _l("From and until, such as 08:00-21:00. Leave it empty for no contact on that day.")
+
+
+class ContactHoursForm(SettingsForm):
+    """The three windows of ``contact.hours``; field names are its keys (``saturday`` edits ["saturday"])."""
+
+    weekdays = StringField(_l("Monday to Friday"), description=_WINDOW_HINT)
+    saturday = StringField(_l("Saturday"), description=_WINDOW_HINT)
+    sunday = StringField(_l("Sunday"), description=_WINDOW_HINT)
+
+    def setting_keys(self) -> list[str]:
+        return [CONTACT_HOURS_KEY]
+
+    def window_fields(self) -> list[Field]:
+        return [self[day] for day in CONTACT_DAYS]
+
+    def validate(self, extra_validators: Any = None) -> bool:
+        checks = {field.name: [_check(parse_contact_window)] for field in self.window_fields()}
+        return super().validate(extra_validators=checks)
+
+    def changes(self) -> dict[str, Any]:
+        return {CONTACT_HOURS_KEY: {field.name: field.data or "" for field in self.window_fields()}}

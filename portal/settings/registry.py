@@ -13,6 +13,7 @@ from typing import Any
 from portal.i18n import _l
 from portal.settings.validators import (
     SettingProblem,
+    contact_hours,
     minimum_per_currency,
     parse_bic,
     parse_creditor_identifier,
@@ -26,6 +27,7 @@ from portal.settings.validators import (
 )
 
 __all__ = [
+    "CONTACT_HOURS_KEY",
     "CREDITOR_PREFIX",
     "METHODS_KEY",
     "PARTIAL_MINIMUM_KEY",
@@ -41,6 +43,7 @@ __all__ = [
 CREDITOR_PREFIX = "creditor."
 PARTIAL_MINIMUM_KEY = "payments.partial_payment_minimum"
 METHODS_KEY = "payments.methods"
+CONTACT_HOURS_KEY = "contact.hours"
 
 
 @dataclass(frozen=True)
@@ -71,6 +74,7 @@ class Setting:
 SECTIONS: dict[str, Any] = {
     "creditor": _l("Company details"),
     "payments": _l("Payments"),
+    "contact": _l("Contact hours"),
 }
 
 _DECLARED = [
@@ -153,6 +157,19 @@ _DECLARED = [
         payment_methods,
         structured=True,
         example='{"ideal": {"provider": "mollie", "enabled": true}}',
+    ),
+    Setting(
+        CONTACT_HOURS_KEY,
+        _l("When we may contact customers"),
+        _l(
+            "These are the customer's local times. Public holidays in the customer's country (NL, BE) are always "
+            "skipped, whatever you fill in here."
+        ),
+        # Consumer-friendly hours the Dutch collection codes of conduct hold to; no contact on Sundays.
+        {"weekdays": "08:00-21:00", "saturday": "09:00-17:00", "sunday": None},
+        contact_hours,
+        structured=True,
+        example='{"weekdays": "08:00-21:00", "saturday": "09:00-17:00", "sunday": null}',
     ),
 ]
 

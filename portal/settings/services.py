@@ -1,29 +1,47 @@
 """Reading the settings in force at a moment, and changing them: one new version and one audit record per change.
 
-Nothing is cached here: several web processes serve the same database, and a value an administrator just
-saved must be the one the next page (in any process) shows. A page reads a handful of rows per request.
+The settings in force are read once per transaction: the first read loads every key (one query) into
+``session.info``, keyed on ``at``, and later reads in the same transaction use it. The memo ends with the
+transaction (commit, rollback or close) and whenever ``set_settings`` writes, so it is never shared between
+processes or requests and never outlives a save: the next transaction, in any process, reads the database
+again. Within one transaction, "now" is the moment of the first read.
+
+Saving is optimistic: a form sends back the version of each key it showed (``expected_versions``), and a
+key that someone else changed in the meantime refuses the save (SettingsConflict) instead of being
+overwritten with what the form showed.
 """
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Iterable, Mapping
 from datetime import datetime
-from typing import Any
+from typing import Any, ClassVar
 
-from sqlalchemy import and_, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import and_, event, func, select
+from sqlalchemy.orm import Session, SessionTransaction
 
 from portal import clock
 from portal.audit.services import Actor, record
+from portal.errors import DomainError, Message
+from portal.i18n import _
 from portal.settings import registry
 from portal.settings.models import SettingVersion
-from portal.settings.registry import CREDITOR_PREFIX, METHODS_KEY, PARTIAL_MINIMUM_KEY, SettingProblem
+from portal.settings.registry import (
+    CONTACT_HOURS_KEY,
+    CREDITOR_PREFIX,
+    METHODS_KEY,
+    PARTIAL_MINIMUM_KEY,
+    SettingProblem,
+)
 
 __all__ = [
+    "CONTACT_HOURS_KEY",
     "CREDITOR_PREFIX",
     "METHODS_KEY",
     "PARTIAL_MINIMUM_KEY",
     "InvalidSettings",
+    "SettingsConflict",
     "creditor_details",
     "current_settings",
     "get_setting",
@@ -39,6 +57,39 @@ class InvalidSettings(Exception):
     def __init__(self, problems: dict[str, SettingProblem]) -> None:
         super().__init__(", ".join(f"{key}: {problem.code}" for key, problem in problems.items()))
         self.problems = problems
+
+
+def _changed_meanwhile(details: Mapping[str, Any]) -> str:
+    names = ", ".join(str(registry.get(key).label) for key in details.get("keys", ()))
+    return _(
+        "Someone else changed these settings while you were editing them: %(settings)s. Below you see the values "
+        "that apply now. Make your change again and save."
+    ) % {"settings": names}
+
+
+class SettingsConflict(DomainError):
+    """The save would overwrite keys (``keys``) that someone else changed since the form was drawn."""
+
+    area = "setting"
+    status = 409
+    messages: ClassVar[Mapping[str, Message]] = {"changed_meanwhile": _changed_meanwhile}
+
+
+_MEMO_KEY = "portal_settings_in_force"
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_settings(session: Session, _transaction: SessionTransaction) -> None:
+    # Every end counts (commit, rollback, close, a savepoint's end): the next read asks the database again.
+    session.info.pop(_MEMO_KEY, None)
+
+
+def _in_force(session: Session, at: datetime | None) -> dict[str, SettingVersion]:
+    """Every key's version in force at ``at``, read once per transaction (see the module's docstring)."""
+    memo: dict[datetime | None, dict[str, SettingVersion]] = session.info.setdefault(_MEMO_KEY, {})
+    if at not in memo:
+        memo[at] = _latest_versions(session, registry.SETTINGS, at)
+    return memo[at]
 
 
 def _latest_versions(session: Session, keys: Iterable[str], at: datetime | None) -> dict[str, SettingVersion]:
@@ -61,7 +112,7 @@ def _latest_versions(session: Session, keys: Iterable[str], at: datetime | None)
 
 def versions_in_force(session: Session, at: datetime | None = None) -> dict[str, SettingVersion]:
     """The stored version in force at ``at`` of each key that has one (who set it, since when)."""
-    return _latest_versions(session, registry.SETTINGS, at)
+    return dict(_in_force(session, at))
 
 
 def current_settings(
@@ -77,8 +128,9 @@ def current_settings(
             registry.get(key)  # an unknown key is a programming error: fail here, not with a silent default
     else:
         wanted = registry.keys_with_prefix(prefix or "")
-    stored = _latest_versions(session, wanted, at)
-    return {key: stored[key].value if key in stored else registry.get(key).default for key in wanted}
+    stored = _in_force(session, at)
+    # Copies: a caller that changes a dict it was given must not change what the next caller reads.
+    return {key: copy.deepcopy(stored[key].value if key in stored else registry.get(key).default) for key in wanted}
 
 
 def get_setting(session: Session, key: str, at: datetime | None = None) -> Any:
@@ -114,41 +166,60 @@ def validate_settings(changes: Mapping[str, Any]) -> dict[str, Any]:
     return parsed
 
 
-def set_settings(session: Session, changes: Mapping[str, Any], *, actor: Actor, note: str | None = None) -> list[str]:
+def set_settings(
+    session: Session,
+    changes: Mapping[str, Any],
+    *,
+    actor: Actor,
+    note: str | None = None,
+    expected_versions: Mapping[str, int] | None = None,
+) -> list[str]:
     """Validate ``changes`` ({key: input}) and write a new version of each key whose value changes.
 
-    Raises InvalidSettings, writing nothing, when any value is refused. Returns the keys that changed. Each
-    change is in the audit trail as ``setting.changed`` with the old and the new value.
+    Raises InvalidSettings, writing nothing, when any value is refused. With ``expected_versions`` ({key:
+    version the form showed}, 0 or absent for a key that had none), raises SettingsConflict, writing
+    nothing, when a key whose value would change has a newer version than that: someone else saved it in
+    between. Returns the keys that changed. Each change is in the audit trail as ``setting.changed`` with
+    the old and the new value.
     """
     parsed = validate_settings(changes)
     now = clock.now()
     previous = _latest_versions(session, parsed, at=None)
-    changed = []
+    newest = _newest_versions(session, parsed)
+    changing: dict[str, tuple[Any, Any]] = {}
     for key, value in parsed.items():
         before = previous.get(key)
         old = before.value if before is not None else registry.get(key).default
-        if value == old:
-            continue
+        if value != old:
+            changing[key] = (old, value)
+    if expected_versions is not None:
+        stale = [key for key in changing if newest.get(key, (0, None))[0] > expected_versions.get(key, 0)]
+        if stale:
+            raise SettingsConflict("changed_meanwhile", keys=stale)
+    session.info.pop(_MEMO_KEY, None)
+    for key, (old, value) in changing.items():
+        last_version, last_valid_from = newest.get(key, (0, None))
         session.add(
             SettingVersion(
                 key=key,
-                version=_next_version(session, key),
+                version=last_version + 1,
                 value=value,
                 # Never before the version it follows, even if this server's clock is behind another's.
-                valid_from=max(now, _last_valid_from(session, key) or now),
+                valid_from=max(now, last_valid_from or now),
                 changed_by=actor.id if actor.type == "staff" and actor.id else "system",
                 note=(note or "").strip()[:500] or None,
             )
         )
         record(session, actor, "setting.changed", subject=("setting", key), old=old, new=value)
-        changed.append(key)
     session.flush()
-    return changed
+    return list(changing)
 
 
-def _next_version(session: Session, key: str) -> int:
-    return (session.scalar(select(func.max(SettingVersion.version)).where(SettingVersion.key == key)) or 0) + 1
-
-
-def _last_valid_from(session: Session, key: str) -> datetime | None:
-    return session.scalar(select(func.max(SettingVersion.valid_from)).where(SettingVersion.key == key))
+def _newest_versions(session: Session, keys: Iterable[str]) -> dict[str, tuple[int, datetime | None]]:
+    """{key: (highest version, latest valid_from)} of every key that has versions, in force yet or not."""
+    rows = session.execute(
+        select(SettingVersion.key, func.max(SettingVersion.version), func.max(SettingVersion.valid_from))
+        .where(SettingVersion.key.in_(list(keys)))
+        .group_by(SettingVersion.key)
+    )
+    return {key: (version, valid_from) for key, version, valid_from in rows}

@@ -37,6 +37,14 @@ PROBLEM_MESSAGES: dict[str, Message] = {
     ),
     "invalid_amount": _l("Enter an amount such as 10.00 (at least 0.01), or leave the field empty."),
     "unknown_currency": _l("Unknown currency \u201c%(value)s\u201d. Use a three-letter code such as EUR."),
+    "invalid_contact_window": _l(
+        "\u201c%(value)s\u201d is not a time window. Enter a start and an end time, such as 08:00-21:00, or leave "
+        "the field empty for no contact on that day."
+    ),
+    "no_contact_at_all": _l("Give contact hours for at least one day, or reminders can never go out."),
+    "contact_window_order": _l(
+        "The start time must come before the end time, such as 08:00-21:00. A window cannot run past midnight."
+    ),
     # i18n: only seen when a value is set from the command line
     "invalid_structure": _l("This value does not have the expected form, such as %(example)s."),
 }
@@ -188,3 +196,36 @@ def payment_methods(raw: Any) -> dict[str, dict[str, Any]]:
         for method in METHODS
         if method in raw
     }
+
+
+CONTACT_DAYS = ("weekdays", "saturday", "sunday")
+
+# "08:00-21:00"; also "8:00 - 21:00" and an en dash as people type it. Seconds or "8 till 5" are no window.
+_WINDOW = re.compile(r"(\d{1,2}):(\d{2})\s*[-\u2013]\s*(\d{1,2}):(\d{2})")
+
+
+def parse_contact_window(raw: Any) -> str | None:
+    """One day's contact window as "HH:MM-HH:MM" (start before end, both within the day); empty: no contact."""
+    if raw is None or (isinstance(raw, str) and not raw.strip()):
+        return None
+    text = raw.strip() if isinstance(raw, str) else str(raw)
+    match = _WINDOW.fullmatch(text)
+    if match is None:
+        raise SettingProblem("invalid_contact_window", value=text)
+    start_hour, start_minute, end_hour, end_minute = (int(part) for part in match.groups())
+    if start_hour > 23 or end_hour > 23 or start_minute > 59 or end_minute > 59:
+        raise SettingProblem("invalid_contact_window", value=text)
+    if (start_hour, start_minute) >= (end_hour, end_minute):
+        raise SettingProblem("contact_window_order")
+    return f"{start_hour:02d}:{start_minute:02d}-{end_hour:02d}:{end_minute:02d}"
+
+
+def contact_hours(raw: Any) -> dict[str, str | None]:
+    """{"weekdays": "08:00-21:00", "saturday": "09:00-17:00", "sunday": None}: a day left out has no contact."""
+    if not isinstance(raw, Mapping) or not set(raw) <= set(CONTACT_DAYS):
+        raise SettingProblem("invalid_structure")
+    hours = {day: parse_contact_window(raw.get(day)) for day in CONTACT_DAYS}
+    if not any(hours.values()):
+        # Reminders would wait for ever; "never contact anyone" is not a policy, it is a switch that belongs elsewhere.
+        raise SettingProblem("no_contact_at_all")
+    return hours

@@ -12,11 +12,12 @@ from flask import Blueprint, Flask, flash, make_response, redirect, render_templ
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from werkzeug.wrappers import Response
 
+from portal.errors import message_for
 from portal.extensions import db
 from portal.i18n import _, current_locale
 from portal.settings import queries, registry, services
-from portal.settings.forms import CreditorForm, PaymentsForm, payments_form
-from portal.settings.registry import CREDITOR_PREFIX, PARTIAL_MINIMUM_KEY
+from portal.settings.forms import ContactHoursForm, CreditorForm, SettingsForm, payments_form
+from portal.settings.registry import CONTACT_HOURS_KEY, CREDITOR_PREFIX, PARTIAL_MINIMUM_KEY
 from portal.staff.auth import staff_actor
 from portal.staff.permissions import Permission, requires
 
@@ -36,8 +37,10 @@ def _currencies(minimums: Mapping[str, Any]) -> list[str]:
     return sorted({"EUR", *minimums})
 
 
-def _forms() -> tuple[CreditorForm, PaymentsForm]:
+def _forms() -> dict[str, SettingsForm]:
+    """Each section's form, filled with the values in force now and carrying their versions."""
     values = services.current_settings(db.session)
+    versions = {key: found.version for key, found in services.versions_in_force(db.session).items()}
     creditor = CreditorForm(
         formdata=None, data={key.removeprefix(CREDITOR_PREFIX): value for key, value in values.items()}
     )
@@ -47,31 +50,48 @@ def _forms() -> tuple[CreditorForm, PaymentsForm]:
         formdata=None,
         data={f"minimum_{currency}": _amount_text(minimums.get(currency)) for currency in _currencies(minimums)},
     )
-    return creditor, payments
+    contact = ContactHoursForm(formdata=None, data=values[CONTACT_HOURS_KEY])
+    forms: dict[str, SettingsForm] = {"creditor": creditor, "payments": payments, "contact": contact}
+    for form in forms.values():
+        form.show_versions(versions)
+    return forms
 
 
-def _page(creditor: CreditorForm | None = None, payments: PaymentsForm | None = None, *, status: int = 200) -> Response:
-    if creditor is None or payments is None:
-        fresh_creditor, fresh_payments = _forms()
-        creditor, payments = creditor or fresh_creditor, payments or fresh_payments
+def _page(*, status: int = 200, **submitted: SettingsForm) -> Response:
+    """The page; a section just submitted (``creditor=form``) shows what was typed, with its problems."""
+    forms = {**_forms(), **submitted}
     html = render_template(
-        "staff/settings/index.html", creditor_form=creditor, payments_form=payments, sections=registry.SECTIONS
+        "staff/settings/index.html",
+        creditor_form=forms["creditor"],
+        payments_form=forms["payments"],
+        contact_form=forms["contact"],
+        contact_setting=registry.get(CONTACT_HOURS_KEY),
+        sections=registry.SECTIONS,
     )
     return make_response(html, status)
 
 
-def _save(form: CreditorForm | PaymentsForm) -> Response:
+def _save(section: str, form: SettingsForm) -> Response:
     """Write the form's changes, commit once, and go back to the page (or show it again with the problems)."""
     try:
-        changed = services.set_settings(db.session, form.changes(), actor=staff_actor())
+        changed = services.set_settings(
+            db.session, form.changes(), actor=staff_actor(), expected_versions=form.expected_versions()
+        )
         db.session.commit()
     except services.InvalidSettings as invalid:
         # The form runs the same validators, so this is a value that changed meaning in between.
         db.session.rollback()
         form.form_errors.extend(problem.message for problem in invalid.problems.values())
-        return _page(**{"creditor" if isinstance(form, CreditorForm) else "payments": form}, status=400)
+        return _page(status=400, **{section: form})
+    except services.SettingsConflict as conflict:
+        # Someone saved these keys after this page was drawn: show what applies now, not this form's old values.
+        db.session.rollback()
+        current = _forms()[section]
+        current.form_errors.append(message_for(conflict))
+        return _page(status=409, **{section: current})
     except IntegrityError:
-        # Two administrators saved the same setting at once and took the same version number; one won.
+        # Two administrators passed the version check at the same instant and took the same version number;
+        # the unique constraint let one win. The page shows what applies now.
         db.session.rollback()
         flash(_("Someone else saved these settings at the same moment. Check them and save again."), "error")
         return redirect(url_for(".index"))
@@ -91,7 +111,7 @@ def save_creditor() -> Response:
     form = CreditorForm()
     if not form.validate_on_submit():
         return _page(creditor=form, status=400)
-    return _save(form)
+    return _save("creditor", form)
 
 
 @bp.post("/payments")
@@ -100,7 +120,16 @@ def save_payments() -> Response:
     form = payments_form(_currencies(services.get_setting(db.session, PARTIAL_MINIMUM_KEY)))
     if not form.validate_on_submit():
         return _page(payments=form, status=400)
-    return _save(form)
+    return _save("payments", form)
+
+
+@bp.post("/contact")
+@requires(Permission.MANAGE_SETTINGS)
+def save_contact() -> Response:
+    form = ContactHoursForm()
+    if not form.validate_on_submit():
+        return _page(contact=form, status=400)
+    return _save("contact", form)
 
 
 @bp.get("/history")
