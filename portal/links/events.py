@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from portal.events import EventKind, Presentation, register
+from portal.audit.services import Actor
+from portal.events import Event, EventKind, Presentation, register
 from portal.events.models import DomainEvent
 from portal.events.presenting import joined
 from portal.events.registry import name_category
@@ -22,6 +23,11 @@ _TITLES: dict[str, Any] = {
     REFUSED: _l("Link refused"),
 }
 _REFUSAL_REASONS: dict[str, Any] = {"revoked": _l("the link had been revoked"), "expired": _l("the link had expired")}
+
+
+def about(kind: str, link: Any, actor: Actor, **payload: Any) -> Event:
+    """The event of ``kind`` about ``link`` (a PortalLink), on its customer's story."""
+    return Event(kind, actor, customer_id=link.customer_id, subject=("link", link.id), payload=payload)
 
 
 def _present(event: DomainEvent, _extra: Any) -> Presentation:

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from portal import clock
 from portal.audit.services import Actor, record
 from portal.customers.models import Customer
-from portal.events import Event, emit
+from portal.events import emit
 from portal.links import events as link_events
 from portal.links.models import PortalLink
 from portal.notifications.models import OutboxMessage
@@ -53,16 +53,7 @@ def create_link(
     session.add(link)
     session.flush()
     record(session, actor, "link.created", customer_id=customer.id, subject=("link", link.id), created_by=created_by)
-    emit(
-        session,
-        Event(
-            link_events.CREATED,
-            actor,
-            customer_id=customer.id,
-            subject=("link", link.id),
-            payload={"created_by": created_by},
-        ),
-    )
+    emit(session, link_events.about(link_events.CREATED, link, actor, created_by=created_by))
     return IssuedLink(link=link, token=token)
 
 
@@ -88,16 +79,7 @@ def open_link(session: Session, token: str, *, actor: Actor, now: datetime | Non
         )
         if link is not None:
             # The customer's story shows a refused link (they may need a fresh one); an unknown token has none.
-            emit(
-                session,
-                Event(
-                    link_events.REFUSED,
-                    actor,
-                    customer_id=link.customer_id,
-                    subject=("link", link.id),
-                    payload={"reason": reason},
-                ),
-            )
+            emit(session, link_events.about(link_events.REFUSED, link, actor, reason=reason))
         return None
     link.last_used_at = now
     record(session, actor, "link.opened", customer_id=link.customer_id, subject=("link", link.id))
@@ -108,7 +90,7 @@ def revoke_link(session: Session, link: PortalLink, *, actor: Actor, now: dateti
     if link.revoked_at is None:
         link.revoked_at = now or clock.now()
         record(session, actor, "link.revoked", customer_id=link.customer_id, subject=("link", link.id))
-        emit(session, Event(link_events.REVOKED, actor, customer_id=link.customer_id, subject=("link", link.id)))
+        emit(session, link_events.about(link_events.REVOKED, link, actor))
 
 
 def find_customer_for_fresh_link(session: Session, email: str) -> Customer | None:
@@ -134,7 +116,7 @@ def request_fresh_link(
         return None
     issued = create_link(session, customer, ttl_days=ttl_days, created_by="debtor-request", actor=actor)
     record(session, actor, "link.requested", customer_id=customer.id, subject=("link", issued.link.id), matched=True)
-    emit(session, Event(link_events.REQUESTED, actor, customer_id=customer.id, subject=("link", issued.link.id)))
+    emit(session, link_events.about(link_events.REQUESTED, issued.link, actor))
     email_link(session, customer, issued, template="fresh_link", base_url=base_url, actor=actor)
     return issued
 

@@ -65,3 +65,19 @@ def queue_email(
             ),
         )
     return message
+
+
+def retry_message(session: Session, message: OutboxMessage, *, actor: Actor) -> bool:
+    """Staff send a failed message again: queued anew, in the audit trail and on the customer's story."""
+    from portal.notifications import delivery  # delivery reads this module's PENDING_KEY
+
+    if message.state != "failed":
+        return False
+    delivery.retry(session, message)
+    record(session, actor, "message.retried", customer_id=message.customer_id, subject=("message", message.id))
+    if message.customer_id is not None:
+        emit(
+            session,
+            Event(message_events.RETRIED, actor, customer_id=message.customer_id, subject=("message", message.id)),
+        )
+    return True

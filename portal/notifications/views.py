@@ -6,13 +6,11 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from sqlalchemy import func, select
 from werkzeug.wrappers import Response
 
-from portal.audit.services import record
-from portal.events import Event, emit
 from portal.extensions import db
 from portal.i18n import _
 from portal.notifications import delivery
-from portal.notifications import events as message_events
 from portal.notifications.models import MESSAGE_STATES, OutboxMessage
+from portal.notifications.services import retry_message
 from portal.staff.auth import staff_actor
 from portal.staff.forms import ConfirmForm
 from portal.staff.permissions import Permission, can, requires
@@ -82,25 +80,7 @@ def html(message_id: int) -> Response:
 @requires(Permission.RETRY_MESSAGES)
 def retry(message_id: int) -> Response:
     message = db.session.get(OutboxMessage, message_id) or abort(404)
-    if ConfirmForm().validate_on_submit() and message.state == "failed":
-        delivery.retry(db.session, message)
-        record(
-            db.session,
-            staff_actor(),
-            "message.retried",
-            customer_id=message.customer_id,
-            subject=("message", message.id),
-        )
-        if message.customer_id is not None:
-            emit(
-                db.session,
-                Event(
-                    message_events.RETRIED,
-                    staff_actor(),
-                    customer_id=message.customer_id,
-                    subject=("message", message.id),
-                ),
-            )
+    if ConfirmForm().validate_on_submit() and retry_message(db.session, message, actor=staff_actor()):
         db.session.commit()
         flash(_("The message is queued again."), "info")
     return redirect(url_for("messages.detail", message_id=message_id))

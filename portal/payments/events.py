@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from portal.audit.services import Actor
-from portal.events import EventKind, Presentation, register
+from portal.events import Event, EventKind, Presentation, register
 from portal.events.models import DomainEvent
 from portal.events.presenting import joined
 from portal.events.registry import name_category
@@ -29,6 +29,17 @@ _TITLES: dict[str, Any] = {
     REFUNDED: _l("Refund"),
     CHARGED_BACK: _l("Chargeback"),
 }
+
+
+def about(kind: str, payment: Payment, actor: Actor, **payload: Any) -> Event:
+    """The event of ``kind`` about ``payment``; every payment event names its amount's currency."""
+    return Event(
+        kind,
+        actor,
+        customer_id=payment.customer_id,
+        subject=("payment", payment.id),
+        payload={"currency": payment.currency, **payload},
+    )
 
 
 def _present(event: DomainEvent, _extra: Any) -> Presentation:

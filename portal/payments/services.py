@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session, selectinload
 from portal import clock
 from portal.audit.services import Actor
 from portal.customers.models import Customer
-from portal.events import Event, emit
+from portal.events import emit
 from portal.invoices.models import Invoice
 from portal.payments import allocation
 from portal.payments import events as payment_events
@@ -121,18 +121,14 @@ def start_payment(
     session.flush()
     emit(
         session,
-        Event(
+        payment_events.about(
             payment_events.STARTED,
+            payment,
             actor,
-            customer_id=customer.id,
-            subject=("payment", payment.id),
-            payload={
-                "amount_cents": payment.amount_cents,
-                "currency": payment.currency,
-                "method": method,
-                "provider": provider,
-                "invoices": [invoice.number for invoice in choice.invoices],
-            },
+            amount_cents=payment.amount_cents,
+            method=method,
+            provider=provider,
+            invoices=[invoice.number for invoice in choice.invoices],
         ),
     )
     return payment
@@ -257,37 +253,22 @@ def apply_status(session: Session, payment_id: int, status: ProviderStatus, *, a
         # The receipt e-mail reacts to this event (payments/events.py), in this transaction.
         emit(
             session,
-            Event(
+            payment_events.about(
                 payment_events.PAID,
+                payment,
                 actor,
-                customer_id=payment.customer_id,
-                subject=("payment", payment.id),
-                payload={
-                    "amount_cents": payment.received_cents,
-                    "currency": payment.currency,
-                    "method": status.method or payment.method,
-                    "unallocated_cents": payment.unallocated_cents,
-                    "previous_state": before,
-                },
+                amount_cents=payment.received_cents,
+                method=status.method or payment.method,
+                unallocated_cents=payment.unallocated_cents,
+                previous_state=before,
             ),
         )
     elif transition(payment, status.state, now):
         payment.failure_reason = status.failure_reason
         if payment.state in ("failed", "cancelled", "expired"):
-            emit(
-                session,
-                Event(
-                    payment_events.ENDED[payment.state],
-                    actor,
-                    customer_id=payment.customer_id,
-                    subject=("payment", payment.id),
-                    payload={
-                        "amount_cents": payment.amount_cents,
-                        "currency": payment.currency,
-                        "reason": status.failure_reason,
-                    },
-                ),
-            )
+            ended = payment_events.ENDED[payment.state]
+            reason = status.failure_reason
+            emit(session, payment_events.about(ended, payment, actor, amount_cents=payment.amount_cents, reason=reason))
     if payment.state == "paid":
         for reversal in status.reversals:
             record_reversal(session, payment, reversal, actor=actor)
@@ -333,16 +314,8 @@ def record_reversal(
     payment.updated_at = now
     session.flush()
     allocation.reverse(session, payment, row, now)
-    emit(
-        session,
-        Event(
-            payment_events.REFUNDED if reversal.kind == "refund" else payment_events.CHARGED_BACK,
-            actor,
-            customer_id=payment.customer_id,
-            subject=("payment", payment.id),
-            payload={"amount_cents": amount, "currency": payment.currency, "initiated_by": initiated_by},
-        ),
-    )
+    kind = payment_events.REFUNDED if reversal.kind == "refund" else payment_events.CHARGED_BACK
+    emit(session, payment_events.about(kind, payment, actor, amount_cents=amount, initiated_by=initiated_by))
     return row
 
 
