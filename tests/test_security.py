@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import pyotp
 import pytest
+
+from tests.fixtures.factories import STAFF_PASSWORD, csrf_token
 
 
 @pytest.mark.parametrize("path", ["/", "/link", "/overview", "/nope", "/healthz", "/static/css/portal.css"])
@@ -65,3 +68,48 @@ def test_language_switch_only_redirects_within_the_site(client):
     assert response.headers["Location"] == "/"
     response = client.get("/language/en?next=//evil.example")
     assert response.headers["Location"] == "/"
+
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        "/staff/%0d%0aSet-Cookie:x=1",
+        "%0a/",
+        "//evil.example",
+        "/%09/evil.example",
+        "/\\evil",
+        "https://evil.example",
+        "/staff/%00",
+    ],
+)
+def test_after_a_staff_log_in_a_crafted_next_leads_to_the_dashboard(client, create_staff, target):
+    staff = create_staff()
+    login = client.post(
+        f"/staff/login?next={target}",
+        data={"email": staff.email, "password": STAFF_PASSWORD, "csrf_token": csrf_token(client)},
+    )
+    assert login.status_code == 302
+    code_page = login.headers["Location"]
+
+    response = client.post(
+        code_page,
+        data={"code": pyotp.TOTP(staff.totp_secret).now(), "csrf_token": csrf_token(client, code_page)},
+    )
+
+    assert response.status_code == 302, "the staff member is logged in and sent on, not shown an error"
+    assert response.headers["Location"] == "/staff/"
+    assert "x=1" not in response.headers.get("Set-Cookie", "")
+
+
+def test_after_a_staff_log_in_a_plain_next_path_is_followed(client, create_staff):
+    staff = create_staff()
+    login = client.post(
+        "/staff/login?next=/staff/account",
+        data={"email": staff.email, "password": STAFF_PASSWORD, "csrf_token": csrf_token(client)},
+    )
+    code_page = login.headers["Location"]
+    response = client.post(
+        code_page,
+        data={"code": pyotp.TOTP(staff.totp_secret).now(), "csrf_token": csrf_token(client, code_page)},
+    )
+    assert response.headers["Location"] == "/staff/account"
