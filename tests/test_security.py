@@ -32,7 +32,7 @@ def test_session_cookie_is_httponly_and_not_readable_by_scripts(client, create_c
 
 
 def test_session_cookie_is_secure_when_served_over_https(make_app, app):
-    https_app = make_app(BASE_URL="https://pay.example.com")
+    https_app = make_app(BASE_URL="https://pay.example.com", ALLOW_SQLITE=True)
     assert https_app.config["SESSION_COOKIE_SECURE"] is True
     assert app.config["SESSION_COOKIE_SECURE"] is False
 
