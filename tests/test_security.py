@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pyotp
 import pytest
+from werkzeug.exceptions import TooManyRequests
 
 from tests.fixtures.factories import STAFF_PASSWORD, csrf_token
 
@@ -113,3 +114,21 @@ def test_after_a_staff_log_in_a_plain_next_path_is_followed(client, create_staff
         data={"code": pyotp.TOTP(staff.totp_secret).now(), "csrf_token": csrf_token(client, code_page)},
     )
     assert response.headers["Location"] == "/staff/account"
+
+
+def test_a_429_of_our_own_says_when_to_try_again_in_seconds_and_words(make_app):
+    limited_app = make_app()
+
+    @limited_app.get("/busy")
+    def busy() -> str:
+        raise TooManyRequests(retry_after=150)
+
+    @limited_app.get("/busy-json")
+    def busy_json() -> tuple[dict[str, str], int]:
+        return {"error": "slow down"}, 429
+
+    response = limited_app.test_client().get("/busy", headers={"Accept-Language": "en"})
+    assert response.status_code == 429
+    assert response.headers["Retry-After"] == "150"
+    assert "You can try again in 3 minutes." in response.get_data(as_text=True)
+    assert limited_app.test_client().get("/busy-json").headers["Retry-After"].isdigit()
