@@ -27,6 +27,8 @@ DEFAULTS: dict[str, Any] = {
     "LINK_TTL_DAYS": 90,
     # Flask-Limiter syntax; several limits separated by ";".
     "LINK_RATE_LIMIT": "30 per minute;300 per hour",
+    # Fresh links e-mailed to one customer in 24 hours, whoever asks and from wherever; more requests send nothing.
+    "FRESH_LINKS_PER_DAY": 3,
     "RATELIMIT_STORAGE_URI": "memory://",
     "DEFAULT_TIMEZONE": "Europe/Amsterdam",
     # Staff sessions end after this many minutes without a request.
@@ -116,7 +118,12 @@ def _validate(config: dict[str, Any]) -> None:
         problems.append("PORTAL_BASE_URL must be an absolute http(s) URL, e.g. https://pay.example.com.")
     config["BASE_URL"] = str(config["BASE_URL"]).rstrip("/")
 
-    for key, minimum in (("LINK_TTL_DAYS", 1), ("TRUSTED_PROXIES", 0), ("STAFF_IDLE_MINUTES", 1)):
+    for key, minimum in (
+        ("LINK_TTL_DAYS", 1),
+        ("FRESH_LINKS_PER_DAY", 1),
+        ("TRUSTED_PROXIES", 0),
+        ("STAFF_IDLE_MINUTES", 1),
+    ):
         try:
             config[key] = int(config[key])
             if config[key] < minimum:
