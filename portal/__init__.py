@@ -8,6 +8,7 @@ from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from portal.config import PROJECT_ROOT, load_config
+from portal.logs import install_redaction
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
@@ -20,6 +21,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     )
     settings = load_config(config)
     app.config.update(settings)
+    install_redaction(app)
     secure = settings["BASE_URL"].startswith("https://")
     app.config.update(
         SQLALCHEMY_DATABASE_URI=settings["DATABASE_URL"],

@@ -27,6 +27,8 @@ DEFAULTS: dict[str, Any] = {
     "LINK_TTL_DAYS": 90,
     # Flask-Limiter syntax; several limits separated by ";".
     "LINK_RATE_LIMIT": "30 per minute;300 per hour",
+    # Fresh links e-mailed to one customer in 24 hours, whoever asks and from wherever; more requests send nothing.
+    "FRESH_LINKS_PER_DAY": 3,
     "RATELIMIT_STORAGE_URI": "memory://",
     "DEFAULT_TIMEZONE": "Europe/Amsterdam",
     # Staff sessions end after this many minutes without a request.
@@ -50,6 +52,10 @@ DEFAULTS: dict[str, Any] = {
     "MOLLIE_API_ENDPOINT": None,
     "DEMO_PAYMENTS": "auto",
     "PROVIDER_TIMEOUT_SECONDS": 10,
+    # An https PORTAL_BASE_URL looks like production: it refuses the demo's shortcuts (a generated secret key,
+    # SQLite, the demo payment provider by "auto") unless each is switched on by name.
+    "ALLOW_GENERATED_SECRET": False,
+    "ALLOW_SQLITE": False,
     # The creditor's details and every policy are versioned settings in the database (portal/settings/),
     # edited by administrators in the staff area or with `flask settings set`; not environment variables.
 }
@@ -112,7 +118,12 @@ def _validate(config: dict[str, Any]) -> None:
         problems.append("PORTAL_BASE_URL must be an absolute http(s) URL, e.g. https://pay.example.com.")
     config["BASE_URL"] = str(config["BASE_URL"]).rstrip("/")
 
-    for key, minimum in (("LINK_TTL_DAYS", 1), ("TRUSTED_PROXIES", 0), ("STAFF_IDLE_MINUTES", 1)):
+    for key, minimum in (
+        ("LINK_TTL_DAYS", 1),
+        ("FRESH_LINKS_PER_DAY", 1),
+        ("TRUSTED_PROXIES", 0),
+        ("STAFF_IDLE_MINUTES", 1),
+    ):
         try:
             config[key] = int(config[key])
             if config[key] < minimum:
@@ -136,15 +147,59 @@ def _validate(config: dict[str, Any]) -> None:
         problems.append("PORTAL_CELERY_BROKER_URL must be a redis:// or amqp:// URL.")
 
     _validate_payments(config, problems)
+    for key in ("ALLOW_GENERATED_SECRET", "ALLOW_SQLITE"):
+        config[key] = _switch(config, key, problems)
+    production = base.scheme == "https"
+    if production:
+        _refuse_demo_shortcuts(config, problems)
 
     if not config["SECRET_KEY"]:
-        if config["DATABASE_URL"] == DEMO_DATABASE_URL:
+        if config["DATABASE_URL"] == DEMO_DATABASE_URL and (not production or config["ALLOW_GENERATED_SECRET"]):
             config["SECRET_KEY"] = _demo_secret_key()
+        elif production and config["DATABASE_URL"] == DEMO_DATABASE_URL:
+            problems.append(
+                "PORTAL_SECRET_KEY is required with an https PORTAL_BASE_URL (a long random string, the same in "
+                "every process); set PORTAL_ALLOW_GENERATED_SECRET=1 to use the key generated into "
+                "instance/secret_key instead."
+            )
         else:
             problems.append("PORTAL_SECRET_KEY is required outside the demo (a long random string).")
 
     if problems:
         raise ConfigError("The portal cannot start:\n  - " + "\n  - ".join(problems))
+
+
+def _switch(config: dict[str, Any], key: str, problems: list[str]) -> bool:
+    value = config[key]
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("1", "true", "yes", "on"):
+        return True
+    if text in ("", "0", "false", "no", "off"):
+        return False
+    problems.append(f"PORTAL_{key} must be 1 (on) or 0 (off).")
+    return False
+
+
+def _refuse_demo_shortcuts(config: dict[str, Any], problems: list[str]) -> None:
+    """An https address means real debtors: the demo's defaults must each be chosen on purpose there."""
+    if config["DATABASE_URL"].startswith("sqlite") and not config["ALLOW_SQLITE"]:
+        problems.append(
+            "PORTAL_DATABASE_URL is SQLite, meant for the demo and development; with an https PORTAL_BASE_URL "
+            "set a postgresql:// database, or PORTAL_ALLOW_SQLITE=1 to run on SQLite anyway."
+        )
+    # The one rule for which providers run (imported here: the registry itself reads this module's constants).
+    from portal.providers.registry import configured_provider_names
+
+    if config["DEMO_PAYMENTS"] == "auto" and "demo" in configured_provider_names(config):
+        problems.append(
+            "PORTAL_DEMO_PAYMENTS=auto would let debtors pay with the demo provider (no money moves); with an "
+            "https PORTAL_BASE_URL set PORTAL_MOLLIE_API_KEY or PORTAL_STRIPE_SECRET_KEY, or PORTAL_DEMO_PAYMENTS=off, "
+            "or PORTAL_DEMO_PAYMENTS=on to keep the demo provider on purpose."
+        )
+    elif config["DEMO_PAYMENTS"] == "on":
+        log.warning("PORTAL_DEMO_PAYMENTS=on with an https PORTAL_BASE_URL: debtors can pay without money moving.")
 
 
 def _validate_payments(config: dict[str, Any], problems: list[str]) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -44,11 +45,15 @@ def add_security_headers(response: Response) -> Response:
 
 
 def safe_next_path(target: str | None, fallback: str) -> str:
-    """Only same-site paths, so a crafted ?next= cannot send a debtor elsewhere."""
-    if not target:
+    """Only a same-site relative path, so a crafted ?next= can neither send anyone elsewhere nor break the
+    redirect: no scheme or host (``https:``, ``//host``, ``/\\host``, which browsers read as ``//host``) and
+    no control characters (a CR/LF would split the Location header; werkzeug refuses it with a 500)."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return fallback
+    if any(unicodedata.category(ch).startswith("C") for ch in target):
         return fallback
     parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//") or "\\" in target:
+    if parts.scheme or parts.netloc:
         return fallback
     return target
 

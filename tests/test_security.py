@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import pyotp
 import pytest
+from werkzeug.exceptions import TooManyRequests
+
+from tests.fixtures.factories import STAFF_PASSWORD, csrf_token
 
 
 @pytest.mark.parametrize("path", ["/", "/link", "/overview", "/nope", "/healthz", "/static/css/portal.css"])
@@ -29,7 +33,7 @@ def test_session_cookie_is_httponly_and_not_readable_by_scripts(client, create_c
 
 
 def test_session_cookie_is_secure_when_served_over_https(make_app, app):
-    https_app = make_app(BASE_URL="https://pay.example.com")
+    https_app = make_app(BASE_URL="https://pay.example.com", ALLOW_SQLITE=True)
     assert https_app.config["SESSION_COOKIE_SECURE"] is True
     assert app.config["SESSION_COOKIE_SECURE"] is False
 
@@ -65,3 +69,66 @@ def test_language_switch_only_redirects_within_the_site(client):
     assert response.headers["Location"] == "/"
     response = client.get("/language/en?next=//evil.example")
     assert response.headers["Location"] == "/"
+
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        "/staff/%0d%0aSet-Cookie:x=1",
+        "%0a/",
+        "//evil.example",
+        "/%09/evil.example",
+        "/\\evil",
+        "https://evil.example",
+        "/staff/%00",
+    ],
+)
+def test_after_a_staff_log_in_a_crafted_next_leads_to_the_dashboard(client, create_staff, target):
+    staff = create_staff()
+    login = client.post(
+        f"/staff/login?next={target}",
+        data={"email": staff.email, "password": STAFF_PASSWORD, "csrf_token": csrf_token(client)},
+    )
+    assert login.status_code == 302
+    code_page = login.headers["Location"]
+
+    response = client.post(
+        code_page,
+        data={"code": pyotp.TOTP(staff.totp_secret).now(), "csrf_token": csrf_token(client, code_page)},
+    )
+
+    assert response.status_code == 302, "the staff member is logged in and sent on, not shown an error"
+    assert response.headers["Location"] == "/staff/"
+    assert "x=1" not in response.headers.get("Set-Cookie", "")
+
+
+def test_after_a_staff_log_in_a_plain_next_path_is_followed(client, create_staff):
+    staff = create_staff()
+    login = client.post(
+        "/staff/login?next=/staff/account",
+        data={"email": staff.email, "password": STAFF_PASSWORD, "csrf_token": csrf_token(client)},
+    )
+    code_page = login.headers["Location"]
+    response = client.post(
+        code_page,
+        data={"code": pyotp.TOTP(staff.totp_secret).now(), "csrf_token": csrf_token(client, code_page)},
+    )
+    assert response.headers["Location"] == "/staff/account"
+
+
+def test_a_429_of_our_own_says_when_to_try_again_in_seconds_and_words(make_app):
+    limited_app = make_app()
+
+    @limited_app.get("/busy")
+    def busy() -> str:
+        raise TooManyRequests(retry_after=150)
+
+    @limited_app.get("/busy-json")
+    def busy_json() -> tuple[dict[str, str], int]:
+        return {"error": "slow down"}, 429
+
+    response = limited_app.test_client().get("/busy", headers={"Accept-Language": "en"})
+    assert response.status_code == 429
+    assert response.headers["Retry-After"] == "150"
+    assert "You can try again in 3 minutes." in response.get_data(as_text=True)
+    assert limited_app.test_client().get("/busy-json").headers["Retry-After"].isdigit()

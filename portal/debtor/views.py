@@ -13,12 +13,14 @@ from portal.audit.services import record
 from portal.debtor.access import debtor_actor, debtor_required, note_visit
 from portal.extensions import db
 from portal.invoices import queries
+from portal.invoices.models import Invoice
 from portal.invoices.pdf import render_invoice_pdf
 from portal.invoices.services import compare_with_usual, invoice_status
 from portal.invoices.transfer import TransferInstructions, transfer_reference
 from portal.settings.services import creditor_details
 
 bp = Blueprint("debtor", __name__)
+LEGACY_PDF_SUFFIX = "/pdf"
 
 
 def _customer_today() -> date:
@@ -74,8 +76,14 @@ def overview() -> str:
 
 @bp.get("/invoices/<path:number>")
 @debtor_required
-def invoice(number: str) -> str:
+def invoice(number: str) -> str | Response:
     found = queries.get_invoice_for_customer(db.session, g.customer.id, number)
+    if found is None and number.endswith(LEGACY_PDF_SUFFIX):
+        # A PDF link of the old form (/invoices/<number>/pdf), from a bookmark or an earlier page. Only when no
+        # invoice carries the whole number: an invoice numbered "X/pdf" opens as itself, never as X's PDF.
+        pdf_of = queries.get_invoice_for_customer(db.session, g.customer.id, number.removesuffix(LEGACY_PDF_SUFFIX))
+        if pdf_of is not None:
+            return _pdf_response(pdf_of)
     if found is None:
         abort(404)
     today = _customer_today()
@@ -91,12 +99,18 @@ def invoice(number: str) -> str:
     )
 
 
-@bp.get("/invoices/<path:number>/pdf")
+# The PDF has a path of its own: an invoice number may hold slashes, so "/invoices/<number>/pdf" cannot tell
+# the PDF of "X" from the page of an invoice numbered "X/pdf".
+@bp.get("/pdf/invoices/<path:number>")
 @debtor_required
 def invoice_pdf(number: str) -> Response:
     found = queries.get_invoice_for_customer(db.session, g.customer.id, number)
     if found is None:
         abort(404)
+    return _pdf_response(found)
+
+
+def _pdf_response(found: Invoice) -> Response:
     pdf = render_invoice_pdf(found, creditor_details(db.session), status=invoice_status(found, _customer_today()))
     record(
         db.session,

@@ -22,7 +22,8 @@ class PortalLink(Base):
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    # Who made it: "cli", "demo", "debtor-request", later a staff e-mail.
+    # Who made it: "cli", "demo", "debtor-request" (asked for on the "link does not work" page: the next such
+    # request revokes it, so one fresh link per customer works at a time), later a staff e-mail.
     created_by: Mapped[str] = mapped_column(String(254))
 
     customer: Mapped[Customer] = relationship()

@@ -22,6 +22,10 @@ from portal.notifications.services import queue_email
 
 # token_urlsafe(32) gives 43 characters of [A-Za-z0-9_-]: 256 random bits.
 TOKEN_PATTERN = re.compile(r"[A-Za-z0-9_-]{43}")
+# A link a debtor asked for on the "link does not work" page (PortalLink.created_by), and its e-mail.
+FRESH_LINK_CREATED_BY = "debtor-request"
+FRESH_LINK_TEMPLATE = "fresh_link"
+FRESH_LINK_WINDOW = timedelta(hours=24)
 
 
 @dataclass(frozen=True)
@@ -102,22 +106,63 @@ def find_customer_for_fresh_link(session: Session, email: str) -> Customer | Non
     return matches[0] if len(matches) == 1 else None
 
 
+def fresh_links_sent(session: Session, customer: Customer, *, since: datetime) -> int:
+    """How many fresh-link e-mails went to ``customer`` since ``since`` (queued counts: it will be sent)."""
+    return (
+        session.scalar(
+            select(func.count(OutboxMessage.id)).where(
+                OutboxMessage.customer_id == customer.id,
+                OutboxMessage.template == FRESH_LINK_TEMPLATE,
+                OutboxMessage.created_at >= since,
+            )
+        )
+        or 0
+    )
+
+
 def request_fresh_link(
-    session: Session, email: str, *, ttl_days: int, base_url: str, actor: Actor
+    session: Session,
+    email: str,
+    *,
+    ttl_days: int,
+    base_url: str,
+    per_day: int,
+    actor: Actor,
+    now: datetime | None = None,
 ) -> IssuedLink | None:
     """A visitor asks for a new link to be e-mailed. The caller must answer the same whatever happens.
 
-    Returns the issued link when the address belongs to exactly one customer, so the message that
-    carries it can be written in the same transaction.
+    Returns the issued link when the address belongs to exactly one customer who has had fewer than
+    ``per_day`` fresh links in the last 24 hours; the message that carries it is written in the same
+    transaction. The customer's earlier fresh links stop working (the newest e-mail is the one to use);
+    links from reminders and from staff keep working.
     """
+    now = now or clock.now()
     customer = find_customer_for_fresh_link(session, email)
     if customer is None:
         record(session, actor, "link.requested", matched=False)
         return None
-    issued = create_link(session, customer, ttl_days=ttl_days, created_by="debtor-request", actor=actor)
+    # One request at a time per customer, so two at once cannot both pass the count below.
+    session.execute(select(Customer.id).where(Customer.id == customer.id).with_for_update())
+    if fresh_links_sent(session, customer, since=now - FRESH_LINK_WINDOW) >= per_day:
+        record(session, actor, "link.requested", customer_id=customer.id, matched=True, limited=True)
+        return None
+    earlier = session.scalars(
+        select(PortalLink).where(
+            PortalLink.customer_id == customer.id,
+            PortalLink.created_by == FRESH_LINK_CREATED_BY,
+            PortalLink.revoked_at.is_(None),
+            PortalLink.expires_at > now,
+        )
+    ).all()
+    issued = create_link(session, customer, ttl_days=ttl_days, created_by=FRESH_LINK_CREATED_BY, actor=actor, now=now)
+    for link in earlier:
+        revoke_link(session, link, actor=actor, now=now)
     record(session, actor, "link.requested", customer_id=customer.id, subject=("link", issued.link.id), matched=True)
     emit(session, link_events.about(link_events.REQUESTED, issued.link, actor))
-    email_link(session, customer, issued, template="fresh_link", base_url=base_url, actor=actor)
+    email_link(
+        session, customer, issued, template=FRESH_LINK_TEMPLATE, base_url=base_url, actor=actor, replaced=bool(earlier)
+    )
     return issued
 
 
@@ -133,7 +178,14 @@ def send_new_link(
 
 
 def email_link(
-    session: Session, customer: Customer, issued: IssuedLink, *, template: str, base_url: str, actor: Actor
+    session: Session,
+    customer: Customer,
+    issued: IssuedLink,
+    *,
+    template: str,
+    base_url: str,
+    actor: Actor,
+    replaced: bool = False,
 ) -> OutboxMessage | None:
     """Queue an e-mail carrying the link; the token is blanked from the stored copy once it is delivered."""
     if not customer.email:
@@ -144,7 +196,13 @@ def email_link(
         to=customer.email,
         template=template,
         language=customer.language,
-        context={"customer_name": customer.name, "link_url": url, "expires_on": issued.link.expires_at},
+        context={
+            "customer_name": customer.name,
+            "link_url": url,
+            "expires_on": issued.link.expires_at,
+            # The links this one replaces stop working: the message says so.
+            "replaced": replaced,
+        },
         actor=actor,
         customer_id=customer.id,
         secrets=(url,),

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, current_app, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
+from portal.audit.services import Actor
 from portal.debtor.access import bind_debtor, debtor_actor
 from portal.extensions import db, limiter
 from portal.links import services
@@ -36,16 +37,38 @@ def open_link(token: str) -> Response:
 def problem() -> str | Response:
     form = FreshLinkForm()
     if form.validate_on_submit():
-        services.request_fresh_link(
-            db.session,
-            form.email.data or "",
-            ttl_days=current_app.config["LINK_TTL_DAYS"],
-            base_url=current_app.config["BASE_URL"],
-            actor=debtor_actor(),
-        )
-        db.session.commit()
-        return redirect(url_for("links.requested"))
+        response = redirect(url_for("links.requested"))
+        _issue_after_the_response(response, form.email.data or "", debtor_actor())
+        return response
     return render_template("links/problem.html", form=form)
+
+
+def _issue_after_the_response(response: Response, email: str, actor: Actor) -> None:
+    """Look the address up, and maybe issue and e-mail a link, once the answer has gone out.
+
+    The answer is the same redirect whether the address is known, unknown or past its daily limit, and it
+    leaves before any of that work is done, so neither its content nor its timing tells them apart. The
+    work commits in its own application context; the message is delivered after that commit, as always.
+    """
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+
+    def issue() -> None:
+        with app.app_context():
+            try:
+                services.request_fresh_link(
+                    db.session,
+                    email,
+                    ttl_days=app.config["LINK_TTL_DAYS"],
+                    base_url=app.config["BASE_URL"],
+                    per_day=app.config["FRESH_LINKS_PER_DAY"],
+                    actor=actor,
+                )
+                db.session.commit()
+            except Exception:  # noqa: BLE001 - the visitor has their answer; they can ask again
+                db.session.rollback()
+                app.logger.exception("a fresh-link request failed")
+
+    response.call_on_close(issue)
 
 
 @bp.get("/link/requested")

@@ -6,6 +6,7 @@ import io
 import re
 from datetime import date, timedelta
 
+import pytest
 from pypdf import PdfReader
 from sqlalchemy import select
 
@@ -100,3 +101,51 @@ def test_an_invoice_number_with_a_slash_opens_too(client, create_customer, creat
     assert client.get("/invoices/2026/0042").status_code == 200
     assert client.get("/invoices/2026/0042/pdf").mimetype == "application/pdf"
     assert f'href="/invoices/{invoice.number}"' in client.get("/overview").get_data(as_text=True)
+
+
+def _pdf_text(response) -> str:
+    assert response.status_code == 200
+    assert response.mimetype == "application/pdf"
+    return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(response.data)).pages)
+
+
+def _pdf_link(page: str) -> str:
+    return re.search(r'href="([^"]+)" download>Download PDF<', page).group(1)
+
+
+@pytest.mark.parametrize("numbers", [("X", "X/pdf"), ("pdf",), ("2026/001",), ("2026", "2026/pdf", "2026/001")])
+def test_every_invoice_opens_and_downloads_its_own_pdf_whatever_its_number(
+    client, create_customer, create_invoice, login, numbers
+):
+    customer = create_customer(language="en")
+    for number in numbers:
+        create_invoice(customer, number=number)
+    login(client, customer)
+    overview = client.get("/overview").get_data(as_text=True)
+
+    for number in numbers:
+        assert f'href="/invoices/{number}"' in overview
+        response = client.get(f"/invoices/{number}")
+        assert response.status_code == 200, f"invoice {number} opens"
+        page = response.get_data(as_text=True)
+        assert f"<h1>Invoice {number}</h1>" in page
+
+        text = _pdf_text(client.get(_pdf_link(page)))
+        assert f"Invoice {number}\n" in text + "\n", f"the PDF of invoice {number} is that invoice's own"
+        for other in set(numbers) - {number}:
+            assert f"Invoice {other}\n" not in text + "\n"
+
+
+def test_a_pdf_link_of_the_old_form_keeps_working_when_no_invoice_has_that_number(
+    client, create_customer, create_invoice, login, session
+):
+    customer = create_customer(language="en")
+    create_invoice(customer, number="2026/001")
+    create_invoice(customer, number="X")
+    create_invoice(customer, number="X/pdf")
+    login(client, customer)
+
+    assert "Invoice 2026/001" in _pdf_text(client.get("/invoices/2026/001/pdf"))
+    # "X/pdf" is an invoice of its own: its page wins over the old-style PDF link of invoice "X".
+    assert "<h1>Invoice X/pdf</h1>" in client.get("/invoices/X/pdf").get_data(as_text=True)
+    assert client.get("/invoices/nothing/pdf").status_code == 404
