@@ -63,7 +63,11 @@ def test_asking_for_fresh_links_too_often_from_one_address_says_when_too(make_ap
     for _ in range(2):
         client.post("/link", data={"email": "someone@example.com", "csrf_token": csrf_token(client, "/link")})
 
-    response = client.post("/link", data={"email": "someone@example.com", "csrf_token": csrf_token(client, "/link")})
+    response = client.post(
+        "/link",
+        data={"email": "someone@example.com", "csrf_token": csrf_token(client, "/link")},
+        headers={"Accept-Language": "en"},
+    )
 
     assert response.status_code == 429
     seconds = int(response.headers["Retry-After"])
