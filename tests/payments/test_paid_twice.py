@@ -211,3 +211,14 @@ def test_demo_a_new_checkout_cancels_the_other_open_one(app, session, create_cus
     _client, _customer, _invoice, first, second = _two_checkouts(app, session, create_customer, create_invoice, login)
     assert session.get(DemoCheckout, first.external_id).status == "cancelled"
     assert first.state == "cancelled" and second.state == "open"
+
+
+def test_mollie_down_while_cancelling_still_opens_the_new_checkout(
+    mollie_app, session, mollie_standin, create_customer, create_invoice, login
+):
+    client, _customer, _invoice, first, second = _two_checkouts(
+        mollie_app, session, create_customer, create_invoice, login, lambda first: mollie_standin.fail_next_of("DELETE")
+    )
+    assert ("DELETE", f"/v2/payments/{first.external_id}") in [(r[0], r[1]) for r in mollie_standin.requests]
+    assert first.state == "open" and mollie_standin.payment(first.external_id)["status"] == "open"
+    assert second.state == "open" and second.checkout_url, "the debtor was sent on to the new checkout"
