@@ -257,12 +257,17 @@ class MollieProvider(PaymentProvider):
     def cancel_checkout(self, external_id: str) -> bool:
         if not _PAYMENT_ID.match(external_id):
             return False
+        with self._translate("cancel_checkout", external_id=external_id):
+            payment = self._client.payments.get(external_id)
+        if not payment.is_cancelable:
+            # Mollie lets only some payments be cancelled (not most open iDEAL or card payments, nor any that
+            # moved on): asking would only be refused. If it is paid after all, the paid-twice policy applies.
+            return False
         try:
             with self._translate("cancel_checkout", external_id=external_id):
-                # DELETE /v2/payments/{id} cancels; Mollie allows it only while the payment is cancelable.
-                self._client.payments.delete(external_id)
+                self._client.payments.delete(external_id)  # DELETE /v2/payments/{id}: cancel
         except ProviderRejected:
-            return False  # not cancelable (any more): already paid, or a method Mollie does not let us cancel
+            return False  # it stopped being cancelable in between
         logger.info("Mollie payment %s cancelled", external_id)
         return True
 
