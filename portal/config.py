@@ -34,6 +34,8 @@ DEFAULTS: dict[str, Any] = {
     # Staff sessions end after this many minutes without a request.
     "STAFF_IDLE_MINUTES": 30,
     "STAFF_LOGIN_RATE_LIMIT": "20 per minute",
+    # Per client address on /webhooks/<provider>: generous, as a provider sends bursts from few addresses.
+    "WEBHOOK_RATE_LIMIT": "600 per minute",
     "DEFAULT_LOCALE": "nl",
     # Number of proxies in front of the app whose X-Forwarded-* headers we trust (0 = none).
     "TRUSTED_PROXIES": 0,

@@ -17,6 +17,7 @@ from portal.invoices.models import Invoice
 from portal.invoices.pdf import render_invoice_pdf
 from portal.invoices.services import compare_with_usual, invoice_status
 from portal.invoices.transfer import TransferInstructions, transfer_reference
+from portal.payments.history import invoice_history, latest_reason_reopened
 from portal.settings.services import creditor_details
 
 bp = Blueprint("debtor", __name__)
@@ -62,10 +63,19 @@ def overview() -> str:
     note_visit("overview")
     db.session.commit()
     with_status = [(invoice, invoice_status(invoice, today)) for invoice in open_invoices]
+    # A refund or chargeback that reopened an invoice is said on its status line (payments/history.py).
+    history = invoice_history(db.session, customer.id, [invoice.number for invoice in open_invoices])
+    reopened_by = {number: note for number, notes in history.items() if (note := latest_reason_reopened(notes))}
     return render_template(
         "debtor/overview.html",
         open_invoices=with_status,
-        overdue_count=sum(1 for _invoice, status in with_status if status.state == "overdue"),
+        reopened_by=reopened_by,
+        # A refunded invoice is not late: we paid it back (its status says "Refunded").
+        overdue_count=sum(
+            1
+            for invoice, status in with_status
+            if status.state == "overdue" and getattr(reopened_by.get(invoice.number), "kind", None) != "refunded"
+        ),
         totals=totals,
         credit=balance.credit,
         transfers=transfers,
@@ -91,11 +101,20 @@ def invoice(number: str) -> str | Response:
     transfer = _transfer_for(found.outstanding_cents, found.currency, [found.number]) if found.state == "open" else None
     creditor = creditor_details(db.session)  # read before the commit: the layout uses it too, without a 2nd query
     comparison = compare_with_usual(db.session, found)
+    history = invoice_history(db.session, g.customer.id, [found.number]).get(found.number, [])
+    reopened = latest_reason_reopened(history) if found.state == "open" else None
     record(db.session, debtor_actor(), "invoice.viewed", customer_id=g.customer.id, subject=("invoice", found.number))
     note_visit("invoice", found.number)
     db.session.commit()
     return render_template(
-        "debtor/invoice.html", invoice=found, status=status, transfer=transfer, comparison=comparison, creditor=creditor
+        "debtor/invoice.html",
+        invoice=found,
+        status=status,
+        transfer=transfer,
+        comparison=comparison,
+        creditor=creditor,
+        history=history,
+        reopened=reopened,
     )
 
 

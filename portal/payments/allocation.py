@@ -50,17 +50,19 @@ def allocate(session: Session, payment: Payment, now: datetime, *, actor: Actor)
     payment.unallocated_cents = remaining
 
 
-def reverse(session: Session, payment: Payment, reversal: PaymentReversal, now: datetime) -> None:
+def reverse(session: Session, payment: Payment, reversal: PaymentReversal, now: datetime) -> list[str]:
     """Take ``reversal.amount_cents`` back: from the unallocated credit first, then the invoices paid last.
 
-    An invoice that loses money is open again, so it shows as owed to the debtor and to staff.
+    An invoice that loses money is open again, so it shows as owed to the debtor and to staff. Returns the
+    numbers of the invoices it took money from, for the events that tell the debtor why.
     """
     remaining = reversal.amount_cents
     from_credit = min(remaining, payment.unallocated_cents)
     payment.unallocated_cents -= from_credit
     remaining -= from_credit
+    touched: list[str] = []
     if remaining <= 0:
-        return
+        return touched
     applied: dict[int, int] = {}
     for allocation in payment.allocations:
         applied[allocation.invoice_id] = applied.get(allocation.invoice_id, 0) + allocation.amount_cents
@@ -82,4 +84,41 @@ def reverse(session: Session, payment: Payment, reversal: PaymentReversal, now: 
                 payment=payment, invoice_id=invoice.id, reversal=reversal, amount_cents=-amount, created_at=now
             )
         )
+        touched.append(invoice.number)
         remaining -= amount
+    return touched
+
+
+def restore(session: Session, payment: Payment, reversal: PaymentReversal, now: datetime, *, actor: Actor) -> list[str]:
+    """Undo ``reverse``: the provider gave the money back, so it goes onto the invoices it was taken from.
+
+    What an invoice no longer owes (the debtor paid it again meanwhile) and what came from the credit is
+    credit again. Returns the numbers of the invoices that got money back.
+    """
+    taken: dict[int, int] = {}
+    for allocation in payment.allocations:
+        # ``reversal`` too: an allocation added in this transaction has no reversal_id before the flush.
+        if allocation.amount_cents < 0 and (allocation.reversal is reversal or allocation.reversal_id == reversal.id):
+            taken[allocation.invoice_id] = taken.get(allocation.invoice_id, 0) - allocation.amount_cents
+    invoices = _lock_invoices(session, list(taken))
+    remaining = reversal.amount_cents
+    touched: list[str] = []
+    for invoice_id, cents in taken.items():
+        invoice = invoices[invoice_id]
+        amount = min(cents, invoice.outstanding_cents, remaining)
+        if amount <= 0:
+            continue
+        invoice.paid_cents += amount
+        if invoice.paid_cents >= invoice.total_cents:
+            invoice.state = "paid"
+            invoice.paid_at = now
+            emit(session, invoice_events.paid(invoice, actor, by="portal", at=now))
+        session.add(
+            PaymentAllocation(
+                payment=payment, invoice_id=invoice.id, reversal=reversal, amount_cents=amount, created_at=now
+            )
+        )
+        touched.append(invoice.number)
+        remaining -= amount
+    payment.unallocated_cents += remaining
+    return touched

@@ -18,6 +18,11 @@ STARTED = "payment.started"
 PAID = "payment.paid"
 REFUNDED = "payment.refunded"
 CHARGED_BACK = "payment.charged_back"
+# A payment that arrived for invoices already paid (a second checkout the debtor also finished).
+PAID_TWICE = "payment.paid_twice"
+# The provider gave back what a reversal took: a refund that failed, a dispute won, a chargeback reversed.
+REFUND_FAILED = "payment.refund_failed"
+CHARGEBACK_REVERSED = "payment.chargeback_reversed"
 ENDED = {"failed": "payment.failed", "cancelled": "payment.cancelled", "expired": "payment.expired"}
 
 _TITLES: dict[str, Any] = {
@@ -28,6 +33,9 @@ _TITLES: dict[str, Any] = {
     "payment.expired": _l("Payment expired"),
     REFUNDED: _l("Refund"),
     CHARGED_BACK: _l("Chargeback"),
+    PAID_TWICE: _l("Paid twice"),
+    REFUND_FAILED: _l("Refund did not go through"),
+    CHARGEBACK_REVERSED: _l("Chargeback reversed"),
 }
 
 
@@ -57,6 +65,10 @@ def _present(event: DomainEvent, _extra: Any) -> Presentation:
     if details.get("unallocated_cents"):
         credit = format_money(int(details["unallocated_cents"]), currency)
         parts.append(_("%(amount)s more than owed, kept as credit", amount=credit))
+    if details.get("policy") == "refund":
+        parts.append(_("paid back automatically"))
+    elif details.get("policy") == "credit":
+        parts.append(_("kept as credit"))
     if details.get("reason"):
         parts.append(_("reason: %(reason)s", reason=details["reason"]))
     return Presentation(title=str(_TITLES[event.kind]), detail=joined(*parts))
@@ -67,8 +79,26 @@ def _send_receipt(session: Session, event: DomainEvent) -> None:
 
     payment = session.get(Payment, int(event.subject_id or 0))
     if payment is not None:
-        queue_receipt(session, payment, actor=Actor(type=event.actor_type, id=event.actor_id))
+        actor = Actor(type=event.actor_type, id=event.actor_id)
+        queue_receipt(session, payment, actor=actor, paid_twice=bool(event.payload.get("paid_twice")))
 
+
+def _send_paid_twice_notice(session: Session, event: DomainEvent) -> None:
+    from portal.payments.receipts import queue_paid_twice_notice
+
+    payment = session.get(Payment, int(event.subject_id or 0))
+    if payment is not None:
+        details = event.payload
+        queue_paid_twice_notice(
+            session,
+            payment,
+            policy=str(details["policy"]),
+            amount_cents=int(details["amount_cents"]),
+            actor=Actor(type=event.actor_type, id=event.actor_id),
+        )
+
+
+_REACTIONS: dict[str, Any] = {PAID: [_send_receipt], PAID_TWICE: [_send_paid_twice_notice]}
 
 for _name in _TITLES:
     register(
@@ -78,7 +108,10 @@ for _name in _TITLES:
             present=_present,
             # A started checkout is not news for the creditor's systems; what became of it is.
             public=_name != STARTED,
-            reactions=[_send_receipt] if _name == PAID else [],
+            reactions=_REACTIONS.get(_name, []),
         )
     )
 name_category("payment", _l("Payments"))
+
+# Loaded with the kinds, so every process that knows payments knows why it pauses dunning.
+import portal.payments.pausing  # noqa: E402, F401

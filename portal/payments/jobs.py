@@ -1,7 +1,8 @@
 """Reconciliation: ask the provider about payments we have not heard of for a while.
 
-Webhooks get lost and debtors close the tab before the return page; this catches both. Each payment
-is synchronised in its own transaction, so one provider outage does not hold up the rest.
+Webhooks get lost and debtors close the tab before the return page; this catches both. It also asks again
+about payments paid recently, a bounded batch per run, so a chargeback whose webhook never came is still
+found. Each payment is synchronised in its own transaction, so one provider outage does not hold up the rest.
 """
 
 from __future__ import annotations
@@ -10,30 +11,94 @@ import logging
 from datetime import timedelta
 
 from flask import Flask
+from sqlalchemy import and_, or_, select
+from sqlalchemy.orm import Session
 
+from portal import clock
 from portal.audit.services import Actor
 from portal.extensions import db
-from portal.payments import services
+from portal.payments import refunds, services
+from portal.payments.models import Payment
 from portal.providers.base import ProviderRejected, ProviderUnavailable
 from portal.providers.registry import get_provider
 
 log = logging.getLogger(__name__)
 QUIET_FOR = timedelta(minutes=10)
+# Chargebacks come weeks after the payment: SEPA debits may be reversed up to 8 weeks later (13 months for
+# an unauthorised debit, which no webhook window covers), card disputes within about 120 days.
+RECHECK_PAID_WITHIN = timedelta(days=120)
+# A paid payment is asked about at most this often, and at most this many per run, so the provider's rate
+# limits are never at risk; oldest-checked first, so every payment gets its turn.
+RECHECK_PAID_EVERY = timedelta(hours=12)
+RECHECK_PAID_BATCH = 200
 RECONCILER = Actor(type="system", id="reconciliation")
 
 
+def payments_to_reconcile(session: Session, *, older_than: timedelta, limit: int = 100) -> list[Payment]:
+    """Unfinished payments nobody has heard about for a while: webhooks get lost, debtors close tabs.
+
+    Also those with a paid-twice refund noted but not sent (the request that noted it ended first)."""
+    cutoff = clock.now() - older_than
+    return list(
+        session.scalars(
+            select(Payment)
+            .where(
+                Payment.external_id.is_not(None),
+                or_(
+                    and_(
+                        Payment.state.in_(("open", "pending")),
+                        or_(Payment.synced_at.is_(None), Payment.synced_at < cutoff),
+                        Payment.created_at < cutoff,
+                    ),
+                    and_(Payment.refund_pending_key.like("%-paid-twice"), Payment.updated_at < cutoff),
+                ),
+            )
+            .order_by(Payment.id)
+            .limit(limit)
+        )
+    )
+
+
+def paid_payments_to_recheck(
+    session: Session, *, paid_within: timedelta, checked_before: timedelta, limit: int
+) -> list[Payment]:
+    """Paid payments to ask the provider about again, those checked longest ago (or never) first."""
+    now = clock.now()
+    return list(
+        session.scalars(
+            select(Payment)
+            .where(
+                Payment.state == "paid",
+                Payment.external_id.is_not(None),
+                Payment.paid_at >= now - paid_within,
+                or_(Payment.synced_at.is_(None), Payment.synced_at < now - checked_before),
+            )
+            .order_by(Payment.synced_at.is_not(None), Payment.synced_at, Payment.id)
+            .limit(limit)
+        )
+    )
+
+
 def reconcile_payments(app: Flask) -> int:
-    """Synchronise unfinished payments that have been quiet for QUIET_FOR; returns how many were asked about."""
+    """Synchronise quiet unfinished payments and a batch of recently paid ones; returns how many were asked about."""
     with app.app_context():
-        stale = [payment.id for payment in services.payments_to_reconcile(db.session, older_than=QUIET_FOR)]
+        stale = [payment.id for payment in payments_to_reconcile(db.session, older_than=QUIET_FOR)]
+        paid = paid_payments_to_recheck(
+            db.session, paid_within=RECHECK_PAID_WITHIN, checked_before=RECHECK_PAID_EVERY, limit=RECHECK_PAID_BATCH
+        )
+        ids = list(dict.fromkeys([*stale, *(payment.id for payment in paid)]))
         db.session.rollback()
-        for payment_id in stale:
+        for payment_id in ids:
             try:
                 payment = services.lock_payment(db.session, payment_id)
-                services.sync_payment(db.session, get_provider(payment.provider, app), payment, actor=RECONCILER)
+                provider = get_provider(payment.provider, app)
+                services.sync_payment(db.session, provider, payment, actor=RECONCILER)
+                # Committed before the refund call below, as every call to a provider is preceded by one.
+                db.session.commit()
+                refunds.send_paid_twice_refund(db.session, provider, payment_id, actor=RECONCILER)
                 db.session.commit()
             except (ProviderUnavailable, ProviderRejected, KeyError, LookupError) as error:
                 db.session.rollback()
                 log.warning("payment %s: reconciliation failed: %s", payment_id, type(error).__name__)
         db.scoped.remove()
-    return len(stale)
+    return len(ids)

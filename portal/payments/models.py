@@ -154,6 +154,9 @@ class PaymentReversal(Base):
     # The refund form's own key: the same form sent twice is one refund.
     request_key: Mapped[str | None] = mapped_column(String(80), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+    # The provider gave the money back after all (a refund that failed, a dispute won, a chargeback reversed):
+    # the row stays, so the same reversal is never counted again, but it no longer takes anything back.
+    undone_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     payment: Mapped[Payment] = relationship(back_populates="reversals")
 

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from portal.events.models import DomainEvent
 from portal.invoices.models import Invoice
 from portal.payments.models import Payment, PaymentAllocation
 
@@ -42,3 +45,27 @@ def list_payments_for_customer(session: Session, customer_id: int) -> list[Payme
             .order_by(Payment.created_at.desc(), Payment.id.desc())
         )
     )
+
+
+@dataclass(frozen=True)
+class PaidTwice:
+    policy: str  # "refund" or "credit", as the setting said when the money came
+    amount_cents: int
+
+
+def paid_twice_of(session: Session, payment: Payment) -> PaidTwice | None:
+    """Whether ``payment`` found its invoices paid already, and what was done with the money (its event says)."""
+    from portal.payments.events import PAID_TWICE
+
+    found = session.scalars(
+        select(DomainEvent)
+        .where(
+            DomainEvent.kind == PAID_TWICE,
+            DomainEvent.subject_type == "payment",
+            DomainEvent.subject_id == str(payment.id),
+        )
+        .order_by(DomainEvent.id)
+    ).first()
+    if found is None:
+        return None
+    return PaidTwice(str(found.payload["policy"]), int(found.payload["amount_cents"]))

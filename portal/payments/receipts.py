@@ -1,4 +1,5 @@
-"""The receipt a debtor gets by e-mail once a payment is confirmed, through the outbox."""
+"""What a debtor gets by e-mail once a payment is confirmed, through the outbox: the receipt, and the notice
+about money that arrived for invoices already paid."""
 
 from __future__ import annotations
 
@@ -9,7 +10,8 @@ from portal.notifications.services import queue_email
 from portal.payments.models import Payment
 
 
-def queue_receipt(session: Session, payment: Payment, *, actor: Actor) -> None:
+def queue_receipt(session: Session, payment: Payment, *, actor: Actor, paid_twice: bool = False) -> None:
+    """``paid_twice``: the money beyond the invoices is told about in its own notice, not as credit here."""
     customer = payment.customer
     if not customer.email:
         return
@@ -22,6 +24,8 @@ def queue_receipt(session: Session, payment: Payment, *, actor: Actor) -> None:
         for allocation in payment.allocations
         if allocation.amount_cents > 0
     ]
+    if not paid and paid_twice:
+        return  # nothing settled: the paid-twice notice is the whole story
     queue_email(
         session,
         to=customer.email,
@@ -34,7 +38,34 @@ def queue_receipt(session: Session, payment: Payment, *, actor: Actor) -> None:
             "method": payment.method,
             "paid_at": payment.paid_at,
             "invoices": paid,
-            "credit_cents": payment.unallocated_cents,
+            "credit_cents": 0 if paid_twice else payment.unallocated_cents,
+            "reference": payment.reference,
+        },
+        actor=actor,
+        customer_id=customer.id,
+    )
+
+
+def queue_paid_twice_notice(
+    session: Session, payment: Payment, *, policy: str, amount_cents: int, actor: Actor
+) -> None:
+    """Tell the debtor a payment found its invoices paid already, and whether the money comes back or stays."""
+    customer = payment.customer
+    if not customer.email:
+        return
+    queue_email(
+        session,
+        to=customer.email,
+        template="payment_paid_twice",
+        language=customer.language,
+        context={
+            "customer_name": customer.name,
+            "received_cents": payment.received_cents,
+            "amount_cents": amount_cents,
+            "currency": payment.currency,
+            "method": payment.method,
+            "paid_at": payment.paid_at,
+            "policy": policy,
             "reference": payment.reference,
         },
         actor=actor,

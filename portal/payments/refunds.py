@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import secrets
 from dataclasses import dataclass
 
@@ -10,9 +11,12 @@ from sqlalchemy.orm import Session
 
 from portal.audit.services import Actor
 from portal.payments.errors import RefundProblem
-from portal.payments.models import PaymentReversal
-from portal.payments.services import lock_payment, record_reversal
-from portal.providers.base import PaymentProvider
+from portal.payments.models import Payment, PaymentReversal
+from portal.payments.reversals import record_reversal
+from portal.payments.services import lock_payment, paid_twice_refund_key
+from portal.providers.base import PaymentProvider, ProviderRejected
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -79,3 +83,25 @@ def send_refund(
             existing.request_key = request.key
             existing.initiated_by = existing.initiated_by or actor.id
     return recorded
+
+
+def send_paid_twice_refund(
+    session: Session, provider: PaymentProvider, payment_id: int, *, actor: Actor
+) -> PaymentReversal | None:
+    """Send the refund noted for a payment that paid invoices already paid (``services._handle_paid_twice``).
+
+    The caller has committed the note. Raises ProviderUnavailable (the note stays, so the next try repeats the
+    key); when the provider refuses, the note is dropped and the money stays as credit for staff to handle.
+    """
+    payment = session.get(Payment, payment_id)
+    key = paid_twice_refund_key(payment_id)
+    if payment is None or payment.refund_pending_key != key or not payment.refund_pending_cents:
+        return None
+    request = RefundRequest(payment.id, payment.refund_pending_cents, key, retried=True)
+    try:
+        return send_refund(session, provider, request, actor=actor)
+    except ProviderRejected:
+        session.rollback()
+        log.error("payment %s: %s refused the paid-twice refund; the money stays as credit", payment_id, provider.name)
+        forget_refund_request(session, payment_id)
+        return None

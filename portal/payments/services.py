@@ -13,7 +13,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from portal import clock
@@ -24,9 +24,18 @@ from portal.invoices.models import Invoice
 from portal.payments import allocation
 from portal.payments import events as payment_events
 from portal.payments.errors import PaymentProblem
-from portal.payments.models import Payment, PaymentItem, PaymentReversal
+from portal.payments.models import Payment, PaymentItem
+from portal.payments.reversals import record_reversal, undo_reversal
 from portal.payments.states import transition
-from portal.providers.base import CheckoutRequest, PaymentProvider, ProviderStatus, Reversal
+from portal.providers.base import (
+    CheckoutRequest,
+    PaymentProvider,
+    ProviderRejected,
+    ProviderStatus,
+    ProviderUnavailable,
+)
+from portal.settings.registry import PAID_TWICE_KEY
+from portal.settings.services import get_setting
 
 log = logging.getLogger(__name__)
 
@@ -250,6 +259,7 @@ def apply_status(session: Session, payment_id: int, status: ProviderStatus, *, a
     if status.state == "paid" and transition(payment, "paid", now):
         payment.received_cents = status.amount_cents
         allocation.allocate(session, payment, now, actor=actor)
+        policy = _handle_paid_twice(session, payment)
         # The receipt e-mail reacts to this event (payments/events.py), in this transaction.
         emit(
             session,
@@ -261,8 +271,16 @@ def apply_status(session: Session, payment_id: int, status: ProviderStatus, *, a
                 method=status.method or payment.method,
                 unallocated_cents=payment.unallocated_cents,
                 previous_state=before,
+                paid_twice=policy,
             ),
         )
+        if policy is not None:
+            # The debtor's e-mail about it reacts to this event; the refund itself is sent after the commit.
+            amount = payment.unallocated_cents
+            emit(
+                session,
+                payment_events.about(payment_events.PAID_TWICE, payment, actor, amount_cents=amount, policy=policy),
+            )
     elif transition(payment, status.state, now):
         payment.failure_reason = status.failure_reason
         if payment.state in ("failed", "cancelled", "expired"):
@@ -272,66 +290,65 @@ def apply_status(session: Session, payment_id: int, status: ProviderStatus, *, a
     if payment.state == "paid":
         for reversal in status.reversals:
             record_reversal(session, payment, reversal, actor=actor)
+        for reversal in status.undone_reversals:
+            undo_reversal(session, payment, reversal, actor=actor)
     return payment
 
 
-def record_reversal(
-    session: Session,
-    payment: Payment,
-    reversal: Reversal,
-    *,
-    actor: Actor,
-    initiated_by: str | None = None,
-    request_key: str | None = None,
-) -> PaymentReversal | None:
-    """Record a refund or chargeback once, and reopen what it takes back. None when already recorded.
+def paid_twice_refund_key(payment_id: int) -> str:
+    return f"payment-{payment_id}-paid-twice"
 
-    The caller holds the payment's row lock, so two reports of the same reversal cannot both pass the check.
+
+def _handle_paid_twice(session: Session, payment: Payment) -> str | None:
+    """A payment that found its invoices paid already: note a refund of the rest, or keep it as credit.
+
+    Returns the policy applied ("refund" or "credit"), None when all the money went onto invoices. The refund
+    is only noted here (as a staff refund is): the caller sends it after the commit, and a retry repeats its key.
     """
-    existing = session.scalars(
-        select(PaymentReversal).where(
-            PaymentReversal.payment_id == payment.id, PaymentReversal.external_id == reversal.external_id
-        )
-    ).one_or_none()
-    if existing is not None:
+    if payment.unallocated_cents <= 0:
         return None
-    amount = min(reversal.amount_cents, payment.received_cents - payment.reversed_cents)
-    if amount <= 0:
-        log.error("payment %s: reversal %s exceeds what was received", payment.id, reversal.external_id)
-        return None
-    now = clock.now()
-    row = PaymentReversal(
-        payment=payment,
-        external_id=reversal.external_id,
-        kind=reversal.kind,
-        amount_cents=amount,
-        initiated_by=initiated_by,
-        request_key=request_key,
-        created_at=now,
-    )
-    session.add(row)
-    payment.reversed_cents += amount
-    payment.updated_at = now
-    session.flush()
-    allocation.reverse(session, payment, row, now)
-    kind = payment_events.REFUNDED if reversal.kind == "refund" else payment_events.CHARGED_BACK
-    emit(session, payment_events.about(kind, payment, actor, amount_cents=amount, initiated_by=initiated_by))
-    return row
+    policy = str(get_setting(session, PAID_TWICE_KEY))
+    if policy == "refund" and payment.external_id is not None and payment.refund_pending_key is None:
+        payment.refund_pending_key = paid_twice_refund_key(payment.id)
+        payment.refund_pending_cents = payment.unallocated_cents
+        return "refund"
+    return "credit"
 
 
-def payments_to_reconcile(session: Session, *, older_than: timedelta, limit: int = 100) -> list[Payment]:
-    """Unfinished payments nobody has heard about for a while: webhooks get lost, debtors close tabs."""
-    cutoff = clock.now() - older_than
+def superseded_checkouts(session: Session, payment: Payment) -> list[int]:
+    """The debtor's other open checkouts for any of ``payment``'s invoices: paying one of those as well would
+    pay the invoices twice. Only reads; the caller commits before it asks the providers to end them."""
+    invoice_ids = [item.invoice_id for item in payment.items]
     return list(
         session.scalars(
-            select(Payment)
+            select(Payment.id)
             .where(
-                Payment.state.in_(("open", "pending")),
+                Payment.customer_id == payment.customer_id,
+                Payment.id != payment.id,
+                Payment.state == "open",
                 Payment.external_id.is_not(None),
-                or_(Payment.synced_at.is_(None), Payment.synced_at < cutoff),
-                Payment.created_at < cutoff,
+                Payment.items.any(PaymentItem.invoice_id.in_(invoice_ids)),
             )
             .order_by(Payment.id)
-            .limit(limit)
         )
     )
+
+
+def cancel_checkout(session: Session, provider: PaymentProvider, payment_id: int, *, actor: Actor) -> bool:
+    """Ask the provider to end one superseded checkout, then record what the provider now says about it.
+
+    A provider that refuses or does not answer is logged and otherwise ignored: if that checkout is paid after
+    all, the paid-twice policy deals with the money. True when the provider ended it.
+    """
+    payment = session.get(Payment, payment_id)
+    if payment is None or payment.external_id is None or payment.state != "open":
+        return False
+    try:
+        cancelled = provider.cancel_checkout(payment.external_id)
+        sync_payment(session, provider, payment, actor=actor)
+    except (ProviderUnavailable, ProviderRejected) as error:
+        log.warning("payment %s: could not end the superseded checkout: %s", payment_id, type(error).__name__)
+        return False
+    if not cancelled:
+        log.info("payment %s: %s would not end the superseded checkout", payment_id, provider.name)
+    return cancelled

@@ -15,10 +15,11 @@ from portal.errors import message_for
 from portal.extensions import db
 from portal.i18n import _, current_language, force_locale
 from portal.invoices.models import Invoice
-from portal.payments import queries, services
+from portal.payments import queries, refunds, services
 from portal.payments.errors import PaymentProblem
 from portal.payments.forms import PayForm
 from portal.payments.methods import METHOD_HINTS, method_name, offered_methods, usual_method
+from portal.payments.models import Payment
 from portal.providers.base import METHODS, ProviderRejected, ProviderUnavailable
 from portal.providers.registry import configured_provider_names, get_provider
 from portal.settings.services import partial_payment_minimum_cents
@@ -158,7 +159,39 @@ def pay() -> Response:
         )
         return _pay_page(form, open_invoices, error=message, status=502)
     db.session.commit()
+    _end_superseded_checkouts(payment)
     return redirect(checkout_url, code=303)
+
+
+def _end_superseded_checkouts(payment: Payment) -> None:
+    """End the debtor's other open checkouts for these invoices, so they cannot pay them twice.
+
+    Only once the new checkout is open (a failure there leaves the old one usable) and committed (every call
+    to a provider follows a commit). A provider that refuses or is down is logged and skipped.
+    """
+    for payment_id in services.superseded_checkouts(db.session, payment):
+        other = db.session.get(Payment, payment_id)
+        db.session.commit()  # nothing written: end the read before the provider is asked
+        if other is None:
+            continue
+        try:
+            provider = get_provider(other.provider)
+        except KeyError:
+            continue  # that provider is no longer configured; the paid-twice policy covers a late payment
+        services.cancel_checkout(db.session, provider, payment_id, actor=debtor_actor())
+        db.session.commit()
+
+
+def send_paid_twice_refund(payment: Payment) -> None:
+    """Send the refund a payment for invoices already paid has noted; the reconciliation job retries it."""
+    if payment.refund_pending_key != services.paid_twice_refund_key(payment.id):
+        return
+    try:
+        refunds.send_paid_twice_refund(db.session, get_provider(payment.provider), payment.id, actor=debtor_actor())
+        db.session.commit()
+    except (ProviderUnavailable, KeyError) as error:
+        db.session.rollback()
+        log.warning("payment %s: paid-twice refund not sent yet: %s", payment.id, type(error).__name__)
 
 
 @bp.get("/payments/<public_id>")
@@ -180,6 +213,7 @@ def status(public_id: str) -> Response:
         try:
             payment = services.sync_payment(db.session, get_provider(payment.provider), payment, actor=debtor_actor())
             db.session.commit()
+            send_paid_twice_refund(payment)
         except (ProviderUnavailable, ProviderRejected, KeyError) as error:
             db.session.rollback()
             unreachable = True
@@ -199,6 +233,7 @@ def status(public_id: str) -> Response:
                 owner_view=customer is not None,
                 unreachable=unreachable,
                 allocations=queries.allocations_of(payment),
+                paid_twice=queries.paid_twice_of(db.session, payment),
             )
         )
     response.headers["Cache-Control"] = "no-store"

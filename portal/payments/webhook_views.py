@@ -7,13 +7,15 @@ Answers: 200 when handled or not ours (the provider should stop), 400 for a bad 
 from __future__ import annotations
 
 import logging
+import math
+import time
 
-from flask import Blueprint, abort, request
-from werkzeug.wrappers import Response
+from flask import Blueprint, Response, abort, current_app, request
+from flask_limiter import RateLimitExceeded, RequestLimit
 
 from portal.audit.services import Actor
-from portal.extensions import csrf, db
-from portal.payments import webhooks
+from portal.extensions import csrf, db, limiter
+from portal.payments import refunds, services, webhooks
 from portal.providers.base import InvalidWebhook, ProviderRejected, ProviderUnavailable
 from portal.providers.registry import get_provider
 
@@ -21,8 +23,29 @@ log = logging.getLogger(__name__)
 bp = Blueprint("webhooks", __name__)
 
 
+def _webhook_rate_limit() -> str:
+    return str(current_app.config["WEBHOOK_RATE_LIMIT"])
+
+
+def _too_many(limit: RequestLimit) -> Response:
+    # Providers back off and retry on 429; Retry-After says when this address may send again.
+    retry_after = max(math.ceil(limit.reset_at - time.time()), 1)
+    response = Response("too many requests\n", status=429, mimetype="text/plain")
+    response.headers["Retry-After"] = str(retry_after)
+    return response
+
+
+@bp.errorhandler(RateLimitExceeded)
+def _rate_limited(error: RateLimitExceeded) -> Response:
+    # The breach's own answer (with Retry-After), not the site's HTML page for people.
+    return error.get_response()  # type: ignore[return-value]
+
+
 @bp.post("/webhooks/<provider_name>")
 @csrf.exempt
+# Per address: a provider sends from a few addresses, generously allowed; a flood from one address is cut off
+# before it reaches the database or the provider.
+@limiter.limit(_webhook_rate_limit, scope="webhooks", on_breach=_too_many)
 def receive(provider_name: str) -> Response:
     try:
         provider = get_provider(provider_name)
@@ -40,6 +63,10 @@ def receive(provider_name: str) -> Response:
         if target is not None:
             payment = webhooks.sync_webhook_target(db.session, provider, target, actor=actor)
             db.session.commit()
+            if payment.refund_pending_key == services.paid_twice_refund_key(payment.id):
+                # Committed above: a refund for invoices paid twice goes out now (reconciliation retries it).
+                refunds.send_paid_twice_refund(db.session, provider, payment.id, actor=actor)
+                db.session.commit()
     except InvalidWebhook:
         db.session.rollback()
         log.warning("%s webhook refused: invalid signature or body", provider_name)

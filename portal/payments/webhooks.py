@@ -10,7 +10,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from portal.audit.services import Actor
-from portal.payments.models import Payment
+from portal.payments.models import Payment, PaymentReversal
 from portal.payments.services import sync_payment
 from portal.providers.base import PaymentProvider, ProviderRejected
 
@@ -27,6 +27,14 @@ def find_payment_for_notice(
                 Payment.provider == provider.name,
                 or_(Payment.external_id == reference, Payment.secondary_reference == reference),
             )
+        ).first()
+        if found is not None:
+            return found
+        # A refund or chargeback id of ours names its payment too.
+        found = session.scalars(
+            select(Payment)
+            .join(PaymentReversal, PaymentReversal.payment_id == Payment.id)
+            .where(Payment.provider == provider.name, PaymentReversal.external_id == reference)
         ).first()
         if found is not None:
             return found
@@ -54,9 +62,14 @@ def resolve_webhook(
     payment = find_payment_for_notice(session, provider, notice.reference, notice.payment_id)
     if payment is not None:
         return WebhookTarget(payment.id, notice.reference)
-    if not notice.reference:
+    if not notice.reference or not provider.signed_webhooks:
+        # Anyone can send an unsigned webhook (Mollie's carry only an id): asking the provider about ids we
+        # never created would let them spend our API quota and time, one call per request. Mollie calls only
+        # once a payment changes, long after we saved its id, and reconciliation catches the rest.
+        if notice.reference:
+            log.info("%s webhook for %s: not an id of ours; not asked", provider.name, notice.reference)
         return None
-    # The checkout may be so new that its id is not saved yet; the provider's metadata names our payment.
+    # A signed webhook for a checkout so new that its id is not saved yet: the provider's metadata names ours.
     try:
         status = provider.fetch_status(notice.reference)
     except ProviderRejected:

@@ -86,6 +86,9 @@ class ProviderStatus:
     method: str | None = None  # the method actually used, in our names, when known
     payment_id: int | None = None  # our id from the provider's metadata, when it has one
     reversals: tuple[Reversal, ...] = field(default_factory=tuple)
+    # Reversals the provider undid: a refund that failed after all, a dispute won, a chargeback reversed.
+    # Only these give money back to us; a reversal merely missing from ``reversals`` proves nothing.
+    undone_reversals: tuple[Reversal, ...] = field(default_factory=tuple)
     failure_reason: str | None = None  # the provider's short reason code, for staff
     secondary_reference: str | None = None  # another id later webhooks may name (Stripe's payment intent)
     mandate_reference: str | None = None  # a SEPA mandate the payment created, if any
@@ -104,6 +107,9 @@ class PaymentProvider(ABC):
 
     name: str
     methods: Mapping[str, MethodRule]
+    # Whether a webhook proves it comes from the provider (a signature). An unsigned one (Mollie's) may only
+    # make us call the provider about ids we created ourselves, or anyone could spend our API quota.
+    signed_webhooks: bool = False
 
     def supports(self, method: str, amount_cents: int, currency: str) -> bool:
         rule = self.methods.get(method)
@@ -123,6 +129,11 @@ class PaymentProvider(ABC):
 
         Raises InvalidWebhook when a signature is wrong or the body cannot be read.
         """
+
+    @abstractmethod
+    def cancel_checkout(self, external_id: str) -> bool:
+        """End an unfinished checkout so it can no longer be paid; False when the provider cannot end it
+        (already paid, or a method it does not allow to be cancelled). Raises ProviderUnavailable."""
 
     @abstractmethod
     def refund(self, external_id: str, amount_cents: int, currency: str, idempotency_key: str) -> Reversal:

@@ -114,6 +114,14 @@ class DemoProvider(PaymentProvider):
         checkout.refunds = [*checkout.refunds, [refund_id, amount_cents]]
         return Reversal(refund_id, "refund", amount_cents)
 
+    def cancel_checkout(self, external_id: str) -> bool:
+        checkout = self._session.get(DemoCheckout, external_id)
+        # As a real provider: only a checkout nobody has decided yet can be ended.
+        if checkout is None or checkout.status != "open":
+            return False
+        checkout.status = "cancelled"
+        return True
+
     def choose_outcome(self, external_id: str, outcome: str) -> DemoCheckout:
         """What the visitor picked on the demo checkout page. Only an open checkout can be decided."""
         checkout = self._get(external_id)

@@ -174,14 +174,16 @@ class MollieProvider(PaymentProvider):
             raise ProviderRejected("not a Mollie payment id")
         with self._translate("fetch_status", external_id=external_id):
             payment = self._client.payments.get(external_id)
-            reversals = self._reversals(payment)
+            reversals, undone = self._reversals(payment)
         try:
-            return self._status(payment, reversals)
+            return self._status(payment, reversals, undone)
         except (KeyError, TypeError, ValueError, InvalidOperation) as err:
             logger.error("Mollie payment %s has an unexpected shape: %s", external_id, type(err).__name__)
             raise ProviderUnavailable("Mollie answered with an unexpected payment shape") from err
 
-    def _status(self, payment: Payment, reversals: tuple[Reversal, ...]) -> ProviderStatus:
+    def _status(
+        self, payment: Payment, reversals: tuple[Reversal, ...], undone: tuple[Reversal, ...]
+    ) -> ProviderStatus:
         state = _STATE.get(payment.status)
         if state is None:
             # Not final and not paid is the only safe reading of a status we do not know.
@@ -207,22 +209,26 @@ class MollieProvider(PaymentProvider):
             method=method,
             payment_id=int(payment_id) if payment_id is not None else None,
             reversals=reversals,
+            undone_reversals=undone,
             failure_reason=failure_reason,
             mandate_reference=payment.mandate_id,
         )
 
-    def _reversals(self, payment: Payment) -> tuple[Reversal, ...]:
+    def _reversals(self, payment: Payment) -> tuple[tuple[Reversal, ...], tuple[Reversal, ...]]:
+        """What the provider took back, and what it took back and then gave again (``undone``)."""
         found: list[Reversal] = []
+        undone: list[Reversal] = []
         # Each list is a call of its own, so only ask when the payment says there is something to list.
         if payment.has_refunds() or _parse_amount(payment.amount_refunded):
             for refund in self._all(payment.refunds.list(limit=_LIST_LIMIT)):
-                if refund.status in _VOID_REFUND_STATES:
-                    continue
-                found.append(Reversal(refund.id, "refund", _parse_amount(refund.amount)))
+                reversal = Reversal(refund.id, "refund", _parse_amount(refund.amount))
+                (undone if refund.status in _VOID_REFUND_STATES else found).append(reversal)
         if payment.has_chargebacks() or _parse_amount(payment.amount_chargedback):
             for chargeback in self._all(payment.chargebacks.list(limit=_LIST_LIMIT)):
-                found.append(Reversal(chargeback.id, "chargeback", _parse_amount(chargeback.amount)))
-        return tuple(found)
+                reversal = Reversal(chargeback.id, "chargeback", _parse_amount(chargeback.amount))
+                # A reversed chargeback: the bank withdrew it and the money is ours again.
+                (undone if chargeback.reversed_at else found).append(reversal)
+        return tuple(found), tuple(undone)
 
     @staticmethod
     def _all(page: Any) -> Iterator[Any]:
@@ -245,6 +251,25 @@ class MollieProvider(PaymentProvider):
             # Orders, subscriptions and the like: nothing we create, so nothing to re-fetch.
             return None
         return WebhookNotice(reference=ids[0])
+
+    # -- cancelling ---------------------------------------------------------------------------------------------
+
+    def cancel_checkout(self, external_id: str) -> bool:
+        if not _PAYMENT_ID.match(external_id):
+            return False
+        with self._translate("cancel_checkout", external_id=external_id):
+            payment = self._client.payments.get(external_id)
+        if not payment.is_cancelable:
+            # Mollie lets only some payments be cancelled (not most open iDEAL or card payments, nor any that
+            # moved on): asking would only be refused. If it is paid after all, the paid-twice policy applies.
+            return False
+        try:
+            with self._translate("cancel_checkout", external_id=external_id):
+                self._client.payments.delete(external_id)  # DELETE /v2/payments/{id}: cancel
+        except ProviderRejected:
+            return False  # it stopped being cancelable in between
+        logger.info("Mollie payment %s cancelled", external_id)
+        return True
 
     # -- refunds --------------------------------------------------------------------------------------------
 

@@ -47,6 +47,9 @@ COUNTED_REFUND_STATUSES = frozenset({"succeeded", "pending"})
 # Stripe withdraws the disputed amount when a dispute (not an inquiry, "warning_*") opens, and returns it
 # only when the dispute is won. "prevented" disputes never withdrew anything.
 COUNTED_DISPUTE_STATUSES = frozenset({"needs_response", "under_review", "lost"})
+# Reversals that gave the money back after all: a refund the bank returned, a dispute decided in our favour.
+UNDONE_REFUND_STATUSES = frozenset({"failed", "canceled"})
+UNDONE_DISPUTE_STATUSES = frozenset({"won"})
 
 # Payment intent states of a completed-but-unpaid session (delayed methods such as SEPA debit).
 PENDING_INTENT_STATUSES = frozenset({"processing", "requires_action", "requires_confirmation", "requires_capture"})
@@ -63,6 +66,7 @@ class StripeProvider(PaymentProvider):
     """Payments through Stripe Checkout; refunds and disputes are read back from Stripe, never from webhooks."""
 
     name = "stripe"
+    signed_webhooks = True
     methods: Mapping[str, MethodRule] = {
         "creditcard": MethodRule(currencies=("EUR", "USD", "GBP"), minimum_cents=50),
         "ideal": MethodRule(currencies=("EUR",)),
@@ -156,7 +160,7 @@ class StripeProvider(PaymentProvider):
         intent_id = intent.get("id")
 
         state, failure_reason = _session_state(session, intent)
-        reversals = self._reversals(intent_id, external_id) if intent_id else ()
+        reversals, undone = self._reversals(intent_id, external_id) if intent_id else ((), ())
         return ProviderStatus(
             external_id=session["id"],
             state=state,
@@ -165,25 +169,31 @@ class StripeProvider(PaymentProvider):
             method=_method_of(session, intent),
             payment_id=_payment_id_of(session),
             reversals=reversals,
+            undone_reversals=undone,
             failure_reason=failure_reason,
             secondary_reference=intent_id,
         )
 
-    def _reversals(self, intent_id: str, external_id: str) -> tuple[Reversal, ...]:
+    def _reversals(self, intent_id: str, external_id: str) -> tuple[tuple[Reversal, ...], tuple[Reversal, ...]]:
+        """What Stripe took back, and what it took back and then gave again (``undone``)."""
         subject = f"checkout {external_id}"
-        refunds = self._list_all("list_refunds", subject, self._client.v1.refunds.list, intent_id)
-        disputes = self._list_all("list_disputes", subject, self._client.v1.disputes.list, intent_id)
-        found = [
-            Reversal(external_id=refund["id"], kind="refund", amount_cents=int(refund["amount"]))
-            for refund in refunds
-            if refund.get("status") in COUNTED_REFUND_STATUSES
-        ]
-        found += [
-            Reversal(external_id=dispute["id"], kind="chargeback", amount_cents=int(dispute["amount"]))
-            for dispute in disputes
-            if dispute.get("status") in COUNTED_DISPUTE_STATUSES
-        ]
-        return tuple(found)
+        refunds = list(self._list_all("list_refunds", subject, self._client.v1.refunds.list, intent_id))
+        disputes = list(self._list_all("list_disputes", subject, self._client.v1.disputes.list, intent_id))
+        found: list[Reversal] = []
+        undone: list[Reversal] = []
+        for refund in refunds:
+            reversal = Reversal(external_id=refund["id"], kind="refund", amount_cents=int(refund["amount"]))
+            if refund.get("status") in COUNTED_REFUND_STATUSES:
+                found.append(reversal)
+            elif refund.get("status") in UNDONE_REFUND_STATUSES:
+                undone.append(reversal)
+        for dispute in disputes:
+            reversal = Reversal(external_id=dispute["id"], kind="chargeback", amount_cents=int(dispute["amount"]))
+            if dispute.get("status") in COUNTED_DISPUTE_STATUSES:
+                found.append(reversal)
+            elif dispute.get("status") in UNDONE_DISPUTE_STATUSES:
+                undone.append(reversal)
+        return tuple(found), tuple(undone)
 
     def _list_all(
         self, operation: str, subject: str, list_page: Callable[..., Any], intent_id: str
@@ -227,6 +237,21 @@ class StripeProvider(PaymentProvider):
             payment_id = _int_or_none((obj.get("metadata") or {}).get("payment_id"))
             return WebhookNotice(reference=_str_or_none(reference), payment_id=payment_id)
         return None
+
+    # -- cancelling -------------------------------------------------------------------------------------------
+
+    def cancel_checkout(self, external_id: str) -> bool:
+        try:
+            # Stripe expires only an open session; a completed one is refused (400), which is the answer.
+            self._call(
+                "cancel_checkout",
+                f"checkout {external_id}",
+                lambda: self._client.v1.checkout.sessions.expire(external_id),
+            )
+        except ProviderRejected:
+            return False
+        logger.info("stripe checkout %s expired", external_id)
+        return True
 
     # -- refunds -------------------------------------------------------------------------------------------
 

@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from flask_wtf import FlaskForm
-from wtforms import EmailField, Field, HiddenField, StringField, TextAreaField
+from wtforms import EmailField, Field, HiddenField, RadioField, SelectChoice, StringField, TextAreaField
 from wtforms.validators import ValidationError
 
 from portal.i18n import _l
@@ -86,24 +86,43 @@ class CreditorForm(SettingsForm):
         return {CREDITOR_PREFIX + field.name: field.data or "" for field in self.setting_fields()}
 
 
+_PAID_TWICE_LABELS = {
+    "refund": _l("Pay it back automatically"),
+    "credit": _l("Keep it as credit on the customer's account"),
+}
+
+
 class PaymentsForm(SettingsForm):
-    """The part-payment minimum, one field per currency (``minimum_EUR``); see payments_form()."""
+    """The part-payment minimum, one field per currency (``minimum_EUR``; see payments_form()), and what
+    happens to a payment for invoices already paid."""
 
     currencies: tuple[str, ...] = ()
+    paid_twice = RadioField(
+        registry.get(registry.PAID_TWICE_KEY).label,
+        description=registry.get(registry.PAID_TWICE_KEY).help,
+        choices=[SelectChoice(choice, _PAID_TWICE_LABELS[choice]) for choice in registry.PAID_TWICE_CHOICES],
+        # Checked by the registry's validator below; a form sent without it (an older page) changes nothing.
+        validate_choice=False,
+    )
 
     def setting_keys(self) -> list[str]:
-        return [registry.PARTIAL_MINIMUM_KEY]
+        return [registry.PARTIAL_MINIMUM_KEY, registry.PAID_TWICE_KEY]
 
     def minimum_fields(self) -> list[Field]:
         return [self[f"minimum_{currency}"] for currency in self.currencies]
 
     def validate(self, extra_validators: Any = None) -> bool:
         checks = {field.name: [_check(registry.parse_minimum_cents)] for field in self.minimum_fields()}
+        if self.paid_twice.data:
+            checks["paid_twice"] = [_check(registry.get(registry.PAID_TWICE_KEY).parse)]
         return super().validate(extra_validators=checks)
 
     def changes(self) -> dict[str, Any]:
         minimums = {currency: self[f"minimum_{currency}"].data or "" for currency in self.currencies}
-        return {registry.PARTIAL_MINIMUM_KEY: minimums}
+        changes: dict[str, Any] = {registry.PARTIAL_MINIMUM_KEY: minimums}
+        if self.paid_twice.data:
+            changes[registry.PAID_TWICE_KEY] = self.paid_twice.data
+        return changes
 
 
 def payments_form(currencies: Iterable[str], **kwargs: Any) -> PaymentsForm:

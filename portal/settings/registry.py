@@ -15,6 +15,7 @@ from portal.settings.validators import (
     SettingProblem,
     contact_hours,
     minimum_per_currency,
+    one_of,
     parse_bic,
     parse_creditor_identifier,
     parse_email,
@@ -30,6 +31,8 @@ __all__ = [
     "CONTACT_HOURS_KEY",
     "CREDITOR_PREFIX",
     "METHODS_KEY",
+    "PAID_TWICE_CHOICES",
+    "PAID_TWICE_KEY",
     "PARTIAL_MINIMUM_KEY",
     "SECTIONS",
     "SETTINGS",
@@ -44,6 +47,8 @@ CREDITOR_PREFIX = "creditor."
 PARTIAL_MINIMUM_KEY = "payments.partial_payment_minimum"
 METHODS_KEY = "payments.methods"
 CONTACT_HOURS_KEY = "contact.hours"
+PAID_TWICE_KEY = "payments.paid_twice"
+PAID_TWICE_CHOICES = ("refund", "credit")
 
 
 @dataclass(frozen=True)
@@ -157,6 +162,17 @@ _DECLARED = [
         payment_methods,
         structured=True,
         example='{"ideal": {"provider": "mollie", "enabled": true}}',
+    ),
+    Setting(
+        PAID_TWICE_KEY,
+        _l("When invoices are paid twice"),
+        _l(
+            "A debtor who opens two payments for the same invoices and completes both has paid twice. We end the "
+            "other open payment when a new one starts, but a payment can still come through. Pay the second "
+            "payment back automatically, or keep it as credit on the customer's account. The debtor is told which."
+        ),
+        "refund",
+        one_of(*PAID_TWICE_CHOICES),
     ),
     Setting(
         CONTACT_HOURS_KEY,

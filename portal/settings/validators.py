@@ -45,6 +45,7 @@ PROBLEM_MESSAGES: dict[str, Message] = {
     "contact_window_order": _l(
         "The start time must come before the end time, such as 08:00-21:00. A window cannot run past midnight."
     ),
+    "not_a_choice": _l("Choose one of the options."),
     # i18n: only seen when a value is set from the command line
     "invalid_structure": _l("This value does not have the expected form, such as %(example)s."),
 }
@@ -229,3 +230,15 @@ def contact_hours(raw: Any) -> dict[str, str | None]:
         # Reminders would wait for ever; "never contact anyone" is not a policy, it is a switch that belongs elsewhere.
         raise SettingProblem("no_contact_at_all")
     return hours
+
+
+def one_of(*choices: str) -> Callable[[Any], str]:
+    """A validator for a setting that is one of a few fixed words (the form shows them as options)."""
+
+    def parse(raw: Any) -> str:
+        value = str(raw or "").strip()
+        if value not in choices:
+            raise SettingProblem("not_a_choice", value=value)
+        return value
+
+    return parse

@@ -17,7 +17,7 @@ from portal.extensions import db
 from portal.i18n import _, current_locale
 from portal.settings import queries, registry, services
 from portal.settings.forms import ContactHoursForm, CreditorForm, SettingsForm, payments_form
-from portal.settings.registry import CONTACT_HOURS_KEY, CREDITOR_PREFIX, PARTIAL_MINIMUM_KEY
+from portal.settings.registry import CONTACT_HOURS_KEY, CREDITOR_PREFIX, PAID_TWICE_KEY, PARTIAL_MINIMUM_KEY
 from portal.staff.auth import staff_actor
 from portal.staff.permissions import Permission, requires
 
@@ -48,7 +48,10 @@ def _forms() -> dict[str, SettingsForm]:
     payments = payments_form(
         _currencies(minimums),
         formdata=None,
-        data={f"minimum_{currency}": _amount_text(minimums.get(currency)) for currency in _currencies(minimums)},
+        data={
+            **{f"minimum_{currency}": _amount_text(minimums.get(currency)) for currency in _currencies(minimums)},
+            "paid_twice": values[PAID_TWICE_KEY],
+        },
     )
     contact = ContactHoursForm(formdata=None, data=values[CONTACT_HOURS_KEY])
     forms: dict[str, SettingsForm] = {"creditor": creditor, "payments": payments, "contact": contact}

@@ -492,3 +492,33 @@ def test_a_malformed_key_is_refused_without_repeating_it() -> None:
     with pytest.raises(ValueError) as raised:
         MollieProvider("sk_live_secret123")
     assert "secret123" not in str(raised.value)
+
+
+def test_an_open_payment_is_cancelled_and_a_paid_one_is_not_asked(
+    provider: MollieProvider,
+    mollie_standin: MollieStandIn,  # noqa: F811
+) -> None:
+    checkout = provider.start_checkout(checkout_request())
+    assert provider.cancel_checkout(checkout.external_id) is True
+    assert provider.fetch_status(checkout.external_id).state == "cancelled"
+
+    paid = paid_payment(provider, mollie_standin)
+    mollie_standin.requests.clear()
+    assert provider.cancel_checkout(paid) is False
+    assert [entry[0] for entry in mollie_standin.requests] == ["GET"], "not cancelable: no DELETE is sent"
+
+
+def test_failed_refunds_and_reversed_chargebacks_are_reported_as_undone(
+    provider: MollieProvider,
+    mollie_standin: MollieStandIn,  # noqa: F811
+) -> None:
+    paid = paid_payment(provider, mollie_standin)
+    refund = provider.refund(paid, 200, "EUR", "refund-1")
+    mollie_standin.fail_refund(refund.external_id)
+    chargeback = mollie_standin.add_chargeback(paid, 1000)
+    mollie_standin.reverse_chargeback(chargeback)
+
+    status = provider.fetch_status(paid)
+
+    assert status.reversals == ()
+    assert set(status.undone_reversals) == {refund, Reversal(chargeback, "chargeback", 1000)}

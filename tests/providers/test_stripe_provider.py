@@ -487,3 +487,32 @@ def test_wrong_key_is_rejected_and_not_logged(
     assert "wrong_key" not in str(raised.value)
     assert "payment 42" in caplog.text
     assert "wrong_key" not in "".join(r.getMessage() for r in caplog.records if r.name.startswith("portal"))
+
+
+def test_undone_refunds_and_won_disputes_are_reported_as_undone(
+    provider: StripeProvider, stripe_standin: StripeStandin
+) -> None:
+    checkout = provider.start_checkout(REQUEST)
+    stripe_standin.complete(checkout.external_id)
+    bounced = provider.refund(checkout.external_id, 200, "EUR", "refund-42-1")
+    stripe_standin.fail_refund(bounced.external_id)
+    won = stripe_standin.win_dispute(stripe_standin.dispute(checkout.external_id, 1250)["id"])
+    stripe_standin.dispute(checkout.external_id, 1250, status="warning_closed")  # an inquiry never took money
+
+    status = provider.fetch_status(checkout.external_id)
+
+    assert status.reversals == ()
+    assert set(status.undone_reversals) == {bounced, Reversal(won["id"], "chargeback", 1250)}
+
+
+def test_an_open_session_is_expired_and_a_completed_one_is_not(
+    provider: StripeProvider, stripe_standin: StripeStandin
+) -> None:
+    open_one = provider.start_checkout(REQUEST)
+    assert provider.cancel_checkout(open_one.external_id) is True
+    assert provider.fetch_status(open_one.external_id).state == "expired"
+
+    paid = provider.start_checkout(replace(REQUEST, idempotency_key="payment-43", payment_id=43))
+    stripe_standin.complete(paid.external_id)
+    assert provider.cancel_checkout(paid.external_id) is False
+    assert provider.fetch_status(paid.external_id).state == "paid"

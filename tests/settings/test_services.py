@@ -121,6 +121,7 @@ def test_current_settings_by_prefix_and_an_unknown_key_fails_loudly(session):
     assert set(current_settings(session, prefix="payments.")) == {
         "payments.partial_payment_minimum",
         "payments.methods",
+        "payments.paid_twice",
     }
     with pytest.raises(KeyError):
         get_setting(session, "creditor.shoe_size")

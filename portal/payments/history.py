@@ -1,0 +1,66 @@
+"""What happened to an invoice after it was paid, as the debtor is told it: read from the payment events.
+
+A refund or chargeback reopens an invoice; without a word of why, the debtor would see an old invoice
+suddenly "days late". Each reversal event names the invoices it reopened (and each undo those it settled
+again), so the debtor's pages can explain every change on the invoice itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from portal.events.models import DomainEvent
+from portal.payments import events as payment_events
+
+# Event kind -> what the debtor is told (see templates/debtor/_invoice_history.html).
+NOTE_KINDS = {
+    payment_events.REFUNDED: "refunded",
+    payment_events.CHARGED_BACK: "charged_back",
+    payment_events.REFUND_FAILED: "refund_failed",
+    payment_events.CHARGEBACK_REVERSED: "chargeback_reversed",
+}
+
+
+@dataclass(frozen=True)
+class InvoiceNote:
+    kind: str  # "refunded", "charged_back", "refund_failed", "chargeback_reversed"
+    at: datetime
+    amount_cents: int
+    currency: str
+
+
+def invoice_history(session: Session, customer_id: int, numbers: Iterable[str]) -> dict[str, list[InvoiceNote]]:
+    """Per invoice number, its refunds, chargebacks and their undoing, oldest first."""
+    wanted = set(numbers)
+    notes: dict[str, list[InvoiceNote]] = {}
+    if not wanted:
+        return notes
+    found = session.scalars(
+        select(DomainEvent)
+        .where(DomainEvent.customer_id == customer_id, DomainEvent.kind.in_(NOTE_KINDS))
+        .order_by(DomainEvent.occurred_at, DomainEvent.id)
+    )
+    for event in found:
+        details = event.payload
+        note = InvoiceNote(
+            NOTE_KINDS[event.kind],
+            event.occurred_at,
+            int(details.get("amount_cents", 0)),
+            str(details.get("currency", "EUR")),
+        )
+        for number in details.get("invoices") or ():
+            if number in wanted:
+                notes.setdefault(str(number), []).append(note)
+    return notes
+
+
+def latest_reason_reopened(notes: list[InvoiceNote] | None) -> InvoiceNote | None:
+    """The refund or chargeback that reopened an open invoice, when its last news is one of those."""
+    if notes and notes[-1].kind in ("refunded", "charged_back"):
+        return notes[-1]
+    return None

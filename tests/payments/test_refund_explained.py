@@ -1,0 +1,99 @@
+"""A refunded or charged-back invoice is open again: the debtor is told why on the invoice and the overview, and a
+staff refund pauses dunning (it is not the debtor's fault), while a chargeback does not."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_date
+from sqlalchemy import select
+
+from portal import clock
+from portal.accounts.pausing import pause_reason
+from portal.accounts.view import dunnable_invoices
+from portal.invoices.models import Invoice
+from portal.payments.models import Payment
+from tests.payments.conftest import refund_form, start_payment
+
+FORM = {"Content-Type": "application/x-www-form-urlencoded"}
+
+
+def _text(html: str) -> str:
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
+
+
+def _today_in_words() -> str:
+    return format_date(clock.now().astimezone(ZoneInfo("Europe/Amsterdam")).date(), "long", locale="en")
+
+
+def _late_invoice_paid(app, session, create_customer, create_invoice, login, pay):
+    client = app.test_client()
+    customer = create_customer(language="en", email="lou@example.com")
+    # Due long ago: reopened, it would read "Overdue by 300-odd days" without a word of why.
+    due = clock.today(ZoneInfo("Europe/Amsterdam")) - timedelta(days=324)
+    invoice = create_invoice(customer, number="L-1", issue_date=due - timedelta(days=14), due_date=due)
+    login(client, customer)
+    assert start_payment(client, ["L-1"]).status_code == 303
+    payment = session.scalars(select(Payment).where(Payment.customer_id == customer.id)).one()
+    pay(client, payment)
+    return client, customer, invoice, payment
+
+
+def test_a_staff_refund_is_explained_and_pauses_dunning(
+    stripe_app, session, stripe_standin, create_customer, create_invoice, login, staff_login
+):
+    def pay(client, payment):
+        body, headers = stripe_standin.event("checkout.session.completed", stripe_standin.complete(payment.external_id))
+        client.post("/webhooks/stripe", data=body, headers=headers)
+
+    client, customer, invoice, payment = _late_invoice_paid(
+        stripe_app, session, create_customer, create_invoice, login, pay
+    )
+    staff = stripe_app.test_client()
+    staff_login(staff, "supervisor", language="en")
+    page = f"/staff/customers/{customer.id}"
+    amount = f"{invoice.total_cents // 100},{invoice.total_cents % 100:02d}"
+    assert staff.post(f"{page}/payments/{payment.id}/refund", data=refund_form(staff, page, amount)).status_code == 302
+    session.expire_all()
+    reopened = session.get(Invoice, invoice.id)
+    assert reopened.state == "open"
+
+    now = clock.now()
+    assert pause_reason(session, reopened, now) == "refunded"
+    remindable = {row.id for row in session.execute(dunnable_invoices(now, clock.today(ZoneInfo("Europe/Amsterdam"))))}
+    assert reopened.id not in remindable
+
+    overview = _text(client.get("/overview").get_data(as_text=True))
+    assert f"Refunded on {_today_in_words()}" in overview
+    assert "Overdue by" not in overview and "past its due date" not in overview
+    detail = _text(client.get("/invoices/L-1").get_data(as_text=True))
+    assert "What happened to this invoice" in detail
+    assert f"Refunded on {_today_in_words()}: we paid" in detail and "back to you" in detail
+    assert "Overdue by" not in detail
+
+
+def test_a_chargeback_is_explained_but_does_not_pause_dunning(
+    mollie_app, session, mollie_standin, create_customer, create_invoice, login
+):
+    def pay(client, payment):
+        mollie_standin.set_status(payment.external_id, "paid")
+        client.post("/webhooks/mollie", data=mollie_standin.webhook_body(payment.external_id), headers=FORM)
+
+    client, customer, invoice, payment = _late_invoice_paid(
+        mollie_app, session, create_customer, create_invoice, login, pay
+    )
+    mollie_standin.add_chargeback(payment.external_id, invoice.total_cents)
+    client.post("/webhooks/mollie", data=mollie_standin.webhook_body(payment.external_id), headers=FORM)
+    session.expire_all()
+    reopened = session.get(Invoice, invoice.id)
+    assert reopened.state == "open"
+    assert pause_reason(session, reopened, clock.now()) is None
+
+    overview = _text(client.get("/overview").get_data(as_text=True))
+    assert f"Your bank reversed this payment on {_today_in_words()}" in overview
+    assert "Overdue by" in overview  # the debtor's own doing: it is owed, and late
+    detail = _text(client.get("/invoices/L-1").get_data(as_text=True))
+    assert f"Your bank reversed this payment on {_today_in_words()}" in detail
+    assert "so this amount is open again" in detail
