@@ -16,6 +16,7 @@ import pyotp
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from portal import clock
@@ -104,13 +105,23 @@ def check_password(
 def register_failure(session: Session, email: str, *, now: datetime | None = None) -> int:
     """One more failed step (password or code) for this address; returns the count so far."""
     now = now or clock.now()
-    throttle = session.get(LoginThrottle, throttle_key(email), with_for_update=True)
-    if throttle is None:
-        throttle = LoginThrottle(key=throttle_key(email), failures=0)
-        session.add(throttle)
+    key = throttle_key(email)
+    # Two first failures for one address at the same moment must not both insert the row (one would
+    # fail on the primary key): insert-if-absent, which waits for a concurrent insert, then lock the row.
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    session.execute(
+        insert(LoginThrottle)
+        .values(key=key, failures=0, updated_at=now)
+        .on_conflict_do_nothing(index_elements=[LoginThrottle.key])
+    )
+    throttle = session.get(LoginThrottle, key, with_for_update=True, populate_existing=True)
+    assert throttle is not None
     throttle.failures += 1
     throttle.updated_at = now
-    throttle.blocked_until = now + _delay_after(throttle.failures)
+    delay = _delay_after(throttle.failures)
+    # No delay, no block: "blocked until now" would make a request that read the clock a moment earlier
+    # (while it waited for this row) wait after a single failure.
+    throttle.blocked_until = now + delay if delay else None
     return throttle.failures
 
 
