@@ -32,6 +32,8 @@ DEFAULTS: dict[str, Any] = {
     # Staff sessions end after this many minutes without a request.
     "STAFF_IDLE_MINUTES": 30,
     "STAFF_LOGIN_RATE_LIMIT": "20 per minute",
+    # Fernet keys (comma-separated; the first encrypts) for the staff TOTP secrets: portal/staff/totp_keys.py.
+    "TOTP_KEYS": None,
     "DEFAULT_LOCALE": "nl",
     # Number of proxies in front of the app whose X-Forwarded-* headers we trust (0 = none).
     "TRUSTED_PROXIES": 0,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from cryptography.fernet import Fernet
 
 
 @pytest.mark.parametrize("path", ["/", "/link", "/overview", "/nope", "/healthz", "/static/css/portal.css"])
@@ -29,7 +30,7 @@ def test_session_cookie_is_httponly_and_not_readable_by_scripts(client, create_c
 
 
 def test_session_cookie_is_secure_when_served_over_https(make_app, app):
-    https_app = make_app(BASE_URL="https://pay.example.com")
+    https_app = make_app(BASE_URL="https://pay.example.com", TOTP_KEYS=Fernet.generate_key().decode())
     assert https_app.config["SESSION_COOKIE_SECURE"] is True
     assert app.config["SESSION_COOKIE_SECURE"] is False
 
