@@ -108,6 +108,26 @@ def test_a_wrong_key_gives_a_clear_answer_at_log_in_not_an_error_page(app, clien
     assert client.get("/staff/account").status_code == 302
 
 
+def test_with_a_wrong_key_a_recovery_code_still_logs_in(app, client, create_staff, monkeypatch):
+    staff = create_staff("agent", with_totp=False)
+    _log_in_with_password(client, staff)
+    secret = _enrolment_secret(client)
+    codes_page = client.post(
+        "/staff/account/two-factor",
+        data={"code": pyotp.TOTP(secret).now(), "csrf_token": csrf_token(client, "/staff/account/two-factor")},
+    ).get_data(as_text=True)
+    recovery_code = re.findall(r"<li>([0-9a-f]{5}-[0-9a-f]{5})</li>", codes_page)[0]
+    client.post("/staff/logout", data={"csrf_token": csrf_token(client, "/staff/account")})
+    monkeypatch.setitem(app.extensions, APP_KEY, _keys(Fernet.generate_key().decode()))
+
+    _log_in_with_password(client, staff)
+    response = client.post(
+        "/staff/login/code", data={"code": recovery_code, "csrf_token": csrf_token(client, "/staff/login/code")}
+    )
+    assert response.status_code == 302
+    assert client.get("/staff/account").status_code == 200
+
+
 def test_a_deployment_over_https_must_set_the_keys(make_app):
     with pytest.raises(ConfigError, match="PORTAL_TOTP_KEYS is required"):
         make_app(BASE_URL="https://pay.example.com")
@@ -115,7 +135,7 @@ def test_a_deployment_over_https_must_set_the_keys(make_app):
         make_app(TOTP_KEYS="not-a-key")
 
 
-def test_the_upgrade_encrypts_the_secrets_already_stored(app, tmp_path):
+def test_the_upgrade_encrypts_the_secrets_already_stored_and_the_downgrade_decrypts_them(app, tmp_path):
     url = f"sqlite:///{tmp_path / 'upgrade.sqlite3'}"
     command.upgrade(alembic_config(url), "f8b52d3e0c21")
     secret = pyotp.random_base32()
@@ -136,7 +156,12 @@ def test_the_upgrade_encrypts_the_secrets_already_stored(app, tmp_path):
     with engine.connect() as connection:
         stored = connection.scalar(text("SELECT totp_secret_encrypted FROM staff_users"))
         columns = [row[1] for row in connection.execute(text("PRAGMA table_info(staff_users)"))]
-    engine.dispose()
     assert secret not in stored
     assert app.extensions[APP_KEY].decrypt(stored) == secret
     assert "totp_secret" not in columns
+
+    with app.app_context():
+        command.downgrade(alembic_config(url), "f8b52d3e0c21")
+    with engine.connect() as connection:
+        assert connection.scalar(text("SELECT totp_secret FROM staff_users")) == secret, "the downgrade gives it back"
+    engine.dispose()
