@@ -4,7 +4,7 @@ before the second factor is set up."""
 
 from __future__ import annotations
 
-from flask import current_app, flash, redirect, request, session, url_for
+from flask import current_app, flash, g, redirect, request, session, url_for
 from flask_login import LoginManager, current_user, login_user, logout_user
 from werkzeug.wrappers import Response
 
@@ -38,8 +38,10 @@ def _load_staff(staff_id: str) -> StaffUser | None:
     if staff is None or not staff.active:
         return None
     # A cookie whose session was ended (log-out, password change, ...) or never stored opens nothing.
-    if staff_sessions.live_session(db.session, session.get(TOKEN_KEY), staff.id) is None:
+    row = staff_sessions.live_session(db.session, current_token(), staff.id)
+    if row is None:
         return None
+    g.staff_session = row
     return staff
 
 
@@ -104,7 +106,7 @@ def ensure_staff_session() -> Response | None:
 
 
 def _note_last_seen() -> None:
-    row = staff_sessions.live_session(db.session, current_token(), current_user.id)
+    row = g.get("staff_session")
     if row is None or (clock.now() - row.last_seen_at).total_seconds() < LAST_SEEN_WRITE_SECONDS:
         return
     row.last_seen_at = clock.now()
