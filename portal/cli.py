@@ -130,6 +130,32 @@ def staff_create(email: str, role: str, name: str) -> None:
     click.echo(f"Created {staff.email} ({staff.role}). The second factor is set up at the first log-in.")
 
 
+@staff_cli.command("new-totp-key")
+def staff_new_totp_key() -> None:
+    """Print a new key for PORTAL_TOTP_KEYS (put it first to rotate, then run rotate-totp-key)."""
+    from portal.staff.totp_keys import new_key
+
+    click.echo(new_key())
+
+
+@staff_cli.command("rotate-totp-key")
+def staff_rotate_totp_key() -> None:
+    """Encrypt every staff TOTP secret with the first key of PORTAL_TOTP_KEYS."""
+    from portal.staff.services import rotate_totp_secrets
+    from portal.staff.totp_keys import current_keyring
+
+    rotated, unreadable = rotate_totp_secrets(db.session, current_keyring())
+    db.session.commit()
+    click.echo(f"Encrypted {rotated} second-factor secret(s) with the first key of PORTAL_TOTP_KEYS.")
+    if unreadable:
+        raise click.ClickException(
+            "These accounts' secrets open with none of the keys in PORTAL_TOTP_KEYS and were left as they are: "
+            + ", ".join(staff.email for staff in unreadable)
+            + ". Add the key they were encrypted with to PORTAL_TOTP_KEYS and run this again, "
+            "or reset their second factor under Team."
+        )
+
+
 def register_commands(app: Flask) -> None:
     from portal.imports.cli import import_cli
     from portal.notifications.cli import jobs_cli

@@ -36,6 +36,8 @@ DEFAULTS: dict[str, Any] = {
     "STAFF_LOGIN_RATE_LIMIT": "20 per minute",
     # Per client address on /webhooks/<provider>: generous, as a provider sends bursts from few addresses.
     "WEBHOOK_RATE_LIMIT": "600 per minute",
+    # Fernet keys (comma-separated; the first encrypts) for the staff TOTP secrets: portal/staff/totp_keys.py.
+    "TOTP_KEYS": None,
     "DEFAULT_LOCALE": "nl",
     # Number of proxies in front of the app whose X-Forwarded-* headers we trust (0 = none).
     "TRUSTED_PROXIES": 0,

@@ -14,7 +14,7 @@ from portal.payments.models import (
     PaymentReversal,
 )
 from portal.settings.models import SettingVersion
-from portal.staff.models import LoginThrottle, RecoveryCode, StaffUser
+from portal.staff.models import LoginThrottle, RecoveryCode, StaffSession, StaffUser
 
 __all__ = [
     "AuditEvent",
@@ -34,5 +34,6 @@ __all__ = [
     "PortalLink",
     "RecoveryCode",
     "SettingVersion",
+    "StaffSession",
     "StaffUser",
 ]

@@ -17,6 +17,7 @@ from portal.audit.services import Actor, record
 from portal.staff.errors import StaffError
 from portal.staff.models import ROLES, LoginThrottle, StaffUser
 from portal.staff.services import create_staff, hash_password, throttle_key
+from portal.staff.staff_sessions import end_all_sessions
 
 # No 0/o, 1/l/i: the person types this from what the administrator read out or sent them.
 _READABLE_CHARACTERS = "abcdefghjkmnpqrstuvwxyz23456789"
@@ -76,8 +77,9 @@ def deactivate(session: Session, staff: StaffUser, *, by: StaffUser | None, acto
     elif by is not None and by.id == staff.id:
         raise StaffError("cannot_change_self")
     staff.active = False
-    # The session loader also refuses inactive accounts; the new version makes sure old sessions never come back.
-    staff.session_version += 1
+    # The session loader also refuses inactive accounts; ending the sessions makes sure they never come back,
+    # not even when the account is opened again.
+    end_all_sessions(session, staff, reason="deactivated")
     record(session, actor, "staff.deactivated", subject=("staff", staff.id), email=staff.email)
     return True
 
@@ -94,10 +96,12 @@ def reactivate(session: Session, staff: StaffUser, *, actor: Actor) -> bool:
 def reset_second_factor(session: Session, staff: StaffUser, *, by: StaffUser | None, actor: Actor) -> None:
     """Forget the authenticator and the recovery codes and end all sessions: the person enrols again at log-in."""
     _refuse_self(staff, by)
-    staff.totp_secret = None
+    staff.totp_secret_encrypted = None
+    staff.totp_pending_encrypted = None
+    staff.totp_pending_until = None
     staff.totp_enabled_at = None
     staff.recovery_codes.clear()
-    staff.session_version += 1
+    end_all_sessions(session, staff, reason="second_factor_reset")
     record(session, actor, "staff.second_factor_reset", subject=("staff", staff.id), email=staff.email)
 
 
@@ -107,7 +111,7 @@ def reset_password(session: Session, staff: StaffUser, *, by: StaffUser | None, 
     password = generate_temporary_password()
     staff.password_hash = hash_password(password)
     staff.password_must_change = True
-    staff.session_version += 1
+    end_all_sessions(session, staff, reason="password_reset")
     # Someone who forgot their password has often locked the address too; the new password should work now.
     throttle = session.get(LoginThrottle, throttle_key(staff.email))
     if throttle is not None:

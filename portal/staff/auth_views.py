@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 import segno
 from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user
@@ -12,26 +14,32 @@ from portal.errors import message_for
 from portal.extensions import db, limiter
 from portal.i18n import _, _n
 from portal.settings.services import get_setting
-from portal.staff import services
+from portal.staff import services, totp_keys
 from portal.staff.auth import (
     PENDING_AT_KEY,
     PENDING_KEY,
     PENDING_TTL_SECONDS,
     begin_session,
+    current_token,
     end_session,
     ensure_staff_session,
+    forget_session,
     staff_actor,
 )
 from portal.staff.errors import StaffError
 from portal.staff.forms import ChangePasswordForm, CodeForm, ConfirmForm, EnrolForm, LoginForm
 from portal.staff.models import StaffUser
+from portal.staff.totp_keys import TotpKeyError
 from portal.web import qr_code_svg, safe_next_path
 
+log = logging.getLogger(__name__)
 bp = Blueprint("staff_auth", __name__, url_prefix="/staff")
+# The staff log-in needs the TOTP keys: read them when the app is built, so a wrong PORTAL_TOTP_KEYS stops
+# the start-up with a clear message instead of failing someone's log-in later.
+bp.record_once(lambda state: totp_keys.init_app(state.app))
 PENDING_FAILURES_KEY = "staff_pending_failures"
 # Wrong codes allowed for one password log-in; then the password must be given again.
 MAX_CODE_ATTEMPTS = 5
-ENROL_SECRET_KEY = "staff_totp_enrolment"  # noqa: S105 - a session key, not a secret
 
 
 def _login_rate_limit() -> str:
@@ -64,7 +72,7 @@ def login() -> str | tuple[str, int] | Response:
                 form.form_errors.append(_("The e-mail address or password is not right."))
             return render_template("staff/login.html", form=form), 200
         staff = result.staff
-        session.clear()
+        forget_session(reason="replaced")  # a log-in in this browser before ends here
         if staff.has_second_factor:
             session[PENDING_KEY] = staff.id
             session[PENDING_AT_KEY] = clock.timestamp()
@@ -80,7 +88,7 @@ def login() -> str | tuple[str, int] | Response:
 
 @bp.route("/login/code", methods=["GET", "POST"])
 @limiter.limit(_login_rate_limit, methods=["POST"], scope="staff-login")
-def code() -> str | Response:
+def code() -> str | tuple[str, int] | Response:
     staff_id = session.get(PENDING_KEY)
     started = int(session.get(PENDING_AT_KEY, 0))
     staff = db.session.get(StaffUser, staff_id) if isinstance(staff_id, int) else None
@@ -92,11 +100,24 @@ def code() -> str | Response:
     form = CodeForm()
     if form.validate_on_submit():
         wait = services.wait_seconds(db.session, staff.email)
-        method = (
-            None
-            if wait
-            else services.verify_second_factor(db.session, staff, form.code.data or "", actor=staff_actor())
-        )
+        try:
+            method = (
+                None
+                if wait
+                else services.verify_second_factor(
+                    db.session, staff, form.code.data or "", keyring=totp_keys.current_keyring(), actor=staff_actor()
+                )
+            )
+        except TotpKeyError:
+            # Nothing was counted against the person: it is the server's configuration, not their code.
+            log.error("the TOTP secret of staff %s opens with none of the keys in PORTAL_TOTP_KEYS", staff.id)
+            form.code.errors.append(
+                _(
+                    "Your code cannot be checked because of a problem with the server's keys. Nothing is wrong "
+                    "with your code or your phone. Please tell an administrator."
+                )
+            )
+            return render_template("staff/code.html", form=form), 503
         if method is None:
             db.session.commit()
             session[PENDING_FAILURES_KEY] = int(session.get(PENDING_FAILURES_KEY, 0)) + 1
@@ -134,21 +155,24 @@ def two_factor() -> str | Response:
     staff: StaffUser = current_user._get_current_object()
     if staff.has_second_factor:
         return redirect(url_for("staff_auth.account"))
-    secret = session.get(ENROL_SECRET_KEY) or services.start_totp_enrolment()
-    session[ENROL_SECRET_KEY] = secret
+    keyring = totp_keys.current_keyring()
     form = EnrolForm()
     if form.validate_on_submit():
         try:
             codes = services.confirm_totp_enrolment(
-                db.session, staff, secret, form.code.data or "", actor=staff_actor()
+                db.session, staff, form.code.data or "", keyring=keyring, actor=staff_actor()
             )
         except StaffError as error:
             form.code.errors.append(message_for(error))
         else:
-            db.session.commit()
-            # This session set up the factor itself; every other session of the account has just ended.
+            # This session set up the factor itself; every session of the account (this one too) has just
+            # ended, and this browser gets a new one that has passed the second factor.
             begin_session(staff, second_factor_passed=True)
+            db.session.commit()
             return render_template("staff/recovery_codes.html", codes=codes)
+    # The secret stays on the server, encrypted; the cookie never holds it.
+    secret = services.pending_totp_secret(db.session, staff, keyring)
+    db.session.commit()
     uri = services.provisioning_uri(secret, staff, get_setting(db.session, "creditor.name"))
     qr_svg = qr_code_svg(segno.make(uri, error="m"), _("QR code to add this account to an authenticator app"), scale=5)
     return render_template("staff/two_factor.html", form=form, secret=secret, qr_svg=qr_svg)
@@ -173,14 +197,18 @@ def change_password() -> str | Response:
     if form.validate_on_submit():
         try:
             services.change_password(
-                db.session, current_user, form.current.data or "", form.new.data or "", actor=staff_actor()
+                db.session,
+                current_user,
+                form.current.data or "",
+                form.new.data or "",
+                actor=staff_actor(),
+                keep_session=current_token(),  # every other session ends; this one goes on
             )
         except StaffError as error:
             target = form.current if error.code == "wrong_password" else form.new
             target.errors.append(message_for(error))
         else:
             db.session.commit()
-            begin_session(current_user._get_current_object(), second_factor_passed=True)  # others end; this one goes on
             flash(_("Your password is changed."), "info")
             return redirect(url_for("staff.home"))
     return render_template("staff/change_password.html", form=form)
@@ -193,8 +221,8 @@ def logout() -> Response:
         from portal.audit.services import record
 
         record(db.session, staff_actor(), "staff.logged_out", subject=("staff", current_user.id))
-        db.session.commit()
-    end_session()
+    # Ended on the server, not only forgotten by this browser: a copy of the cookie opens nothing now.
+    end_session(reason="logged_out")
     flash(_("You are logged out."), "info")
     return redirect(url_for("staff_auth.login"))
 
@@ -206,7 +234,6 @@ def logout_everywhere() -> Response:
         return redirect_response
     if ConfirmForm().validate_on_submit():
         services.log_out_everywhere(db.session, current_user, actor=staff_actor())
-        db.session.commit()
-        end_session()
+        end_session(reason="logged_out_everywhere")
         flash(_("You are logged out on every device."), "info")
     return redirect(url_for("staff_auth.login"))

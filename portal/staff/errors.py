@@ -29,4 +29,7 @@ class StaffError(DomainError):
         "same_password": _l("Choose a password that differs from the current one."),
         "password_too_short": _l("The password must be at least 12 characters long."),
         "wrong_code": _l("This code is not right. Check the time on your phone and try the newest code."),
+        "enrolment_expired": _l(
+            "Setting up took too long, so there is a new QR code. Scan it again and enter the code the app shows."
+        ),
     }

@@ -22,12 +22,14 @@ class StaffUser(Base):
     name: Mapped[str] = mapped_column(String(200))
     role: Mapped[str] = mapped_column(String(12))
     password_hash: Mapped[str] = mapped_column(String(200))
-    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    # The TOTP secret, Fernet-encrypted with PORTAL_TOTP_KEYS (portal/staff/totp_keys.py); never in plain text.
+    totp_secret_encrypted: Mapped[str | None] = mapped_column(String(300))
+    # A secret being set up, kept here (encrypted) rather than in the cookie until the first code confirms it.
+    totp_pending_encrypted: Mapped[str | None] = mapped_column(String(300))
+    totp_pending_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     totp_enabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # The 30-second step of the last accepted code: a code (or an older one) is never accepted twice.
     totp_last_step: Mapped[int | None] = mapped_column(BigInteger)
-    # Bumped by "log out everywhere": every session carries the version it was made with.
-    session_version: Mapped[int] = mapped_column(default=1)
     # A temporary password set by an administrator must be replaced at the next log-in.
     password_must_change: Mapped[bool] = mapped_column(default=False, server_default=false())
     active: Mapped[bool] = mapped_column(default=True)
@@ -67,6 +69,23 @@ class RecoveryCode(Base):
     staff_id: Mapped[int] = mapped_column(ForeignKey("staff_users.id", ondelete="CASCADE"), index=True)
     code_hash: Mapped[str] = mapped_column(String(64))
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class StaffSession(Base):
+    """One log-in on one device. The signed cookie carries only a random token whose hash is the key here,
+    so logging out (or a password change, or closing the account) ends the session on the server: a copy
+    of the cookie taken earlier opens nothing afterwards."""
+
+    __tablename__ = "staff_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)  # SHA-256 of the cookie's token
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff_users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # logged_out, logged_out_everywhere, idle, password_changed, second_factor_enabled, deactivated, ...
+    ended_reason: Mapped[str | None] = mapped_column(String(40))
 
 
 class LoginThrottle(Base):

@@ -272,12 +272,20 @@ class StaffAccounts:
             seen.landing_path = path_of(page)
             seen.landing_heading = page.get_by_role("heading", level=1).inner_text()
             # The log-in stays usable for later tests; only the language choice is left to each of them.
-            state = context.storage_state()
-            state["cookies"] = [cookie for cookie in state["cookies"] if cookie["name"] != LANGUAGE_COOKIE]
-            seen.storage_state = dict(state)
+            seen.storage_state = _log_in_state(context)
         finally:
             context.close()
         return seen
+
+    def keep_log_in(self, role: str, context: BrowserContext) -> None:
+        """Later tests go on with this log-in of ``role`` (after the shared one was logged out)."""
+        self.enrolment(role).storage_state = _log_in_state(context)
+
+
+def _log_in_state(context: BrowserContext) -> dict[str, Any]:
+    state = context.storage_state()
+    state["cookies"] = [cookie for cookie in state["cookies"] if cookie["name"] != LANGUAGE_COOKIE]
+    return dict(state)
 
 
 @pytest.fixture(scope="session")
@@ -356,11 +364,14 @@ def test_first_log_in_by_keyboard_sets_up_the_second_factor(staff_accounts: Staf
     assert seen.landing_heading.strip(), "the dashboard has a heading"
 
 
-def test_log_out_and_log_in_again_with_password_and_code(staff_page: StaffPage, staff_accounts: StaffAccounts) -> None:
+def test_log_out_and_log_in_again_with_password_and_code(
+    staff_page: StaffPage, staff_accounts: StaffAccounts, new_context: NewContext
+) -> None:
     page = staff_page("admin", "en")
     page.goto("/staff/")
     assert path_of(page) == "/staff/dashboard/"
     assert page.get_by_role("heading", level=1).inner_text() == "Dashboard"
+    copied = staff_accounts.enrolment("admin").storage_state
 
     page.locator("header form[action$='/staff/logout'] button").click()
     page.wait_for_load_state()
@@ -368,6 +379,9 @@ def test_log_out_and_log_in_again_with_password_and_code(staff_page: StaffPage, 
     assert page.locator("main .flash").filter(has_text="logged out").is_visible()
     page.goto("/staff/dashboard/")
     assert path_of(page) == "/staff/login", "after logging out the staff area asks for a log-in again"
+    elsewhere = new_context(storage_state=copied, locale=BROWSER_LOCALES["en"]).new_page()
+    elsewhere.goto("/staff/dashboard/")
+    assert path_of(elsewhere) == "/staff/login", "a copy of the cookie from before the log-out opens nothing"
 
     # Again, by keyboard: the password first, then the code step (no enrolment this time).
     log_in_by_keyboard(page, email_of("admin"), DEMO_PASSWORD)
@@ -379,6 +393,8 @@ def test_log_out_and_log_in_again_with_password_and_code(staff_page: StaffPage, 
     page.wait_for_load_state()
     assert path_of(page) == "/staff/dashboard/", f"a good code should lead to the dashboard, not {page.url}"
     assert page.get_by_role("heading", level=1).inner_text() == "Dashboard"
+    # The log-out ended the shared log-in on the server, so the tests after this one use the new one.
+    staff_accounts.keep_log_in("admin", page.context)
 
 
 def test_a_wrong_code_is_refused(new_context: NewContext, staff_accounts: StaffAccounts) -> None:
