@@ -130,7 +130,7 @@ def test_with_a_wrong_key_a_recovery_code_still_logs_in(app, client, create_staf
 
 def test_a_deployment_over_https_must_set_the_keys(make_app):
     with pytest.raises(ConfigError, match="PORTAL_TOTP_KEYS is required"):
-        make_app(BASE_URL="https://pay.example.com")
+        make_app(BASE_URL="https://pay.example.com", ALLOW_SQLITE=True)
     with pytest.raises(ConfigError, match="PORTAL_TOTP_KEYS must be a comma-separated list of Fernet keys"):
         make_app(TOTP_KEYS="not-a-key")
 
