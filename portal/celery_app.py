@@ -46,7 +46,9 @@ def init_celery(app: Flask) -> Celery | None:
 
 
 def _register_tasks(celery: Celery, app: Flask) -> None:
+    from portal.audit.services import Actor
     from portal.extensions import db
+    from portal.imports.jobs import run_import_job
     from portal.notifications import delivery
     from portal.notifications.dispatch import channel_for
     from portal.scheduler import ScheduledJob, scheduled_jobs
@@ -59,6 +61,11 @@ def _register_tasks(celery: Celery, app: Flask) -> None:
             return
         for claimed in delivery.claim(db.session, message_id=message_id):
             delivery.deliver_claimed(db.session, claimed, channel)
+        db.scoped.remove()
+
+    @celery.task(name="portal.run_import", shared=False)
+    def run_import(job_id: int, actor_type: str | None = None, actor_id: str | None = None) -> None:
+        run_import_job(job_id, Actor(type=actor_type, id=actor_id) if actor_type else None)
         db.scoped.remove()
 
     def scheduled(job: ScheduledJob) -> None:
