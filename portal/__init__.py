@@ -61,6 +61,7 @@ def _init_extensions(app: Flask) -> None:
     from portal.i18n import init_template_helpers, select_locale, select_timezone
     from portal.notifications.dispatch import init_dispatch
     from portal.payments.methods import init_app as init_payment_names
+    from portal.scheduler import init_scheduler
     from portal.sessions import AreaSessionInterface
     from portal.settings.views import init_app as init_settings
     from portal.staff.auth import login_manager
@@ -71,6 +72,7 @@ def _init_extensions(app: Flask) -> None:
     db.init_app(app)
     init_dispatch(app)
     init_celery(app)
+    init_scheduler(app)
     login_manager.init_app(app)
     init_navigation(app)
     csrf.init_app(app)

@@ -45,8 +45,10 @@ DEFAULTS: dict[str, Any] = {
     "SMTP_URL": None,
     # The sender address; empty: the creditor's e-mail address (a setting), read when a message is sent.
     "SMTP_FROM": None,
-    # Background work. Without a broker it runs in the web process right after the commit.
+    # Background work. Without a broker it runs in the web process: right after the commit, and scheduled work
+    # (due messages, reconciliation) in a thread the first request starts, unless SCHEDULER is "off" (cron).
     "CELERY_BROKER_URL": None,
+    "SCHEDULER": "auto",
     # Payments. DEMO_PAYMENTS=auto: the demo provider takes payments in `make run`'s demo database when no
     # provider keys are set, and never elsewhere unless "on".
     "STRIPE_SECRET_KEY": None,
@@ -149,6 +151,8 @@ def _validate(config: dict[str, Any]) -> None:
     broker = config["CELERY_BROKER_URL"]
     if broker and not str(broker).startswith(("redis://", "rediss://", "amqp://", "amqps://")):
         problems.append("PORTAL_CELERY_BROKER_URL must be a redis:// or amqp:// URL.")
+    if config["SCHEDULER"] not in ("auto", "off"):
+        problems.append("PORTAL_SCHEDULER must be auto (run scheduled work in the web process) or off.")
 
     _validate_payments(config, problems)
     for key in ("ALLOW_GENERATED_SECRET", "ALLOW_SQLITE"):

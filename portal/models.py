@@ -4,6 +4,7 @@ from portal.audit.models import AuditEvent
 from portal.customers.models import Customer, CustomerNote
 from portal.imports.models import ImportJob
 from portal.invoices.models import Invoice, InvoiceLine, InvoiceVatTotal
+from portal.leases import JobLease
 from portal.links.models import PortalLink
 from portal.notifications.models import OutboxMessage
 from portal.payments.models import (
@@ -25,6 +26,7 @@ __all__ = [
     "Invoice",
     "InvoiceLine",
     "InvoiceVatTotal",
+    "JobLease",
     "LoginThrottle",
     "OutboxMessage",
     "Payment",

@@ -33,6 +33,8 @@ TEST_SETTINGS = {
     "BASE_URL": "http://localhost",
     "LINK_RATE_LIMIT": "10000 per minute",
     "DEMO_PAYMENTS": "on",
+    # Tests tick the in-process scheduler themselves (tests/test_scheduler.py); no thread of its own.
+    "SCHEDULER": "off",
 }
 
 

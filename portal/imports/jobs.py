@@ -1,11 +1,12 @@
-"""Running an uploaded import in the background, with progress the job page can show.
+"""Running an uploaded import in the background, with progress in the job's row that any web worker can show.
 
-There is no task queue yet, so ``start_import_job`` runs ``run_import_job`` in a thread of the web process
-with its own database session; a task queue can later call ``run_import_job(job_id)`` as it is.
+With PORTAL_CELERY_BROKER_URL set, ``start_import_job`` queues the Celery task ``portal.run_import`` and a
+worker runs it; without a broker it runs in a thread of this web process. Either way ``run_import_job``
+does the work, with its own database session, and keeps the step and the rows done in the job's row.
 
-Progress lives in memory in this process: the import is one transaction, and on SQLite a second writer
-(for a progress row) would wait for that transaction's write lock. The job row gets ``processed_rows``
-when the import ends; the job page reads the in-memory value while the job runs here.
+The import itself is one transaction. Rows are checked before it begins, so that step's progress is simply
+committed. While the rows are saved, the transaction is open: on PostgreSQL the progress goes in over a
+second connection; on SQLite, which has one writer at a time, the row says "saving" until the import ends.
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ import logging
 import threading
 
 from flask import Flask, current_app
-from sqlalchemy import update
+from sqlalchemy import Connection, text, update
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, undefer
 
 from portal import clock
@@ -26,19 +28,12 @@ from portal.imports.services import import_file
 
 log = logging.getLogger(__name__)
 
-# job id -> (step, rows): step is "checking" (rows read and checked) or "saving" (rows matched and written).
-_progress: dict[int, tuple[str, int]] = {}
 _threads: dict[int, threading.Thread] = {}
 _lock = threading.Lock()
 
 
-def progress_here(job_id: int) -> tuple[str, int] | None:
-    """The step and the rows done in it, when the job is running in this process; else None."""
-    with _lock:
-        return _progress.get(job_id)
-
-
 def is_running_here(job_id: int) -> bool:
+    """Whether the job runs in a thread of this process (no broker configured)."""
     with _lock:
         thread = _threads.get(job_id)
     return thread is not None and thread.is_alive()
@@ -56,12 +51,21 @@ def queue_job(session: Session, job_id: int) -> bool:
     return bool(getattr(result, "rowcount", 0))
 
 
-def start_import_job(job_id: int, actor: Actor | None = None) -> threading.Thread:
-    """Run the (committed, queued) job in a background thread of this process and return the thread."""
+def start_import_job(job_id: int, actor: Actor | None = None) -> threading.Thread | None:
+    """Run the (committed, queued) job: as a Celery task when a broker is configured, else in a thread here.
+
+    Returns the thread, or None when a worker will run the job.
+    """
     app = current_app._get_current_object()  # type: ignore[attr-defined]
+    celery = app.extensions.get("portal_celery")
+    if celery is not None:
+        try:
+            celery.send_task("portal.run_import", args=[job_id, actor.type if actor else None, actor and actor.id])
+            return None
+        except Exception:  # noqa: BLE001 - the job is committed as queued; run it here rather than not at all
+            app.logger.exception("could not hand import job %s to the broker; running it in this process", job_id)
     thread = threading.Thread(target=_run_in_app, args=(app, job_id, actor), name=f"import-{job_id}", daemon=True)
     with _lock:
-        _progress[job_id] = ("checking", 0)
         _threads[job_id] = thread
     thread.start()
     return thread
@@ -73,8 +77,35 @@ def _run_in_app(app: Flask, job_id: int, actor: Actor | None) -> None:
             run_import_job(job_id, actor)
     finally:
         with _lock:
-            _progress.pop(job_id, None)
             _threads.pop(job_id, None)
+
+
+class ProgressWriter:
+    """Keeps the step and the rows done in the job's row, committed, where every web worker reads it."""
+
+    def __init__(self, session: Session, job_id: int) -> None:
+        self.session = session
+        self.job_id = job_id
+
+    def __call__(self, step: str, rows: int) -> None:
+        change = update(ImportJob).where(ImportJob.id == self.job_id).values(progress_step=step, processed_rows=rows)
+        if not self.session.in_transaction():
+            # Checking, before the import's transaction: nothing is open, so commit the progress as it is.
+            self.session.execute(change)
+            self.session.commit()
+            return
+        bind = self.session.get_bind()
+        engine = bind.engine if isinstance(bind, Connection) else bind
+        if engine.dialect.name != "postgresql":
+            return  # SQLite: the import holds the only write lock until it commits
+        try:
+            with engine.connect() as side:
+                # The import never locks its job row before it ends; should it ever, skip rather than wait on it.
+                side.execute(text("SET LOCAL lock_timeout = '2s'"))
+                side.execute(change)
+                side.commit()
+        except DBAPIError as error:
+            log.info("import job %s: progress not recorded: %s", self.job_id, type(error).__name__)
 
 
 def run_import_job(job_id: int, actor: Actor | None = None) -> None:
@@ -88,12 +119,8 @@ def run_import_job(job_id: int, actor: Actor | None = None) -> None:
         return
     actor = actor or Actor(type="staff", id=job.created_by)
     job.state, job.started_at = "running", clock.now()
+    job.progress_step, job.processed_rows = "checking", 0
     session.commit()
-
-    def report(step: str, rows: int) -> None:
-        with _lock:
-            if job_id in _progress:
-                _progress[job_id] = (step, rows)
 
     try:
         outcome = import_file(
@@ -104,10 +131,11 @@ def run_import_job(job_id: int, actor: Actor | None = None) -> None:
             zone=current_app.config["DEFAULT_TIMEZONE"],
             source=job.filename,
             job_id=job.id,
-            on_progress=report,
+            on_progress=ProgressWriter(db.scoped(), job.id),  # the Session itself: it can say if it is in a transaction
         )
         job.summary = outcome.summary()
         job.processed_rows = outcome.rows if outcome.ok else 0
+        job.progress_step = None
         job.state = "done" if outcome.ok else "failed"
         job.finished_at = clock.now()
         session.commit()
@@ -127,6 +155,6 @@ def _fail(job_id: int, actor: Actor) -> None:
     summary["errors"] = [Problem(None, None, "unexpected").to_json()]
     summary["error_count"] = 1
     job.summary, job.state, job.failure, job.finished_at = summary, "failed", "unexpected", clock.now()
-    job.processed_rows = 0
+    job.processed_rows, job.progress_step = 0, None
     record(session, actor, "import.failed", subject=("import_job", job_id), file=job.filename, kind=job.kind, errors=1)
     session.commit()

@@ -29,6 +29,9 @@ class ImportJob(Base):
     state: Mapped[str] = mapped_column(String(10), default="previewed")
     total_rows: Mapped[int] = mapped_column(default=0)
     processed_rows: Mapped[int] = mapped_column(default=0)
+    # While the job runs: "checking" or "saving", with processed_rows done in that step. Kept in the row,
+    # not in memory, so whichever web worker answers the progress page can show it.
+    progress_step: Mapped[str | None] = mapped_column(String(10))
     # What the preview or the import found: counts of created / updated / unchanged, and errors.
     summary: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     failure: Mapped[str | None] = mapped_column(Text)

@@ -131,6 +131,8 @@ def import_file(
     saving = (lambda rows: on_progress("saving", rows)) if on_progress else None
     # Rows are checked before the transaction begins: on SQLite it holds the write lock until the commit.
     outcome, records = _read(kind, content, zone=zone, on_row=checking)
+    if saving:
+        saving(0)  # the step changes before the transaction begins, so every reader can see it
     with session.begin_nested() as savepoint:
         _apply(session, outcome, records, write=True, on_progress=saving)
         if not outcome.ok:

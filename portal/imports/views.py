@@ -25,7 +25,7 @@ bp = Blueprint("imports", __name__, url_prefix="/staff/imports")
 # the application keeps Flask's smaller MAX_CONTENT_LENGTH.
 MAX_UPLOAD_BYTES = 40 * 1024 * 1024
 RECENT_JOBS = 20
-# A job still "running" after this long, and not running in this process, was cut off by a restart.
+# A job still waiting or running after this long, and not running in this process, was cut off by a restart.
 STALE_AFTER = timedelta(minutes=30)
 KIND_NAMES = {"customers": _l("Customers"), "invoices": _l("Invoices")}
 STATE_NAMES = {
@@ -128,14 +128,18 @@ def _job_or_404(job_id: int) -> ImportJob:
 
 
 def _status(job: ImportJob) -> dict[str, Any]:
-    """Where the job is: waiting or running (with rows done, when it runs in this process), or ended."""
-    running_here = jobs.is_running_here(job.id)
-    here = jobs.progress_here(job.id)
+    """Where the job is: waiting or running (with the step and rows done, from its row), or ended.
+
+    Everything comes from the job's row, so whichever web worker answers shows the same progress.
+    """
     started = job.started_at or job.created_at
-    stale = job.state in ("queued", "running") and not running_here and clock.now() - started > STALE_AFTER
+    stale = (
+        job.state in ("queued", "running") and not jobs.is_running_here(job.id) and clock.now() - started > STALE_AFTER
+    )
     in_progress = job.state in ("queued", "running") and not stale
     total = job.total_rows or 0
-    step, done = here if here is not None else ("", job.processed_rows)
+    step = (job.progress_step or "") if job.state == "running" else ""
+    done = min(job.processed_rows, total)
     # Two steps of equal weight on one bar: checking every row, then saving them.
     reached = done + (total if step == "saving" else 0)
     return {

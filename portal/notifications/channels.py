@@ -1,7 +1,9 @@
 """Channels deliver one rendered message. E-mail goes over SMTP; SMS and paper letters plug in here later.
 
 A channel raises TemporaryFailure when trying again later may work (server down, greylisting) and
-PermanentFailure when it will not (the address is refused).
+PermanentFailure when it will not (the address is refused). Unreachable is the temporary failure of a server
+that did not answer at all: such messages wait for ``reachable()`` to say it answers again, not for the end
+of their retry delay.
 """
 
 from __future__ import annotations
@@ -16,10 +18,16 @@ from urllib.parse import unquote, urlsplit
 from portal.notifications.models import OutboxMessage
 
 SMTP_TIMEOUT_SECONDS = 20
+# A probe only asks whether the server answers; it must not hold up the scheduler for long when it does not.
+PROBE_TIMEOUT_SECONDS = 5
 
 
 class TemporaryFailure(Exception):
     pass
+
+
+class Unreachable(TemporaryFailure):
+    """The server could not be reached (refused, timed out, unknown host): nothing about the message itself."""
 
 
 class PermanentFailure(Exception):
@@ -28,6 +36,10 @@ class PermanentFailure(Exception):
 
 class Channel(Protocol):
     def send(self, message: OutboxMessage) -> None: ...
+
+    def reachable(self) -> bool:
+        """Whether the server answers now (without sending anything)."""
+        ...
 
 
 def message_id(message: OutboxMessage, domain: str) -> str:
@@ -61,15 +73,23 @@ class SmtpChannel:
         email.add_alternative(message.body_html, subtype="html")
         return email
 
+    def _connect(self, timeout: float) -> smtplib.SMTP:
+        if self.implicit_tls:
+            return smtplib.SMTP_SSL(self.host, self.port, timeout=timeout, context=ssl.create_default_context())
+        return smtplib.SMTP(self.host, self.port, timeout=timeout)
+
+    def reachable(self) -> bool:
+        try:
+            with self._connect(PROBE_TIMEOUT_SECONDS) as client:
+                code, _ = client.ehlo()
+        except OSError:  # smtplib's errors are OSErrors too
+            return False
+        return 200 <= code < 300
+
     def send(self, message: OutboxMessage) -> None:
         email = self.build(message)
         try:
-            if self.implicit_tls:
-                client: smtplib.SMTP = smtplib.SMTP_SSL(
-                    self.host, self.port, timeout=SMTP_TIMEOUT_SECONDS, context=ssl.create_default_context()
-                )
-            else:
-                client = smtplib.SMTP(self.host, self.port, timeout=SMTP_TIMEOUT_SECONDS)
+            client = self._connect(SMTP_TIMEOUT_SECONDS)
             with client:
                 client.ehlo()
                 if not self.implicit_tls and client.has_extn("starttls"):
@@ -83,5 +103,7 @@ class SmtpChannel:
         except smtplib.SMTPResponseException as error:
             failure = PermanentFailure if 500 <= error.smtp_code < 600 else TemporaryFailure
             raise failure(f"SMTP {error.smtp_code}: {error.smtp_error!r}") from error
-        except (OSError, smtplib.SMTPException) as error:
+        except smtplib.SMTPException as error:
             raise TemporaryFailure(f"{type(error).__name__}: {error}") from error
+        except OSError as error:  # refused, timed out, no such host: the server did not answer
+            raise Unreachable(f"{type(error).__name__}: {error}") from error

@@ -4,6 +4,8 @@ A worker claims rows in a short transaction of its own (PostgreSQL: SELECT ... F
 SQLite: the write lock taken by BEGIN IMMEDIATE), so no two workers ever hold the same message. A claim
 is a lease: if its worker dies, the message becomes due again when the lease ends. Temporary failures
 are retried with growing delays; after the last attempt the message is marked failed for staff to see.
+A message whose server did not answer at all waits for the server, not for its delay: ``when_back`` tries
+the server once per run and makes those messages due the moment it answers.
 """
 
 from __future__ import annotations
@@ -11,11 +13,11 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, and_, or_, select, update
+from sqlalchemy import ColumnElement, and_, exists, or_, select, update
 from sqlalchemy.orm import Session
 
 from portal import clock
-from portal.notifications.channels import Channel, PermanentFailure, TemporaryFailure
+from portal.notifications.channels import Channel, PermanentFailure, TemporaryFailure, Unreachable
 from portal.notifications.models import OutboxMessage
 from portal.notifications.services import PENDING_KEY
 
@@ -89,12 +91,14 @@ def deliver_claimed(session: Session, message_id: int, channel: Channel, *, now:
             message.claimed_until = None
             message.last_error = str(error)
             message.next_attempt_at = (now or clock.now()) + RETRY_DELAYS[message.attempts - 1]
+            message.waiting_for_transport = isinstance(error, Unreachable)
             log.info("message %s: temporary failure, attempt %s: %s", message.id, message.attempts, error)
     else:
         message.state = "sent"
         message.sent_at = now or clock.now()
         message.claimed_until = None
         message.last_error = None
+        message.waiting_for_transport = False
         _redact(message)
     state = message.state
     session.commit()
@@ -109,6 +113,26 @@ def deliver_due(session: Session, channel: Channel, *, limit: int = 50, lease: t
             deliver_claimed(session, message_id, channel)
             attempted += 1
     return attempted
+
+
+def when_back(session: Session, channel: Channel, *, now: datetime | None = None) -> int:
+    """Messages waiting because the server did not answer become due now if it answers; returns how many.
+
+    One probe per call, however many messages wait, so an outage costs one connection attempt per run.
+    """
+    now = now or clock.now()
+    waiting = and_(
+        OutboxMessage.state == "queued", OutboxMessage.waiting_for_transport, OutboxMessage.next_attempt_at > now
+    )
+    if not session.scalar(select(exists().where(waiting))):
+        session.rollback()
+        return 0
+    session.rollback()  # no transaction (on SQLite: no write lock) is held while the server is probed
+    if not channel.reachable():
+        return 0
+    result = session.execute(update(OutboxMessage).where(waiting).values(next_attempt_at=now))
+    session.commit()
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 def hold(session: Session, message_ids: list[int]) -> None:
@@ -133,6 +157,7 @@ def retry(session: Session, message: OutboxMessage) -> None:
 def _fail(message: OutboxMessage, reason: str) -> None:
     message.state = "failed"
     message.claimed_until = None
+    message.waiting_for_transport = False
     message.last_error = reason
     log.warning("message %s failed after %s attempts: %s", message.id, message.attempts, reason)
 

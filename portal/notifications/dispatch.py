@@ -3,8 +3,8 @@
 With PORTAL_CELERY_BROKER_URL set, each committed message becomes a Celery task. Without a broker,
 the messages are delivered in this process once the response has been sent (so an SMTP conversation
 never slows a page down or reveals, by its timing, that a message was written), or at the end of a CLI
-command. Either way, `flask jobs run-due` or Celery beat picks up whatever is still due (retries,
-messages of a crashed worker).
+command. Either way, the scheduler (Celery beat, the web process's own scheduler without a broker, or
+`flask jobs run-due` from cron) picks up whatever is still due (retries, messages of a crashed worker).
 """
 
 from __future__ import annotations
@@ -110,11 +110,13 @@ def init_dispatch(app: Flask) -> None:
 def run_due(app: Flask, **kwargs: Any) -> int:
     """Deliver everything due now (retries, stale claims). For `flask jobs run-due` and Celery beat.
 
-    Messages held while no mail server was configured are sent too, now that there is one.
+    Messages held while no mail server was configured are sent too, now that there is one; so are messages
+    that found the server down, as soon as it answers again (not only at the end of their retry delay).
     """
     channel = channel_for(app)
     if channel is None:
         return 0
     db.session.execute(update(OutboxMessage).where(OutboxMessage.state == "held").values(state="queued"))
     db.session.commit()
+    delivery.when_back(db.session, channel)
     return delivery.deliver_due(db.session, channel, **kwargs)

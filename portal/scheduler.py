@@ -1,0 +1,159 @@
+"""Scheduled work, and the scheduler that runs it in the web process when no Celery broker is configured.
+
+With PORTAL_CELERY_BROKER_URL, Celery beat sends each job of the registry as a task (celery_app.py) and
+this scheduler never starts. Without a broker (the demo, ``make run``, a small deployment) the first
+request starts a daemon thread in each web process that ticks every few seconds; a lease row per job
+(portal/leases.py) makes the processes agree, so a job runs once per interval however many processes
+tick, and never twice at once. Messages are claimed one by one as well (notifications/delivery.py), so
+none is sent twice. A failing job is logged and runs again at its next interval.
+
+A feature adds its own work with ``register_job(ScheduledJob(...))`` in its package (imported by
+create_app), and both Celery beat and this scheduler run it.
+"""
+
+from __future__ import annotations
+
+import atexit
+import logging
+import os
+import socket
+import threading
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+
+from flask import Flask
+
+from portal import clock, leases
+from portal.extensions import db
+
+log = logging.getLogger(__name__)
+
+# How often the thread wakes up to see whether a job is due; the jobs' own intervals decide what runs.
+TICK_SECONDS = 5.0
+
+
+@dataclass(frozen=True)
+class ScheduledJob:
+    name: str  # also the name of its lease
+    task: str  # the Celery task that beat sends
+    every: timedelta  # beat's interval
+    run: Callable[[Flask], object]
+    # The interval in the web process, when shorter than beat's: there is no worker that delivers at once.
+    every_here: timedelta | None = None
+    # A process that took the job and died frees it after this long; a run should end well within it.
+    timeout: timedelta = timedelta(minutes=10)
+
+    @property
+    def interval_here(self) -> timedelta:
+        return self.every_here or self.every
+
+
+_jobs: dict[str, ScheduledJob] = {}
+
+
+def register_job(job: ScheduledJob) -> None:
+    _jobs[job.name] = job
+
+
+def scheduled_jobs() -> list[ScheduledJob]:
+    return list(_jobs.values())
+
+
+def _deliver_due_messages(app: Flask) -> object:
+    from portal.notifications.dispatch import run_due
+
+    return run_due(app)
+
+
+def _reconcile_payments(app: Flask) -> object:
+    from portal.payments.jobs import reconcile_payments
+
+    return reconcile_payments(app)
+
+
+# Messages every 15 seconds here, so none waits more than about 20 seconds once the mail server answers.
+register_job(
+    ScheduledJob(
+        "deliver-due-messages",
+        "portal.deliver_due",
+        timedelta(seconds=60),
+        _deliver_due_messages,
+        every_here=timedelta(seconds=15),
+        timeout=timedelta(minutes=5),
+    )
+)
+register_job(ScheduledJob("reconcile-payments", "portal.reconcile_payments", timedelta(minutes=5), _reconcile_payments))
+
+
+class Scheduler:
+    """Runs the due jobs of the registry for one app; ``tick()`` is one round, ``start()`` a thread of rounds."""
+
+    def __init__(self, app: Flask, holder: str | None = None) -> None:
+        self.app = app
+        self.holder = holder or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self._stopping = threading.Event()
+        self.thread: threading.Thread | None = None
+
+    def tick(self) -> list[str]:
+        """Run every job that is due and whose lease this scheduler gets; returns the names of those run."""
+        ran = []
+        for job in scheduled_jobs():
+            try:
+                with self.app.app_context():
+                    if self._run_if_due(job):
+                        ran.append(job.name)
+            except Exception:  # noqa: BLE001 - the database may be away for a moment; the next tick tries again
+                log.exception("scheduler: could not run %s", job.name)
+        return ran
+
+    def _run_if_due(self, job: ScheduledJob) -> bool:
+        started = clock.now()
+        hold_until = started + max(job.interval_here, job.timeout)
+        if not leases.take(db.session, job.name, self.holder, now=started, until=hold_until):
+            return False
+        try:
+            job.run(self.app)
+        except Exception:  # noqa: BLE001 - logged; the job runs again at its next interval
+            log.exception("scheduled job %s failed; it runs again in %s", job.name, job.interval_here)
+        finally:
+            db.session.rollback()
+            leases.hand_back(db.session, job.name, self.holder, next_due=started + job.interval_here)
+        return True
+
+    def start(self) -> None:
+        self.thread = threading.Thread(target=self._loop, name="portal-scheduler", daemon=True)
+        self.thread.start()
+        atexit.register(self.stop)
+
+    def stop(self) -> None:
+        self._stopping.set()
+
+    def _loop(self) -> None:
+        log.info("in-process scheduler started (%s): no Celery broker is configured", self.holder)
+        while not self._stopping.is_set():
+            self.tick()
+            self._stopping.wait(TICK_SECONDS)
+
+
+def init_scheduler(app: Flask) -> None:
+    """Without a broker, start the scheduler with the first request this process serves.
+
+    Not at import or in create_app: ``flask`` commands, Celery workers and a reloader's watching parent
+    serve no requests, and gunicorn starts it in each worker after the fork. PORTAL_SCHEDULER=off leaves
+    scheduled work to cron (``flask jobs run-due``).
+    """
+    if app.config.get("CELERY_BROKER_URL") or app.config.get("SCHEDULER") == "off":
+        return
+    lock = threading.Lock()
+
+    @app.before_request
+    def _start_scheduler() -> None:
+        if "portal_scheduler" in app.extensions:
+            return
+        with lock:
+            if "portal_scheduler" not in app.extensions:
+                scheduler = Scheduler(app)
+                scheduler.start()
+                app.extensions["portal_scheduler"] = scheduler

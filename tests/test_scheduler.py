@@ -1,0 +1,200 @@
+"""The in-process scheduler: what Celery beat runs, run by the web process when no broker is configured.
+
+Ticks are driven by the tests with a frozen clock; nothing sleeps. These tests commit for real (leases and
+messages are shared between schedulers through the database), so they use their own connections and
+remove their rows afterwards.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from collections.abc import Iterator
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from portal import scheduler as scheduling
+from portal.clock import now as utcnow
+from portal.db import make_engine
+from portal.extensions import db
+from portal.leases import JobLease
+from portal.notifications.models import OutboxMessage
+from portal.notifications.services import queue_email
+from portal.scheduler import ScheduledJob, Scheduler
+from tests.fixtures.factories import TEST_ACTOR
+
+DOMAIN = "scheduler-test.example"
+BROKER = "redis://127.0.0.1:6379/14"
+
+
+@pytest.fixture()
+def committed(database_url: str, app) -> Iterator[sessionmaker[Session]]:
+    engine = make_engine(database_url)
+    factory = sessionmaker(bind=engine, expire_on_commit=False)
+
+    def clean() -> None:
+        with factory() as session:
+            session.execute(delete(OutboxMessage).where(OutboxMessage.recipient.like(f"%@{DOMAIN}")))
+            session.execute(delete(JobLease))
+            session.commit()
+
+    clean()
+    yield factory
+    clean()
+    engine.dispose()
+
+
+def _mail_app(make_app, smtp_server):
+    return make_app(SMTP_URL=smtp_server.url, SMTP_FROM=f"noreply@{DOMAIN}")
+
+
+def _message(factory: sessionmaker[Session], message_id: int) -> OutboxMessage:
+    with factory() as session:
+        return session.scalars(select(OutboxMessage).where(OutboxMessage.id == message_id)).one()
+
+
+def test_a_message_written_while_the_mail_server_is_down_goes_out_within_one_tick_once_it_answers(
+    make_app, smtp_server, frozen_clock, committed
+):
+    app = _mail_app(make_app, smtp_server)
+    ticking = Scheduler(app)
+    smtp_server.stop()
+    with app.app_context():
+        message_id = queue_email(
+            db.session,
+            to=f"debtor@{DOMAIN}",
+            template="portal_link",
+            language="en",
+            actor=TEST_ACTOR,
+            context={"customer_name": "Debtor", "link_url": "http://localhost/p/abc", "expires_on": utcnow()},
+        ).id
+        db.session.commit()
+    waiting = _message(committed, message_id)
+    assert (waiting.state, waiting.attempts) == ("queued", 1), "delivery after the commit found the server down"
+
+    for _ in range(40):  # ten minutes of ticks while the server is down
+        frozen_clock.shift(timedelta(seconds=15))
+        ticking.tick()
+    assert smtp_server.received == []
+    down = _message(committed, message_id)
+    assert down.state == "queued" and down.next_attempt_at > utcnow(), "backing off, not failed"
+
+    smtp_server.start_again()
+    frozen_clock.shift(timedelta(seconds=15))
+    assert "deliver-due-messages" in ticking.tick()
+
+    assert [str(m["Message-ID"]) for m in smtp_server.received] == [f"<outbox-{message_id}@{DOMAIN}>"]
+    assert smtp_server.received[0]["Subject"].startswith("Your personal payment page")
+    sent = _message(committed, message_id)
+    assert sent.state == "sent" and sent.sent_at == utcnow()
+
+
+def test_two_schedulers_ticking_at_once_send_each_message_once_and_run_a_job_once(
+    make_app, smtp_server, frozen_clock, committed, monkeypatch
+):
+    runs: list[str] = []
+    monkeypatch.setitem(
+        scheduling._jobs,
+        "count-runs",
+        ScheduledJob("count-runs", "portal.test_count", timedelta(minutes=1), lambda app: runs.append("ran")),
+    )
+    with committed() as session:
+        messages = [
+            OutboxMessage(
+                recipient=f"person{n}@{DOMAIN}",
+                template="t",
+                language="nl",
+                subject=f"{n}",
+                body_text="x",
+                body_html="x",
+            )
+            for n in range(30)
+        ]
+        session.add_all(messages)
+        session.commit()
+        ids = [message.id for message in messages]
+    schedulers = [Scheduler(_mail_app(make_app, smtp_server)) for _ in range(2)]
+    start = threading.Barrier(2)
+    errors: list[BaseException] = []
+
+    def tick(one: Scheduler) -> None:
+        try:
+            start.wait()
+            one.tick()
+        except BaseException as error:  # noqa: BLE001 - reported below
+            errors.append(error)
+
+    threads = [threading.Thread(target=tick, args=(one,)) for one in schedulers]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(120)
+    assert not errors, errors
+
+    assert runs == ["ran"], "one of the two ran the job"
+    counts = Counter(str(m["Message-ID"]) for m in smtp_server.received)
+    assert sorted(counts) == sorted(f"<outbox-{i}@{DOMAIN}>" for i in ids)
+    assert set(counts.values()) == {1}, f"sent more than once: {counts}"
+
+    for one in schedulers:  # within the interval nobody runs it again; after it, one of them does
+        one.tick()
+    assert runs == ["ran"]
+    frozen_clock.shift(timedelta(minutes=1))
+    for one in schedulers:
+        one.tick()
+    assert runs == ["ran", "ran"]
+
+
+def test_a_failing_job_is_logged_and_the_others_still_run(make_app, frozen_clock, committed, monkeypatch, caplog):
+    runs: list[str] = []
+
+    def broken(app):
+        raise RuntimeError("provider away")
+
+    monkeypatch.setattr(scheduling, "_jobs", {})
+    scheduling.register_job(ScheduledJob("broken", "portal.test_broken", timedelta(minutes=1), broken))
+    scheduling.register_job(
+        ScheduledJob("fine", "portal.test_fine", timedelta(minutes=1), lambda app: runs.append("fine"))
+    )
+    ticking = Scheduler(make_app())
+    assert ticking.tick() == ["broken", "fine"]
+    assert runs == ["fine"]
+    assert "scheduled job broken failed" in caplog.text and "provider away" in caplog.text
+    frozen_clock.shift(timedelta(minutes=1))
+    assert ticking.tick() == ["broken", "fine"], "it is tried again at its next interval"
+
+
+def test_the_scheduler_starts_with_the_first_request_only_without_a_broker(make_app, committed, monkeypatch):
+    monkeypatch.setattr(scheduling, "_jobs", {})  # nothing to run: this is about the thread
+    embedded = make_app(SCHEDULER="auto")
+    assert "portal_scheduler" not in embedded.extensions, "not when the app is created (the CLI, a worker)"
+    embedded.test_client().get("/healthz")
+    started = embedded.extensions["portal_scheduler"]
+    try:
+        assert started.thread.is_alive() and started.thread.daemon, "a daemon: it ends with the process"
+        embedded.test_client().get("/healthz")
+        assert embedded.extensions["portal_scheduler"] is started, "one per process"
+    finally:
+        started.stop()
+        started.thread.join(30)
+
+    brokered = make_app(SCHEDULER="auto", CELERY_BROKER_URL=BROKER)
+    brokered.test_client().get("/healthz")
+    assert "portal_scheduler" not in brokered.extensions
+    assert not any(thread.name == "portal-scheduler" and thread.is_alive() for thread in threading.enumerate())
+
+    switched_off = make_app(SCHEDULER="off")
+    switched_off.test_client().get("/healthz")
+    assert "portal_scheduler" not in switched_off.extensions
+
+
+def test_the_scheduler_uses_the_same_jobs_as_celery_beat(make_app):
+    celery = make_app(CELERY_BROKER_URL=BROKER).extensions["portal_celery"]
+    schedule = celery.conf.beat_schedule
+    assert {entry["task"] for entry in schedule.values()} >= {"portal.deliver_due", "portal.reconcile_payments"}
+    for job in scheduling.scheduled_jobs():
+        assert schedule[job.name] == {"task": job.task, "schedule": job.every.total_seconds()}
+        assert job.task in celery.tasks
