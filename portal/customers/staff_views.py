@@ -10,7 +10,7 @@ from portal import clock
 from portal.accounts.view import balance_of
 from portal.audit.services import record
 from portal.customers import queries, services
-from portal.customers.forms import NoteForm
+from portal.customers.forms import NoteForm, RevokeLinkForm
 from portal.customers.models import Customer
 from portal.customers.timeline import build_timeline
 from portal.events.registry import categories
@@ -142,12 +142,29 @@ def email_link(customer_id: int) -> Response:
 
 @bp.post("/<int:customer_id>/links/<int:link_id>/revoke")
 @requires(Permission.MANAGE_LINKS)
-def revoke_link(customer_id: int, link_id: int) -> Response:
+def revoke_link(customer_id: int, link_id: int) -> str | Response:
+    """First press: a page that says which link stops working for whom. Only the confirmed press revokes."""
     customer = _customer_or_404(customer_id)
     link = queries.get_link_for_customer(db.session, customer.id, link_id)
     if link is None:
         abort(404)
+    back = redirect(url_for(".detail", customer_id=customer.id, _anchor="messages"))
+    form = RevokeLinkForm()
+    if not form.validate_on_submit():
+        return back
+    if link.revoked_at is not None:
+        flash(_("Link %(number)s was already revoked.", number=link.id), "info")
+        return back
+    if form.confirmed.data != "yes":
+        return render_template("staff/customers/revoke_confirm.html", customer=customer, link=link, form=form)
     link_services.revoke_link(db.session, link, actor=staff_actor())
     db.session.commit()
-    flash(_("Link %(number)s is revoked. It no longer opens the portal.", number=link.id), "info")
-    return redirect(url_for(".detail", customer_id=customer.id, _anchor="links"))
+    flash(
+        _(
+            "Link %(number)s of %(name)s is revoked. It no longer opens the portal; they can ask for a new one.",
+            number=link.id,
+            name=customer.name,
+        ),
+        "info",
+    )
+    return back

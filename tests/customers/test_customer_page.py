@@ -170,10 +170,10 @@ def test_revoking_a_link_stops_it_and_another_customers_link_is_not_found(
     session.expire_all()
     assert session.get(PortalLink, others.link.id).revoked_at is None
 
-    response = _post(client, customer, f"/links/{issued.link.id}/revoke")
+    response = _post(client, customer, f"/links/{issued.link.id}/revoke", confirmed="yes")
     assert response.status_code == 302
     html = client.get(response.headers["Location"]).get_data(as_text=True)
-    assert f"Link {issued.link.id} is revoked." in html
+    assert f"Link {issued.link.id} of {customer.name} is revoked." in html
     assert "Revoked on" in html
     assert "Link revoked" in _timeline(html)
     debtor = app.test_client()
@@ -225,3 +225,37 @@ def test_an_agent_sends_a_new_link_by_email_and_it_shows_in_the_timeline(
         select(AuditEvent).where(AuditEvent.action == "customer.viewed", AuditEvent.customer_id == customer.id)
     ).all()
     assert len(viewed) >= 1, "staff looking at a customer is recorded"
+
+
+def test_revoke_first_says_which_link_of_whom_stops_working_and_only_the_confirmation_revokes(
+    app, client, staff_login, create_customer, issue_link, session
+):
+    customer = create_customer(name="Sanne de Vries", external_ref="C-3101")
+    issued = issue_link(customer)
+    staff_login(client, "agent", language="en")
+
+    asked = _post(client, customer, f"/links/{issued.link.id}/revoke")
+    assert asked.status_code == 200
+    html = asked.get_data(as_text=True)
+    assert f"<h1>Revoke link {issued.link.id} of Sanne de Vries?</h1>" in html
+    assert "C-3101" in html and "by tests" in html, "which customer, and who made the link"
+    assert "The customer can no longer open this link." in html
+    assert "They can ask for a new link" in html
+    assert f'<button type="submit" class="button button-danger">Revoke link {issued.link.id}</button>' in html
+    assert f'href="/staff/customers/{customer.id}#links" class="button button-secondary">Cancel</a>' in html
+    session.expire_all()
+    assert session.get(PortalLink, issued.link.id).revoked_at is None, "nothing happens before the confirmation"
+    assert app.test_client().get(f"/p/{issued.token}").headers["Location"].endswith("/overview")
+
+    done = _post(client, customer, f"/links/{issued.link.id}/revoke", confirmed="yes")
+    assert done.headers["Location"] == f"/staff/customers/{customer.id}#messages"
+    page = client.get(done.headers["Location"]).get_data(as_text=True)
+    main = page.split('<main id="main"', 1)[1]
+    assert main.index('id="messages"') < main.index("<h1"), "the result is the first thing on the page"
+    assert re.search(rf'role="status">Link {issued.link.id} of Sanne de Vries is revoked\.', main)
+    session.expire_all()
+    assert session.get(PortalLink, issued.link.id).revoked_at is not None
+
+    again = _post(client, customer, f"/links/{issued.link.id}/revoke", confirmed="yes")
+    assert f"Link {issued.link.id} was already revoked." in client.get(again.headers["Location"]).get_data(as_text=True)
+

@@ -485,6 +485,12 @@ def test_customer_page_tells_the_story_and_takes_notes_and_links(
     assert "Never" not in newest_link.inner_text(), "the link's last use is shown"
     newest_link.locator("form[action$='/revoke'] button").click()
     page.wait_for_load_state()
+    # First a page that says which link of whom stops working; only its button revokes.
+    assert customer["name"] in page.get_by_role("heading", level=1).inner_text()
+    assert "can no longer open this link" in page.locator("main").inner_text()
+    page.locator("main form[action$='/revoke'] button[type='submit']").click()
+    page.wait_for_load_state()
+    assert urlsplit(page.url).fragment == "messages"
     assert page.locator("main .flash").filter(has_text="revoked").is_visible()
     newest_link = page.locator("main section[aria-labelledby='links'] tbody tr").first
     assert "Revoked" in newest_link.inner_text()
