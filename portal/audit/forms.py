@@ -27,7 +27,7 @@ class AuditFilterForm(FlaskForm):
         choices=[
             SelectChoice("", _l("Anyone")),
             SelectChoice("debtor", _l("Debtor")),
-            SelectChoice("staff", _l("Staff")),
+            SelectChoice("staff", _l("Member of staff")),
             SelectChoice("system", _l("System")),
         ],
         default="",

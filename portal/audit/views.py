@@ -37,7 +37,8 @@ from portal.staff.permissions import Permission, requires
 
 bp = Blueprint("audit", __name__, url_prefix="/staff/audit")
 
-ACTOR_TYPE_NAMES = {"debtor": _l("Debtor"), "staff": _l("Staff"), "system": _l("System")}
+# One member of staff acted: not "Staff", which names the staff area ("Medewerkers" in Dutch).
+ACTOR_TYPE_NAMES = {"debtor": _l("Debtor"), "staff": _l("Member of staff"), "system": _l("System")}
 DETAILS_PREVIEW = 240
 CUSTOMER_ENDPOINT = "staff_customers.detail"
 

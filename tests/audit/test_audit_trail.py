@@ -248,6 +248,7 @@ def test_actions_are_shown_by_name_and_an_unknown_code_as_itself(client, staff_l
     assert "Customer page viewed" in _actions(html)
     assert "customer.viewed" not in _actions(html), "staff read names, not codes"
     assert "future.feature_done" in _actions(html), "a code without a name still shows"
+    assert '<td>Member of staff<span class="sub">ann@example.com</span></td>' in html, "one person, not 'Staff'"
     # The filter offers the same names; what it sends is still the code.
     assert '<option value="customer.viewed">Customer page viewed</option>' in html
     assert _actions(client.get("/staff/audit/?action=customer.viewed").get_data(as_text=True)) == [
