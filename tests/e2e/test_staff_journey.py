@@ -683,6 +683,24 @@ def _link_created(page: Page, server: LiveServer, accounts: StaffAccounts, data:
     assert page.locator("#link-url").is_visible()
 
 
+def _invoice(page: Page, server: LiveServer, accounts: StaffAccounts, data: DemoData, nc: NewContext) -> None:
+    open_customer(page, data, "C-1005")
+    page.locator("main section[aria-labelledby='invoices'] tbody th a").first.click()
+    page.wait_for_load_state()
+    assert re.fullmatch(r"/staff/customers/\d+/invoices/.+", path_of(page))
+    assert page.locator("main table.lines tbody tr").count() >= 1
+
+
+def _revoke_step(
+    page: Page, server: LiveServer, accounts: StaffAccounts, data: DemoData, nc: NewContext
+) -> None:
+    _link_created(page, server, accounts, data, nc)  # a link of its own to revoke
+    page.locator("main .back a").click()
+    page.locator("main section[aria-labelledby='links'] form[action$='/revoke'] button").first.click()
+    page.wait_for_load_state()
+    assert path_of(page).endswith("/revoke") and page.locator("main button.button-danger").is_visible()
+
+
 def _imports(page: Page, server: LiveServer, accounts: StaffAccounts, data: DemoData, nc: NewContext) -> None:
     page.goto("/staff/imports/")
 
@@ -774,6 +792,8 @@ STAFF_PAGES: dict[str, tuple[str | None, PageSetup, str]] = {
     "customer-search": ("viewer", _search, "/staff/customers/"),
     "customer": ("agent", _customer, ""),
     "link-created": ("agent", _link_created, ""),
+    "revoke-confirmation": ("agent", _revoke_step, ""),
+    "invoice": ("viewer", _invoice, ""),
     "imports": ("supervisor", _imports, "/staff/imports/"),
     "import-preview": ("supervisor", _import_preview, ""),
     "import-result": ("supervisor", _import_result, ""),
