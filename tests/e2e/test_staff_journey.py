@@ -691,9 +691,7 @@ def _invoice(page: Page, server: LiveServer, accounts: StaffAccounts, data: Demo
     assert page.locator("main table.lines tbody tr").count() >= 1
 
 
-def _revoke_step(
-    page: Page, server: LiveServer, accounts: StaffAccounts, data: DemoData, nc: NewContext
-) -> None:
+def _revoke_step(page: Page, server: LiveServer, accounts: StaffAccounts, data: DemoData, nc: NewContext) -> None:
     _link_created(page, server, accounts, data, nc)  # a link of its own to revoke
     page.locator("main .back a").click()
     page.locator("main section[aria-labelledby='links'] form[action$='/revoke'] button").first.click()
