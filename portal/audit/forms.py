@@ -8,6 +8,7 @@ from flask_wtf import FlaskForm
 from wtforms import DateField, SelectChoice, SelectField, StringField
 from wtforms.validators import Length, Optional
 
+from portal.audit.labels import action_label
 from portal.i18n import _l
 
 _CHOOSE = _l("Please choose one of the options.")
@@ -26,15 +27,16 @@ class AuditFilterForm(FlaskForm):
         choices=[
             SelectChoice("", _l("Anyone")),
             SelectChoice("debtor", _l("Debtor")),
-            SelectChoice("staff", _l("Staff")),
+            SelectChoice("staff", _l("Member of staff")),
             SelectChoice("system", _l("System")),
         ],
         default="",
         invalid_choice_message=_CHOOSE,
     )
+    # Its own label, not "Who" again: the two filters must be told apart by ear and in every language.
     actor = StringField(
-        _l("Actor"),
-        description=_l("Part of an e-mail address or customer reference."),
+        _l("E-mail address or customer reference"),
+        description=_l("Part of it is enough."),
         validators=[Optional(), Length(max=254)],
         filters=[_strip],
     )
@@ -55,4 +57,15 @@ class AuditFilterForm(FlaskForm):
         return True
 
     def set_actions(self, actions: list[str]) -> None:
-        self.action.choices = [SelectChoice("", _l("Any action")), *(SelectChoice(action) for action in actions)]
+        """Offer the actions present, by name (the value stays the code), in alphabetical order of the name."""
+        named = sorted(((action_label(action), action) for action in actions), key=lambda pair: pair[0].casefold())
+        self.action.choices = [
+            SelectChoice("", _l("Any action")),
+            *(SelectChoice(action, label) for label, action in named),
+        ]
+
+    @property
+    def criteria_args(self) -> dict[str, str]:
+        """The filter as query arguments, from the known fields only, for the pager and the export link."""
+        fields = (self.actor_type, self.actor, self.action, self.customer, self.date_from, self.date_to)
+        return {field.name: field.raw_data[0] for field in fields if field.raw_data and field.raw_data[0]}

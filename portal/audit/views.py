@@ -17,6 +17,7 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from portal import clock
 from portal.audit.forms import AuditFilterForm
+from portal.audit.labels import action_label
 from portal.audit.models import AuditEvent
 from portal.audit.queries import (
     PAGE_SIZE,
@@ -36,7 +37,8 @@ from portal.staff.permissions import Permission, requires
 
 bp = Blueprint("audit", __name__, url_prefix="/staff/audit")
 
-ACTOR_TYPE_NAMES = {"debtor": _l("Debtor"), "staff": _l("Staff"), "system": _l("System")}
+# One member of staff acted: not "Staff", which names the staff area ("Medewerkers" in Dutch).
+ACTOR_TYPE_NAMES = {"debtor": _l("Debtor"), "staff": _l("Member of staff"), "system": _l("System")}
 DETAILS_PREVIEW = 240
 CUSTOMER_ENDPOINT = "staff_customers.detail"
 
@@ -62,9 +64,13 @@ def _read_filter() -> tuple[AuditFilterForm, AuditFilter | None]:
     )
 
 
-def _filter_args() -> dict[str, Any]:
-    """The filter as query arguments, without the page number, for the pager and the export link."""
-    return {key: value for key, value in request.args.items() if key != "page" and value}
+def _filter_args(form: AuditFilterForm) -> dict[str, Any]:
+    """The filter as query arguments, without the page number, for the pager and the export link.
+
+    Only the form's own fields: anything else in the address (``_external``, ``_method``, ``_anchor``)
+    would be read by ``url_for`` as an instruction, not a filter.
+    """
+    return form.criteria_args
 
 
 @bp.get("/")
@@ -79,7 +85,7 @@ def index() -> str:
         pages = max(1, math.ceil(total / PAGE_SIZE))
         page = min(page, pages)
         events = list_events(db.session, criteria, page=page)
-    args = _filter_args()
+    args = _filter_args(form)
     return render_template(
         "staff/audit/index.html",
         form=form,
@@ -95,6 +101,7 @@ def index() -> str:
         customer_endpoint=CUSTOMER_ENDPOINT,
         when=_when,
         actor_type_name=lambda kind: str(ACTOR_TYPE_NAMES.get(kind, kind)),
+        action_label=action_label,
         details_text=_details_text,
     )
 
@@ -105,7 +112,7 @@ def export() -> BaseResponse:
     """The filtered events as CSV, all of them, streamed in chunks. The export itself is audited."""
     form, criteria = _read_filter()
     if criteria is None:
-        return redirect(url_for(".index", **_filter_args()))
+        return redirect(url_for(".index", **_filter_args(form)))
     # Everything recorded up to now, and nothing after (not even this export's own event).
     below_id = int(db.session.scalar(select(func.max(AuditEvent.id))) or 0) + 1
     row_count = count_events(db.session, criteria, below_id=below_id)

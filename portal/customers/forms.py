@@ -1,5 +1,5 @@
 from flask_wtf import FlaskForm
-from wtforms import TextAreaField
+from wtforms import HiddenField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
 from portal.customers.services import NOTE_MAX_LENGTH
@@ -21,3 +21,8 @@ class NoteForm(FlaskForm):
             Length(max=NOTE_MAX_LENGTH, message=_l("A note can be at most %(max)d characters long.")),
         ],
     )
+
+
+class RevokeLinkForm(FlaskForm):
+    # Set only by the confirmation page: the first press of Revoke shows what it will do, the second does it.
+    confirmed = HiddenField()

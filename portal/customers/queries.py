@@ -9,12 +9,13 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import ColumnElement, and_, case, func, literal, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from portal.accounts.view import Balance, balances_for
 from portal.customers.models import Customer
 from portal.invoices.models import Invoice
 from portal.links.models import PortalLink
+from portal.payments.models import PaymentAllocation
 
 PER_PAGE = 50
 MAX_QUERY_LENGTH = 200
@@ -159,3 +160,15 @@ def get_link_for_customer(session: Session, customer_id: int, link_id: int) -> P
     return session.scalars(
         select(PortalLink).where(PortalLink.id == link_id, PortalLink.customer_id == customer_id)
     ).one_or_none()
+
+
+def list_allocations_for_invoice(session: Session, invoice_id: int) -> list[PaymentAllocation]:
+    """Every payment's money moved onto the invoice or taken back from it, oldest first, with the payment."""
+    return list(
+        session.scalars(
+            select(PaymentAllocation)
+            .where(PaymentAllocation.invoice_id == invoice_id)
+            .options(joinedload(PaymentAllocation.payment))
+            .order_by(PaymentAllocation.created_at, PaymentAllocation.id)
+        )
+    )

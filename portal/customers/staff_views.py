@@ -10,17 +10,21 @@ from portal import clock
 from portal.accounts.view import balance_of
 from portal.audit.services import record
 from portal.customers import queries, services
-from portal.customers.forms import NoteForm
+from portal.customers.forms import NoteForm, RevokeLinkForm
 from portal.customers.models import Customer
 from portal.customers.timeline import build_timeline
 from portal.events.registry import categories
 from portal.extensions import db
 from portal.i18n import _, current_locale
+from portal.invoices import queries as invoice_queries
+from portal.invoices.models import Invoice
+from portal.invoices.pdf import render_invoice_pdf
 from portal.invoices.services import invoice_status
 from portal.links import services as link_services
 from portal.payments.forms import RefundForm
 from portal.payments.queries import list_payments_for_customer
 from portal.payments.refunds import new_request_id
+from portal.settings.services import creditor_details
 from portal.staff.auth import staff_actor
 from portal.staff.forms import ConfirmForm
 from portal.staff.permissions import Permission, requires, role_allows
@@ -84,6 +88,49 @@ def _render_detail(customer: Customer, note_form: NoteForm) -> str:
     )
 
 
+def _invoice_or_404(customer: Customer, number: str) -> Invoice:
+    found = invoice_queries.get_invoice_for_customer(db.session, customer.id, number)
+    if found is None:
+        abort(404)
+    return found
+
+
+@bp.get("/<int:customer_id>/invoices/<path:number>")
+@requires(Permission.VIEW_CUSTOMERS)
+def invoice(customer_id: int, number: str) -> str:
+    """The invoice as staff need it on the phone: lines, VAT, totals, and every payment made on it."""
+    customer = _customer_or_404(customer_id)
+    found = _invoice_or_404(customer, number)
+    record(db.session, staff_actor(), "invoice.viewed", customer_id=customer.id, subject=("invoice", found.number))
+    db.session.commit()
+    return render_template(
+        "staff/customers/invoice.html",
+        customer=customer,
+        invoice=found,
+        status=invoice_status(found, clock.today_for(customer)),
+        allocations=queries.list_allocations_for_invoice(db.session, found.id),
+    )
+
+
+@bp.get("/<int:customer_id>/invoices/<path:number>/pdf")
+@requires(Permission.VIEW_CUSTOMERS)
+def invoice_pdf(customer_id: int, number: str) -> Response:
+    """The same PDF the debtor downloads, so staff see exactly what the customer sees."""
+    customer = _customer_or_404(customer_id)
+    found = _invoice_or_404(customer, number)
+    pdf = render_invoice_pdf(
+        found, creditor_details(db.session), status=invoice_status(found, clock.today_for(customer))
+    )
+    record(
+        db.session, staff_actor(), "invoice.pdf_downloaded", customer_id=customer.id, subject=("invoice", found.number)
+    )
+    db.session.commit()
+    safe = "".join(ch if ch.isascii() and (ch.isalnum() or ch in "-_.") else "-" for ch in found.number)
+    response = Response(pdf, mimetype="application/pdf")
+    response.headers["Content-Disposition"] = f'attachment; filename="invoice-{safe}.pdf"'
+    return response
+
+
 @bp.post("/<int:customer_id>/notes")
 @requires(Permission.ADD_NOTES)
 def add_note(customer_id: int) -> str | tuple[str, int] | Response:
@@ -142,12 +189,29 @@ def email_link(customer_id: int) -> Response:
 
 @bp.post("/<int:customer_id>/links/<int:link_id>/revoke")
 @requires(Permission.MANAGE_LINKS)
-def revoke_link(customer_id: int, link_id: int) -> Response:
+def revoke_link(customer_id: int, link_id: int) -> str | Response:
+    """First press: a page that says which link stops working for whom. Only the confirmed press revokes."""
     customer = _customer_or_404(customer_id)
     link = queries.get_link_for_customer(db.session, customer.id, link_id)
     if link is None:
         abort(404)
+    back = redirect(url_for(".detail", customer_id=customer.id, _anchor="messages"))
+    form = RevokeLinkForm()
+    if not form.validate_on_submit():
+        return back
+    if link.revoked_at is not None:
+        flash(_("Link %(number)s was already revoked.", number=link.id), "info")
+        return back
+    if form.confirmed.data != "yes":
+        return render_template("staff/customers/revoke_confirm.html", customer=customer, link=link, form=form)
     link_services.revoke_link(db.session, link, actor=staff_actor())
     db.session.commit()
-    flash(_("Link %(number)s is revoked. It no longer opens the portal.", number=link.id), "info")
-    return redirect(url_for(".detail", customer_id=customer.id, _anchor="links"))
+    flash(
+        _(
+            "Link %(number)s of %(name)s is revoked. It no longer opens the portal; they can ask for a new one.",
+            number=link.id,
+            name=customer.name,
+        ),
+        "info",
+    )
+    return back

@@ -58,6 +58,8 @@ class PayForm(FlaskForm):
 class RefundForm(FlaskForm):
     amount = StringField(_l("Amount to refund"))
     request_id = HiddenField(validators=[Regexp(r"^[0-9a-f]{24}$")])
+    # Set only by the confirmation page: the first submit shows what will happen, the second refunds.
+    confirmed = HiddenField()
 
     def validate_amount(self, field: Any) -> None:
         if parse_amount_cents(field.data or "") is None:

@@ -4,18 +4,21 @@ from __future__ import annotations
 
 import logging
 
+from babel.dates import format_timedelta
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 
+from portal import clock
 from portal.errors import message_for
 from portal.extensions import db
-from portal.i18n import _, format_money
+from portal.i18n import _, current_locale, format_money
 from portal.payments import refunds
 from portal.payments.errors import RefundProblem
 from portal.payments.forms import RefundForm, parse_amount_cents
 from portal.payments.methods import MethodChoice, method_settings, save_method_settings
 from portal.payments.models import Payment
+from portal.payments.queries import allocations_of
 from portal.providers.base import ProviderRejected, ProviderUnavailable
 from portal.providers.registry import configured_provider_names, get_provider
 from portal.staff.auth import staff_actor
@@ -25,20 +28,66 @@ log = logging.getLogger(__name__)
 bp = Blueprint("staff_payments", __name__, url_prefix="/staff")
 
 
+# A refund of a payment older than this is double-checked: staff are told how old it is before they confirm.
+OLD_PAYMENT_DAYS = 180
+
+
+def _back_to_customer(customer_id: int) -> Response:
+    # To the messages at the top of the page, so the result is the first thing seen (and focused).
+    return redirect(url_for("staff_customers.detail", customer_id=customer_id, _anchor="messages"))
+
+
 @bp.post("/customers/<int:customer_id>/payments/<int:payment_id>/refund")
 @requires(Permission.REFUND_PAYMENTS)
-def refund(customer_id: int, payment_id: int) -> Response:
+def refund(customer_id: int, payment_id: int) -> str | Response:
+    """First submit: a page that says what the refund will do. Only the confirmed submit asks the provider."""
     payment = db.session.get(Payment, payment_id)
     if payment is None or payment.customer_id != customer_id:
         abort(404)
-    back = redirect(url_for("staff_customers.detail", customer_id=customer_id, _anchor="payments"))
+    back = _back_to_customer(customer_id)
     form = RefundForm()
     if not form.validate_on_submit():
         flash(_("Enter the amount to refund, for example 25,00."), "error")
         return back
     amount = parse_amount_cents(form.amount.data or "") or 0
+    if form.confirmed.data != "yes":
+        return _confirmation(payment, form, amount) or back
+    return _send(payment, form, amount, back)
+
+
+def _confirmation(payment: Payment, form: RefundForm, amount: int) -> str | None:
+    """The confirmation page; None (with a message) when there is nothing that could be confirmed."""
+    pending = payment.refund_pending_cents if payment.refund_pending_key else None
+    if pending is None:
+        problem = None
+        if payment.state != "paid" or payment.external_id is None:
+            problem = RefundProblem("not_paid")
+        elif not 0 < amount <= payment.refundable_cents:
+            problem = RefundProblem("amount", maximum=payment.refundable_cents, currency=payment.currency)
+        if problem is not None:
+            flash(message_for(problem), "error")
+            return None
+    shown = pending or amount
+    paid_at = payment.paid_at or payment.created_at
+    age = clock.now() - paid_at
+    return render_template(
+        "staff/payments/refund_confirm.html",
+        payment=payment,
+        customer=payment.customer,
+        form=form,
+        amount=shown,
+        pending=pending,
+        full=shown == payment.refundable_cents,
+        paid_at=paid_at,
+        age=format_timedelta(age, threshold=1, locale=current_locale()) if age.days > OLD_PAYMENT_DAYS else None,
+        invoice_numbers=sorted({allocation.invoice.number for allocation in allocations_of(payment)}),
+    )
+
+
+def _send(payment: Payment, form: RefundForm, amount: int, back: Response) -> Response:
+    payment_id = payment.id
     try:
-        refund_request = refunds.request_refund(db.session, payment.id, amount, form.request_id.data)
+        refund_request = refunds.request_refund(db.session, payment.id, amount, form.request_id.data or "")
         db.session.commit()  # noted before the provider is asked: see request_refund
         reversal = refunds.send_refund(db.session, get_provider(payment.provider), refund_request, actor=staff_actor())
     except RefundProblem as problem:
@@ -77,8 +126,9 @@ def refund(customer_id: int, payment_id: int) -> Response:
     else:
         flash(
             _(
-                "Refunded %(amount)s. The invoices it covered are open again.",
+                "Refunded %(amount)s to %(name)s. The invoices it covered are open again.",
                 amount=format_money(reversal.amount_cents, payment.currency),
+                name=payment.customer.name,
             ),
             "info",
         )

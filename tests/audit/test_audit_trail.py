@@ -15,6 +15,9 @@ from portal.audit.queries import AuditFilter, iter_event_chunks
 from portal.audit.services import Actor, record
 
 ENGLISH = {"Accept-Language": "en"}
+# How the page names these actions (codes without a name show as the code).
+INVOICE_VIEWED, OVERVIEW_VIEWED = "Invoice viewed", "Overview viewed by the customer"
+LINK_CREATED = "Personal link created"
 
 
 def _event(session, *, at=None, **fields):
@@ -30,7 +33,7 @@ def _event(session, *, at=None, **fields):
 
 
 def _actions(html: str) -> list[str]:
-    return re.findall(r'<td class="mono">([a-z_.]+)</td>', html)
+    return re.findall(r'<td class="audit-action">([^<]+)</td>', html)
 
 
 def _csv(response) -> list[dict[str, str]]:
@@ -97,11 +100,11 @@ def test_filters_narrow_the_list(client, staff_login, session, create_customer):
         assert "Please check the form" not in html, html
         return _actions(html)
 
-    assert actions("actor_type=debtor") == ["invoice.viewed", "overview.viewed"]
-    assert actions("actor=mia%40example") == ["link.created"], "part of the e-mail, any case"
-    assert actions("action=invoice.viewed") == ["invoice.viewed"]
-    assert actions("customer=C-8001") == ["link.created", "overview.viewed"]
-    assert actions("customer=C-8001&actor_type=staff") == ["link.created"]
+    assert actions("actor_type=debtor") == [INVOICE_VIEWED, OVERVIEW_VIEWED]
+    assert actions("actor=mia%40example") == [LINK_CREATED], "part of the e-mail, any case"
+    assert actions("action=invoice.viewed") == [INVOICE_VIEWED]
+    assert actions("customer=C-8001") == [LINK_CREATED, OVERVIEW_VIEWED]
+    assert actions("customer=C-8001&actor_type=staff") == [LINK_CREATED]
     assert actions("customer=NOBODY") == []
     # Dates are days in Amsterdam: 23:30 UTC on 1 March is already 2 March there.
     assert actions("date_from=2026-03-02&date_to=2026-03-02") == ["night.job"]
@@ -234,3 +237,67 @@ def test_the_customer_links_to_their_page_when_there_is_one(app, client, staff_l
         assert f'<a href="/staff/customers/{customer.id}">C-9501</a>' in html
     else:
         assert "C-9501" in html and f"/staff/customers/{customer.id}" not in html
+
+
+def test_actions_are_shown_by_name_and_an_unknown_code_as_itself(client, staff_login, session, create_customer):
+    customer = create_customer(external_ref="C-9502")
+    _event(session, action="customer.viewed", actor_type="staff", actor_id="ann@example.com", customer_id=customer.id)
+    _event(session, action="future.feature_done")
+    staff_login(client, "supervisor", language="en")
+    html = client.get("/staff/audit/").get_data(as_text=True)
+    assert "Customer page viewed" in _actions(html)
+    assert "customer.viewed" not in _actions(html), "staff read names, not codes"
+    assert "future.feature_done" in _actions(html), "a code without a name still shows"
+    assert '<td>Member of staff<span class="sub">ann@example.com</span></td>' in html, "one person, not 'Staff'"
+    # The filter offers the same names; what it sends is still the code.
+    assert '<option value="customer.viewed">Customer page viewed</option>' in html
+    assert _actions(client.get("/staff/audit/?action=customer.viewed").get_data(as_text=True)) == [
+        "Customer page viewed"
+    ]
+
+
+@pytest.mark.parametrize("language", ["en", "nl"])
+def test_every_filter_has_one_label_of_its_own(client, staff_login, language):
+    staff_login(client, "supervisor", language=language)
+    html = client.get("/staff/audit/").get_data(as_text=True)
+    form = html.split('class="audit-filters-form"', 1)[1].split("</form>", 1)[0]
+    controls = re.findall(r'<(?:select|input)[^>]* id="([a-z_]+)"', form)
+    assert controls == ["actor_type", "actor", "action", "customer", "date_from", "date_to"]
+    labels = {control: re.findall(rf'<label for="{control}">([^<]+)</label>', form) for control in controls}
+    assert all(len(found) == 1 for found in labels.values()), f"one label per filter: {labels}"
+    texts = [found[0] for found in labels.values()]
+    assert len(set(texts)) == len(texts), f"two filters carry the same label: {texts}"
+    assert "<legend" not in form and "<fieldset" not in form, "no legend repeating a label"
+
+
+def test_dates_are_in_the_staff_members_language(client, staff_login, session):
+    _event(session, action="spring.thing", at=datetime(2026, 3, 4, 9, 0, tzinfo=UTC))
+    # A Dutch member of staff with an English browser: the page, dates and months included, is Dutch.
+    staff_login(client, "supervisor", language="nl")
+    html = client.get("/staff/audit/?date_to=2026-03-31", headers=ENGLISH).get_data(as_text=True)
+    assert "4 mrt 2026, 10:00:00" in html
+    assert "Mar" not in html.split("<tbody>", 1)[1]
+
+
+def test_url_for_instructions_in_the_address_are_not_obeyed(client, staff_login, session):
+    for number in range(101):  # more than a page, so there are pager links too
+        record(session, Actor(type="system", id="bulk"), "bulk.step", number=number)
+    session.commit()
+    staff_login(client, "supervisor", language="en")
+    response = client.get("/staff/audit/?_external=1&_method=POST&_anchor=x&actor=bulk&page=1")
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    every_link = re.findall(r'(?:href|action)="([^"]*)"', html)
+    assert not [link for link in every_link if link.startswith(("http", "//"))], "every link stays relative"
+    links = [link for link in every_link if link.startswith("/staff/audit/")]
+    export = [link for link in links if "export.csv" in link]
+    pager = [link for link in links if "page=2" in link]
+    assert export and pager, links
+    for link in links:
+        assert link.startswith("/staff/audit/"), f"a link to another host or absolute: {link}"
+        assert "#" not in link and "_method" not in link and "_external" not in link, link
+    assert all("actor=bulk" in link for link in export + pager), "the real filter is kept"
+    # The export link works and the redirect of a bad filter keeps to the same host too.
+    bad = client.get("/staff/audit/export.csv?_external=1&_anchor=x&date_from=2026-05-02&date_to=2026-05-01")
+    assert bad.status_code == 302 and bad.headers["Location"].startswith("/staff/audit/")
+    assert "#" not in bad.headers["Location"]

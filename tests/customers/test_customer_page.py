@@ -170,10 +170,10 @@ def test_revoking_a_link_stops_it_and_another_customers_link_is_not_found(
     session.expire_all()
     assert session.get(PortalLink, others.link.id).revoked_at is None
 
-    response = _post(client, customer, f"/links/{issued.link.id}/revoke")
+    response = _post(client, customer, f"/links/{issued.link.id}/revoke", confirmed="yes")
     assert response.status_code == 302
     html = client.get(response.headers["Location"]).get_data(as_text=True)
-    assert f"Link {issued.link.id} is revoked." in html
+    assert f"Link {issued.link.id} of {customer.name} is revoked." in html
     assert "Revoked on" in html
     assert "Link revoked" in _timeline(html)
     debtor = app.test_client()
@@ -225,3 +225,88 @@ def test_an_agent_sends_a_new_link_by_email_and_it_shows_in_the_timeline(
         select(AuditEvent).where(AuditEvent.action == "customer.viewed", AuditEvent.customer_id == customer.id)
     ).all()
     assert len(viewed) >= 1, "staff looking at a customer is recorded"
+
+
+def test_revoke_first_says_which_link_of_whom_stops_working_and_only_the_confirmation_revokes(
+    app, client, staff_login, create_customer, issue_link, session
+):
+    customer = create_customer(name="Sanne de Vries", external_ref="C-3101")
+    issued = issue_link(customer)
+    staff_login(client, "agent", language="en")
+
+    asked = _post(client, customer, f"/links/{issued.link.id}/revoke")
+    assert asked.status_code == 200
+    html = asked.get_data(as_text=True)
+    assert f"<h1>Revoke link {issued.link.id} of Sanne de Vries?</h1>" in html
+    assert "C-3101" in html and "by tests" in html, "which customer, and who made the link"
+    assert "The customer can no longer open this link." in html
+    assert "They can ask for a new link" in html
+    assert f'<button type="submit" class="button button-danger">Revoke link {issued.link.id}</button>' in html
+    assert f'href="/staff/customers/{customer.id}#links" class="button button-secondary">Cancel</a>' in html
+    session.expire_all()
+    assert session.get(PortalLink, issued.link.id).revoked_at is None, "nothing happens before the confirmation"
+    assert app.test_client().get(f"/p/{issued.token}").headers["Location"].endswith("/overview")
+
+    done = _post(client, customer, f"/links/{issued.link.id}/revoke", confirmed="yes")
+    assert done.headers["Location"] == f"/staff/customers/{customer.id}#messages"
+    page = client.get(done.headers["Location"]).get_data(as_text=True)
+    main = page.split('<main id="main"', 1)[1]
+    assert main.index('id="messages"') < main.index("<h1"), "the result is the first thing on the page"
+    assert re.search(rf'role="status">Link {issued.link.id} of Sanne de Vries is revoked\.', main)
+    session.expire_all()
+    assert session.get(PortalLink, issued.link.id).revoked_at is not None
+
+    again = _post(client, customer, f"/links/{issued.link.id}/revoke", confirmed="yes")
+    assert f"Link {issued.link.id} was already revoked." in client.get(again.headers["Location"]).get_data(as_text=True)
+
+
+def test_invoice_numbers_open_the_invoice_and_its_pdf(client, app, staff_login, create_customer, create_invoice, login):
+    from sqlalchemy import func
+
+    customer = create_customer(language="en", name="Noor El Amrani")
+    create_invoice(customer, number="2026/F-77", lines=[("Stroom november", "100", "kWh", "0.25000", "21")])
+    other = create_customer()
+    create_invoice(other, number="OTHER-1")
+    staff_login(client, "viewer", language="en")
+
+    html = _page(client, customer)
+    page_url = f"/staff/customers/{customer.id}/invoices/2026/F-77"
+    assert f'<a href="{page_url}">2026/F-77</a>' in html, "the invoice number opens the invoice"
+    assert f'href="{page_url}/pdf" download' in html, "and its PDF is one click away"
+
+    shown = client.get(page_url)
+    assert shown.status_code == 200
+    text = shown.get_data(as_text=True)
+    assert "Invoice 2026/F-77" in text and "Noor El Amrani" in text
+    assert "Stroom november" in text and "€30.25" in text and "VAT 21%" in text
+    assert "No payments through the portal on this invoice yet." in text
+
+    pdf = client.get(f"{page_url}/pdf")
+    assert pdf.status_code == 200 and pdf.mimetype == "application/pdf" and pdf.data.startswith(b"%PDF")
+    assert 'filename="invoice-2026-F-77.pdf"' in pdf.headers["Content-Disposition"]
+    # Staff looking at an invoice is in the audit trail as staff, not as the customer.
+    rows = db.session.execute(
+        select(AuditEvent.action, AuditEvent.actor_type, func.count())
+        .where(AuditEvent.customer_id == customer.id, AuditEvent.subject_id == "2026/F-77")
+        .group_by(AuditEvent.action, AuditEvent.actor_type)
+    ).all()
+    expected = [("invoice.pdf_downloaded", "staff", 1), ("invoice.viewed", "staff", 1)]
+    assert sorted(tuple(row) for row in rows) == expected
+
+    assert client.get(f"/staff/customers/{customer.id}/invoices/OTHER-1").status_code == 404, "only its own invoices"
+    assert client.get(f"/staff/customers/{customer.id}/invoices/OTHER-1/pdf").status_code == 404
+
+
+def test_the_staff_invoice_page_lists_its_payments(client, app, staff_login, create_customer, create_invoice, login):
+    from tests.payments.conftest import start_payment
+
+    customer = create_customer(language="en")
+    create_invoice(customer, number="F-PAID")
+    debtor = app.test_client()
+    login(debtor, customer)
+    checkout = start_payment(debtor, ["F-PAID"]).headers["Location"].removeprefix("http://localhost")
+    debtor.post(f"{checkout}/paid", data={"csrf_token": csrf_token(debtor, checkout)})
+    staff_login(client, "viewer", language="en")
+    text = client.get(f"/staff/customers/{customer.id}/invoices/F-PAID").get_data(as_text=True)
+    payments = text.split("Payments on this invoice", 1)[1]
+    assert "iDEAL" in payments and "€30.25" in payments

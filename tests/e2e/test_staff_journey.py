@@ -501,6 +501,12 @@ def test_customer_page_tells_the_story_and_takes_notes_and_links(
     assert "Never" not in newest_link.inner_text(), "the link's last use is shown"
     newest_link.locator("form[action$='/revoke'] button").click()
     page.wait_for_load_state()
+    # First a page that says which link of whom stops working; only its button revokes.
+    assert customer["name"] in page.get_by_role("heading", level=1).inner_text()
+    assert "can no longer open this link" in page.locator("main").inner_text()
+    page.locator("main form[action$='/revoke'] button[type='submit']").click()
+    page.wait_for_load_state()
+    assert urlsplit(page.url).fragment == "messages"
     assert page.locator("main .flash").filter(has_text="revoked").is_visible()
     newest_link = page.locator("main section[aria-labelledby='links'] tbody tr").first
     assert "Revoked" in newest_link.inner_text()
@@ -516,6 +522,44 @@ def test_customer_page_tells_the_story_and_takes_notes_and_links(
     debtor.goto(link)
     assert path_of(debtor) == "/link", f"a revoked link should lead to the invalid-link page, not {debtor.url}"
     assert token not in debtor.url
+
+
+IN_VIEW = """(el) => { const box = el.getBoundingClientRect(); return box.top >= 0 && box.bottom <= innerHeight; }"""
+
+
+@pytest.mark.parametrize("width", [360, 1280])
+def test_a_refund_is_confirmed_first_and_its_result_is_shown_where_the_eye_is(
+    staff_page: StaffPage, demo_data: DemoData, width: int
+) -> None:
+    # C-1007 paid an invoice in January 2026 (demo history): eleven months before the demo's "now".
+    page = staff_page("supervisor", "en")
+    page.set_viewport_size({"width": width, "height": 800})
+    customer = open_customer(page, demo_data, "C-1007")
+    cards = page.locator("main .payment-card").filter(has=page.locator("form[action$='/refund']"))
+    assert cards.count() >= 1, "C-1007 has a refundable payment"
+    card = cards.last  # newest first: the last is the oldest
+    card.locator("input[name='amount']").fill("1,00")
+    card.get_by_role("button", name="Refund").click()
+    page.wait_for_load_state()
+
+    # The confirmation: what, whose, from when, and what follows. Nothing is refunded yet.
+    assert path_of(page).endswith("/refund")
+    assert page.get_by_role("heading", level=1).inner_text() == f"Refund €1.00 to {customer['name']}?"
+    assert "months old" in page.locator("#old-payment").inner_text(), "an old payment says how old it is"
+    text = page.locator("main").inner_text()
+    for fact in ("goes back to the account the customer paid from", "open again", "Paid on", customer["external_ref"]):
+        assert fact in text, f"the confirmation should say {fact!r}"
+    assert page.get_by_role("link", name="Cancel").is_visible()
+    run_axe(page, f"refund confirmation at {width} px")
+
+    page.get_by_role("button", name="Refund €1.00").click()
+    page.wait_for_load_state()
+    assert path_of(page) == f"/staff/customers/{customer['id']}" and urlsplit(page.url).fragment == "messages"
+    result = page.locator("#messages")
+    assert "Refunded €1.00" in result.inner_text()
+    assert result.get_by_role("status").count() == 1, "announced as a status message"
+    assert result.evaluate("(el) => el === document.activeElement"), "the focus moves to the result"
+    assert result.evaluate(IN_VIEW), "the result is in view, not scrolled away"
 
 
 def test_a_viewer_reads_but_cannot_change(staff_page: StaffPage, demo_data: DemoData) -> None:
@@ -655,6 +699,22 @@ def _link_created(page: Page, server: LiveServer, accounts: StaffAccounts, data:
     assert page.locator("#link-url").is_visible()
 
 
+def _invoice(page: Page, server: LiveServer, accounts: StaffAccounts, data: DemoData, nc: NewContext) -> None:
+    open_customer(page, data, "C-1005")
+    page.locator("main section[aria-labelledby='invoices'] tbody th a").first.click()
+    page.wait_for_load_state()
+    assert re.fullmatch(r"/staff/customers/\d+/invoices/.+", path_of(page))
+    assert page.locator("main table.lines tbody tr").count() >= 1
+
+
+def _revoke_step(page: Page, server: LiveServer, accounts: StaffAccounts, data: DemoData, nc: NewContext) -> None:
+    _link_created(page, server, accounts, data, nc)  # a link of its own to revoke
+    page.locator("main .back a").click()
+    page.locator("main section[aria-labelledby='links'] form[action$='/revoke'] button").first.click()
+    page.wait_for_load_state()
+    assert path_of(page).endswith("/revoke") and page.locator("main button.button-danger").is_visible()
+
+
 def _imports(page: Page, server: LiveServer, accounts: StaffAccounts, data: DemoData, nc: NewContext) -> None:
     page.goto("/staff/imports/")
 
@@ -746,6 +806,8 @@ STAFF_PAGES: dict[str, tuple[str | None, PageSetup, str]] = {
     "customer-search": ("viewer", _search, "/staff/customers/"),
     "customer": ("agent", _customer, ""),
     "link-created": ("agent", _link_created, ""),
+    "revoke-confirmation": ("agent", _revoke_step, ""),
+    "invoice": ("viewer", _invoice, ""),
     "imports": ("supervisor", _imports, "/staff/imports/"),
     "import-preview": ("supervisor", _import_preview, ""),
     "import-result": ("supervisor", _import_result, ""),

@@ -54,8 +54,8 @@ def local_path(url: str) -> str:
 
 
 def refund_form(staff: FlaskClient, page: str, amount: str) -> dict[str, str]:
-    """The refund form on a customer's page, filled in, as staff send it."""
+    """The refund form on a customer's page, filled in and confirmed on the page that follows, as staff send it."""
     html = staff.get(page).get_data(as_text=True)
     found = re.search(r'name="request_id" value="(\w+)"', html)
     assert found, "no refund form on the page"
-    return {"csrf_token": csrf_token(staff, page), "request_id": found.group(1), "amount": amount}
+    return {"csrf_token": csrf_token(staff, page), "request_id": found.group(1), "amount": amount, "confirmed": "yes"}

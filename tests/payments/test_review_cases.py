@@ -37,6 +37,7 @@ def test_pressing_refund_twice_refunds_once(client, app, session, create_custome
         "csrf_token": csrf_token(staff, page),
         "request_id": re.search(r'name="request_id" value="(\w+)"', html).group(1),
         "amount": "5,00",
+        "confirmed": "yes",  # as sent from the confirmation page
     }
     url = f"/staff/customers/{customer.id}/payments/{payment.id}/refund"
     for _ in range(2):  # the same form sent twice, as a double click (or the back button) does

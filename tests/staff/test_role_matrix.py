@@ -124,6 +124,7 @@ def sample_values(session, create_customer, create_invoice, issue_link, create_s
         "payment_id": payment.id,
         "customer_id": customer.id,
         "invoice_id": invoice.id,
+        "number": invoice.number,
         "link_id": link.id,
         "note_id": note.id,
         "job_id": job.id,
