@@ -7,7 +7,7 @@ a scheduled job, and when it is next due. ``import_jobs.progress_step`` keeps th
 tried again as soon as the server answers, instead of at the end of its retry delay.
 
 Revision ID: a3c9d4e5f601
-Revises: f8b52d3e0c21
+Revises: a3d9c6e1f4b7
 Create Date: 2026-12-01 17:10:00+00:00
 """
 
@@ -18,7 +18,7 @@ import portal.db
 
 
 revision = 'a3c9d4e5f601'
-down_revision = 'f8b52d3e0c21'
+down_revision = 'a3d9c6e1f4b7'
 branch_labels = None
 depends_on = None
 
