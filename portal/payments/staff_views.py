@@ -13,7 +13,7 @@ from portal.extensions import db
 from portal.i18n import _, format_money
 from portal.payments import refunds
 from portal.payments.errors import RefundProblem
-from portal.payments.forms import RefundForm, parse_amount_cents
+from portal.payments.forms import RefundForm
 from portal.payments.methods import MethodChoice, method_settings, save_method_settings
 from portal.payments.models import Payment
 from portal.providers.base import ProviderRejected, ProviderUnavailable
@@ -33,10 +33,14 @@ def refund(customer_id: int, payment_id: int) -> Response:
         abort(404)
     back = redirect(url_for("staff_customers.detail", customer_id=customer_id, _anchor="payments"))
     form = RefundForm()
+    form.currency = payment.currency
     if not form.validate_on_submit():
-        flash(_("Enter the amount to refund, for example 25,00."), "error")
+        flash(
+            form.amount.errors[0] if form.amount.errors else _("Enter the amount to refund, for example 25,00."),
+            "error",
+        )
         return back
-    amount = parse_amount_cents(form.amount.data or "") or 0
+    amount = form.amount_cents
     try:
         refund_request = refunds.request_refund(db.session, payment.id, amount, form.request_id.data)
         db.session.commit()  # noted before the provider is asked: see request_refund
