@@ -78,10 +78,17 @@ def force_locale(locale: str) -> Iterator[None]:
             setattr(g, _CACHE_KEY, saved)
 
 
+# The language stays "en" (one English catalog, <html lang="en">), but dates and numbers are written the
+# British way, "28 June 2026": our English readers are in Europe, where "June 28, 2026" reads as American.
+_FORMATTING_LOCALES = {"en": Locale("en", "GB")}
+
+
 def _locale_and_translations() -> tuple[Locale, NullTranslations]:
     cached = g.get(_CACHE_KEY)
     if cached is None:
         locale = get_locale() or Locale.parse(current_app.config["DEFAULT_LOCALE"])
+        if not locale.territory:
+            locale = _FORMATTING_LOCALES.get(locale.language, locale)
         cached = (locale, get_translations())
         setattr(g, _CACHE_KEY, cached)
     return cached
