@@ -124,6 +124,17 @@ def _day(day: date, style: str, locale: Locale) -> str:
     return dates.format_date(day, format=style, locale=locale)
 
 
+def format_plain_amount(cents: int) -> str:
+    """``525,93`` in Dutch, ``525.93`` in English: what a banking app's amount field takes, no sign or grouping."""
+    return numbers.format_decimal(Decimal(cents).scaleb(-2), format="0.00", locale=current_locale())
+
+
+def phone_href(phone: str) -> str:
+    """``tel:+31201234567`` from a number as written for people, "+31 (0)20 123 45 67" included."""
+    digits = phone.replace("(0)", "") if phone.strip().startswith("+") else phone
+    return "tel:" + "".join(char for char in digits if char.isascii() and (char.isdigit() or char == "+"))
+
+
 def format_quantity(value: Decimal) -> str:
     return numbers.format_decimal(value, format="#,##0.###", locale=current_locale())
 
@@ -178,6 +189,8 @@ def role_name(role: str) -> str:
 def init_template_helpers(app: Any) -> None:
     app.jinja_env.globals.update(
         money=format_money,
+        plain_amount=format_plain_amount,
+        phone_href=phone_href,
         day=format_day,
         current_language=current_language,
         language_names=LANGUAGE_NAMES,
