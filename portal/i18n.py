@@ -78,10 +78,17 @@ def force_locale(locale: str) -> Iterator[None]:
             setattr(g, _CACHE_KEY, saved)
 
 
+# The language stays "en" (one English catalog, <html lang="en">), but dates and numbers are written the
+# British way, "28 June 2026": our English readers are in Europe, where "June 28, 2026" reads as American.
+_FORMATTING_LOCALES = {"en": Locale("en", "GB")}
+
+
 def _locale_and_translations() -> tuple[Locale, NullTranslations]:
     cached = g.get(_CACHE_KEY)
     if cached is None:
         locale = get_locale() or Locale.parse(current_app.config["DEFAULT_LOCALE"])
+        if not locale.territory:
+            locale = _FORMATTING_LOCALES.get(locale.language, locale)
         cached = (locale, get_translations())
         setattr(g, _CACHE_KEY, cached)
     return cached
@@ -115,6 +122,17 @@ def format_day(day: date | datetime, style: str = "long") -> str:
 @lru_cache(maxsize=8192)
 def _day(day: date, style: str, locale: Locale) -> str:
     return dates.format_date(day, format=style, locale=locale)
+
+
+def format_plain_amount(cents: int) -> str:
+    """``525,93`` in Dutch, ``525.93`` in English: what a banking app's amount field takes, no sign or grouping."""
+    return numbers.format_decimal(Decimal(cents).scaleb(-2), format="0.00", locale=current_locale())
+
+
+def phone_href(phone: str) -> str:
+    """``tel:+31201234567`` from a number as written for people, "+31 (0)20 123 45 67" included."""
+    digits = phone.replace("(0)", "") if phone.strip().startswith("+") else phone
+    return "tel:" + "".join(char for char in digits if char.isascii() and (char.isdigit() or char == "+"))
 
 
 def format_quantity(value: Decimal) -> str:
@@ -171,6 +189,8 @@ def role_name(role: str) -> str:
 def init_template_helpers(app: Any) -> None:
     app.jinja_env.globals.update(
         money=format_money,
+        plain_amount=format_plain_amount,
+        phone_href=phone_href,
         day=format_day,
         current_language=current_language,
         language_names=LANGUAGE_NAMES,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import date
 
 
 def _lang(client, path="/overview", **headers) -> str:
@@ -38,3 +39,22 @@ def test_every_page_offers_the_other_language(client, create_customer, login):
     login(client, create_customer(language="nl"))
     html = client.get("/overview").get_data(as_text=True)
     assert 'href="/language/en?next=/overview"' in html
+
+
+def test_english_dates_are_written_the_british_way(client, create_customer, create_invoice, login):
+    customer = create_customer(language="en")
+    invoice = create_invoice(customer, issue_date=date(2026, 6, 1), due_date=date(2026, 6, 28))
+    login(client, customer)
+
+    for path in ("/overview", "/pay", f"/invoices/{invoice.number}"):
+        html = client.get(path).get_data(as_text=True)
+        assert re.search(r'<html lang="en">', html), "the language stays English"
+        assert "28 June 2026" in html, path
+        assert "June 28" not in html, path
+
+
+def test_dutch_dates_stay_dutch(client, create_customer, create_invoice, login):
+    customer = create_customer(language="nl")
+    create_invoice(customer, issue_date=date(2026, 6, 1), due_date=date(2026, 6, 28))
+    login(client, customer)
+    assert "28 juni 2026" in client.get("/overview").get_data(as_text=True)

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from flask_wtf import FlaskForm
@@ -8,20 +7,16 @@ from wtforms import HiddenField, RadioField, SelectChoice, SelectMultipleField, 
 from wtforms.validators import Regexp, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from portal.errors import message_for
 from portal.i18n import _l
-
-# "12", "12.5", "12,50", "1.234,56", "1,234.56": digits with at most one decimal part of one or two digits.
-_AMOUNT = re.compile(r"^\s*(?:€\s*)?(\d{1,3}(?:[.,\s]\d{3})*|\d+)(?:[.,](\d{1,2}))?\s*$")
+from portal.money import AmountProblem, parse_amount
 
 
-def parse_amount_cents(text: str) -> int | None:
-    """Cents from what a person types, in Dutch or English notation; None when it is not an amount."""
-    match = _AMOUNT.match(text or "")
-    if not match:
-        return None
-    whole = re.sub(r"[.,\s]", "", match.group(1))
-    fraction = (match.group(2) or "").ljust(2, "0")
-    return int(whole) * 100 + int(fraction or "0")
+def _amount_or_error(text: str | None, currency: str) -> int:
+    try:
+        return parse_amount(text, currency)
+    except AmountProblem as problem:
+        raise ValidationError(message_for(problem)) from None
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -39,20 +34,26 @@ class PayForm(FlaskForm):
     )
     partial_amount = StringField(_l("Amount"))
     method = RadioField(_l("How do you want to pay?"), choices=[])
+    currency = "EUR"  # of the chosen invoices; the view sets it before validating
 
     def validate_invoice(self, field: Any) -> None:
         if not field.data:
             raise ValidationError(_l("Choose at least one invoice."))
 
     def validate_partial_amount(self, field: Any) -> None:
-        if self.amount_choice.data == "partial" and parse_amount_cents(field.data or "") is None:
-            raise ValidationError(_l("Enter an amount in euros, for example 25,00."))
+        if self.amount_choice.data == "partial":
+            _amount_or_error(field.data, self.currency)
+        elif (field.data or "").strip():
+            # Paying everything with an amount typed in: which one did the person mean? Ask, start nothing.
+            raise ValidationError(
+                _l("You chose to pay everything. Clear the amount, or choose \u201cPart of it now\u201d.")
+            )
 
     @property
     def partial_cents(self) -> int | None:
         if self.amount_choice.data != "partial":
             return None
-        return parse_amount_cents(self.partial_amount.data or "")
+        return parse_amount(self.partial_amount.data, self.currency)
 
 
 class RefundForm(FlaskForm):
@@ -61,6 +62,11 @@ class RefundForm(FlaskForm):
     # Set only by the confirmation page: the first submit shows what will happen, the second refunds.
     confirmed = HiddenField()
 
+    currency = "EUR"  # of the payment; the view sets it before validating
+
     def validate_amount(self, field: Any) -> None:
-        if parse_amount_cents(field.data or "") is None:
-            raise ValidationError(_l("Enter an amount, for example 25,00."))
+        _amount_or_error(field.data, self.currency)
+
+    @property
+    def amount_cents(self) -> int:
+        return parse_amount(self.amount.data, self.currency)

@@ -15,7 +15,7 @@ from portal.extensions import db
 from portal.i18n import _, current_locale, format_money
 from portal.payments import refunds
 from portal.payments.errors import RefundProblem
-from portal.payments.forms import RefundForm, parse_amount_cents
+from portal.payments.forms import RefundForm
 from portal.payments.methods import MethodChoice, method_settings, save_method_settings
 from portal.payments.models import Payment
 from portal.payments.queries import allocations_of
@@ -46,10 +46,14 @@ def refund(customer_id: int, payment_id: int) -> str | Response:
         abort(404)
     back = _back_to_customer(customer_id)
     form = RefundForm()
+    form.currency = payment.currency
     if not form.validate_on_submit():
-        flash(_("Enter the amount to refund, for example 25,00."), "error")
+        flash(
+            form.amount.errors[0] if form.amount.errors else _("Enter the amount to refund, for example 25,00."),
+            "error",
+        )
         return back
-    amount = parse_amount_cents(form.amount.data or "") or 0
+    amount = form.amount_cents
     if form.confirmed.data != "yes":
         return _confirmation(payment, form, amount) or back
     return _send(payment, form, amount, back)

@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import date, timedelta
 
 from flask import Blueprint, abort, current_app, g, make_response, redirect, render_template, request, session, url_for
 from werkzeug.wrappers import Response
 from wtforms import SelectChoice
 
 from portal import clock
+from portal.accounts.view import balance_of
 from portal.debtor.access import debtor_actor, debtor_required, load_debtor, note_visit
 from portal.errors import message_for
 from portal.extensions import db
-from portal.i18n import _, current_language, force_locale
+from portal.i18n import _, _n, current_language, force_locale
 from portal.invoices.models import Invoice
+from portal.money import AmountProblem, parse_amount
 from portal.payments import queries, refunds, services
 from portal.payments.errors import PaymentProblem
 from portal.payments.forms import PayForm
@@ -46,11 +49,13 @@ def _providers() -> list:
 def _pay_page(form: PayForm, open_invoices: list[Invoice], *, error: str | None = None, status: int = 200) -> Response:
     selected = [invoice for invoice in open_invoices if invoice.number in (form.invoice.data or [])]
     currency = (selected or open_invoices)[0].currency if open_invoices else "EUR"
-    total = sum(invoice.outstanding_cents for invoice in selected) or sum(i.outstanding_cents for i in open_invoices)
+    selected_cents = sum(invoice.outstanding_cents for invoice in selected if invoice.currency == currency)
+    total = selected_cents or sum(i.outstanding_cents for i in open_invoices)
     methods = offered_methods(db.session, _providers(), max(total, 1), currency)
     form.method.choices = [SelectChoice(choice.method, method_name(choice.method)) for choice in methods]
+    last_used = usual_method(db.session, g.customer.id)
     if form.method.data not in {choice.method for choice in methods}:
-        preferred = session.get(PREFERRED_METHOD_KEY) or usual_method(db.session, g.customer.id)
+        preferred = session.get(PREFERRED_METHOD_KEY) or last_used
         form.method.data = (
             preferred if preferred in {c.method for c in methods} else (methods[0].method if methods else None)
         )
@@ -61,8 +66,10 @@ def _pay_page(form: PayForm, open_invoices: list[Invoice], *, error: str | None 
             open_invoices=open_invoices,
             methods=methods,
             method_hints=METHOD_HINTS,
-            total_cents=total,
+            selected_cents=selected_cents,
+            button_cents=_button_cents(form, selected, selected_cents),
             currency=currency,
+            last_used_method=last_used,
             minimum_partial_cents=partial_payment_minimum_cents(db.session, currency),
             error=error,
         ),
@@ -75,6 +82,18 @@ def _pay_page(form: PayForm, open_invoices: list[Invoice], *, error: str | None 
             "form-action 'self'", "form-action 'self' https:"
         )
     return response
+
+
+def _button_cents(form: PayForm, selected: list[Invoice], selected_cents: int) -> int | None:
+    """The amount the pay button names, or None when it cannot name one (nothing chosen, no amount yet)."""
+    if not selected or len({invoice.currency for invoice in selected}) > 1:
+        return None
+    if form.amount_choice.data != "partial":
+        return selected_cents
+    try:
+        return parse_amount(form.partial_amount.data, form.currency)
+    except AmountProblem:
+        return None
 
 
 @bp.route("/pay", methods=["GET", "POST"])
@@ -97,9 +116,10 @@ def pay() -> Response:
         return _pay_page(form, open_invoices)
     # The method's choices depend on the amount; they are checked by the service, not by WTForms.
     form.method.choices = [SelectChoice(method) for method in METHODS]
+    chosen_currency = next((i.currency for i in open_invoices if i.number in (form.invoice.data or [])), "EUR")
+    form.currency = chosen_currency
     if not form.validate_on_submit():
         return _pay_page(form, open_invoices, status=400)
-    chosen_currency = next((i.currency for i in open_invoices if i.number in form.invoice.data), "EUR")
     try:
         choice = services.choose_invoices(
             db.session,
@@ -129,7 +149,12 @@ def pay() -> Response:
     db.session.commit()
     # In the payment's language, so a retry in another language still sends the very same request.
     with force_locale(payment.locale):
-        description = _("Invoices %(numbers)s", numbers=", ".join(item.invoice.number for item in payment.items))
+        description = _n(
+            "Invoice %(numbers)s",
+            "Invoices %(numbers)s",
+            len(payment.items),
+            numbers=", ".join(item.invoice.number for item in payment.items),
+        )
     base = current_app.config["BASE_URL"]
     try:
         checkout_url = services.open_checkout(
@@ -194,6 +219,30 @@ def send_paid_twice_refund(payment: Payment) -> None:
         log.warning("payment %s: paid-twice refund not sent yet: %s", payment.id, type(error).__name__)
 
 
+@dataclass(frozen=True)
+class StillOpen:
+    """What a part-payment left open on the customer's account, and by when the rest is due."""
+
+    cents: int
+    currency: str
+    due_date: date | None  # the earliest due date among the open invoices
+    overdue: bool
+
+
+def _still_open(payment: Payment) -> StillOpen | None:
+    """After a payment that left one of its invoices open: the account's open total in that currency."""
+    if payment.state != "paid" or all(item.invoice.outstanding_cents <= 0 for item in payment.items):
+        return None
+    customer = payment.customer
+    cents = balance_of(db.session, customer).open.get(payment.currency, 0)
+    if cents <= 0:
+        return None
+    open_invoices = queries.list_payable_invoices(db.session, customer.id)
+    dates = [i.due_date for i in open_invoices if i.currency == payment.currency and i.outstanding_cents > 0]
+    due = min(dates, default=None)
+    return StillOpen(cents, payment.currency, due, due is not None and due < clock.today_for(customer))
+
+
 @bp.get("/payments/<public_id>")
 def status(public_id: str) -> Response:
     """Where the provider sends the debtor back; it follows the payment until the verdict is in.
@@ -234,6 +283,7 @@ def status(public_id: str) -> Response:
                 unreachable=unreachable,
                 allocations=queries.allocations_of(payment),
                 paid_twice=queries.paid_twice_of(db.session, payment),
+                still_open=_still_open(payment) if customer is not None else None,
             )
         )
     response.headers["Cache-Control"] = "no-store"

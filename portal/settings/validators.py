@@ -20,6 +20,7 @@ from schwifty.exceptions import SchwiftyException
 
 from portal.errors import DomainError, Message, message_for
 from portal.i18n import _l
+from portal.money import AmountProblem, parse_amount
 from portal.providers.base import METHODS
 
 PROBLEM_MESSAGES: dict[str, Message] = {
@@ -141,27 +142,23 @@ def _currencies() -> frozenset[str]:
     return frozenset(list_currencies())
 
 
-# Whole currency units with at most two decimals, "10", "10.00" or "10,00"; a sign makes it no amount.
-_UNITS = re.compile(r"(\d{1,9})(?:[.,](\d{1,2}))?")
+def parse_minimum_cents(amount: Any, currency: str = "EUR") -> int | None:
+    """An amount in currency units (text as typed, or a Decimal) to cents; empty means "no part-payments".
 
-
-def parse_minimum_cents(amount: Any) -> int | None:
-    """An amount in currency units (text as typed, or a Decimal) to cents; empty means "no part-payments"."""
+    Typed text is read by the one strict amount parser (:func:`portal.money.parse_amount`), as on the pay page.
+    """
     if amount is None or (isinstance(amount, str) and not amount.strip()):
         return None
     if isinstance(amount, Decimal) and amount.is_finite():
         text = format(amount, "f")
     elif isinstance(amount, str):
-        text = amount.strip().removeprefix("\u20ac").strip()
+        text = amount
     else:
         raise SettingProblem("invalid_amount")
-    match = _UNITS.fullmatch(text)
-    if match is None:
-        raise SettingProblem("invalid_amount")
-    cents = int(match.group(1)) * 100 + int((match.group(2) or "0").ljust(2, "0"))
-    if cents < 1:
-        raise SettingProblem("invalid_amount")
-    return cents
+    try:
+        return parse_amount(text, currency)
+    except AmountProblem:
+        raise SettingProblem("invalid_amount") from None
 
 
 def minimum_per_currency(raw: Any) -> dict[str, int | None]:
@@ -176,7 +173,7 @@ def minimum_per_currency(raw: Any) -> dict[str, int | None]:
         if isinstance(amount, int) and not isinstance(amount, bool) and amount >= 1:
             parsed[code] = amount
         else:
-            parsed[code] = parse_minimum_cents(amount)
+            parsed[code] = parse_minimum_cents(amount, code)
     return dict(sorted(parsed.items()))
 
 

@@ -79,7 +79,7 @@ def test_events_are_listed_newest_first_with_time_in_amsterdam(client, staff_log
     staff_login(client, "supervisor", language="en")
     html = client.get("/staff/audit/?date_to=2026-07-31").get_data(as_text=True)
     assert _actions(html) == ["second.thing", "first.thing"]
-    assert "Jul 2, 2026, 12:30:00" in html
+    assert "2 Jul 2026, 00:30:00" in html  # British English: day first, 24-hour clock
     assert "C-7001" in html and "Jansen Bakkerij" in html
     assert "invoice 2026-000123" in html and "203.0.113.9" in html
     assert "amount: 1234, method: ideal" in html

@@ -58,7 +58,7 @@ def test_bank_transfer_details_with_the_exact_reference_and_an_epc_qr_code(
 
     html = client.get("/overview").get_data(as_text=True)
 
-    assert "NL91 ABNA 0417 1643 00" in html
+    assert "NL91 ABNA 0417 1643 00" in _text(html)
     assert "ABNANL2A" in html
     assert f"{first.number} {second.number}" in html
     svg = re.search(r"<svg role=\"img\"[^>]*>.*?</svg>", html, re.S)
@@ -96,3 +96,51 @@ def test_without_an_opened_link_the_overview_sends_you_to_the_link_page(client):
     response = client.get("/overview")
     assert response.status_code == 302
     assert response.headers["Location"] == "/link"
+
+
+def test_the_transfer_details_can_be_copied_and_the_qr_code_is_for_a_second_screen(
+    client, create_customer, create_invoice, login
+):
+    customer = create_customer(language="nl")
+    first = create_invoice(customer, issue_date=TODAY - timedelta(days=40))
+    second = create_invoice(customer, issue_date=TODAY - timedelta(days=5))
+    login(client, customer)
+
+    html = client.get("/overview").get_data(as_text=True)
+
+    # What each button copies: what a banking app's fields take, without currency sign or spaces.
+    copies = dict(
+        re.findall(
+            r'data-copy="([^"]*)"[^>]*>\s*<span aria-hidden="true">[^<]*</span>'
+            r'<span class="visually-hidden">([^<]*)</span>',
+            html,
+        )
+    )
+    total = (first.total_cents + second.total_cents) / 100
+    assert set(copies) == {"NL91ABNA0417164300", f"{total:.2f}".replace(".", ","), f"{first.number} {second.number}"}
+    # Without JavaScript the buttons stay hidden: the values are there as text to select.
+    assert len(re.findall(r'<button type="button" class="copy-button"[^>]*hidden>', html)) == 3
+    # The IBAN can only wrap between its groups of four.
+    groups = re.findall(r'<span class="nowrap">(\w+)</span>', html)
+    assert groups[:5] == ["NL91", "ABNA", "0417", "1643", "00"]
+    # The QR code waits behind a disclosure (opened on wide screens by the script).
+    disclosure = re.search(r"<details class=\"qr-disclosure\"[^>]*>\s*<summary>([^<]+)</summary>\s*<figure", html)
+    assert disclosure is not None, "the QR code should sit in a disclosure"
+
+
+def test_the_footer_phone_and_e_mail_are_links(client, create_customer, login):
+    login(client, create_customer(language="en"))
+    html = client.get("/overview").get_data(as_text=True)
+    footer = html[html.index("<footer") :]
+    assert '<a href="tel:+31201234567" class="nowrap">+31 20 123 4567</a>' in footer
+    assert '<a href="mailto:klantenservice@zonnig.example">klantenservice@zonnig.example</a>' in footer
+
+
+def test_with_many_invoices_the_pay_action_is_also_below_the_list(client, create_customer, create_invoice, login):
+    customer = create_customer(language="en")
+    for days in range(5):
+        create_invoice(customer, issue_date=TODAY - timedelta(days=days))
+    login(client, customer)
+    html = client.get("/overview").get_data(as_text=True)
+    after_the_list = html[html.index('class="invoice-list"') :].split("</ul>", 1)[1]
+    assert 'href="/pay">Pay now</a>' in after_the_list.split("</section>", 1)[0]

@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
-from playwright.sync_api import BrowserContext, ConsoleMessage, Locator, Page
+from playwright.sync_api import BrowserContext, ConsoleMessage, Locator, Page, expect
 
 if TYPE_CHECKING:
     from tests.e2e.conftest import LiveServer
@@ -271,6 +272,84 @@ def test_everything_works_without_javascript(new_context: NewContext, live_serve
     page.locator("form input[type='email']").fill("nobody@example.org")
     page.locator("form button[type='submit']").click()
     assert path_of(page) == "/link/requested"
+
+
+# ---------------------------------------------------------------------------------------------- paying by transfer
+
+SHOTS = Path("/tmp/shots_debtorui")
+TRANSFER = "main section.transfer"
+
+
+@pytest.mark.parametrize("language", ["en", "nl"])
+def test_on_a_phone_the_transfer_details_are_copied_and_the_qr_code_waits(
+    new_context: NewContext, live_server: LiveServer, language: str
+) -> None:
+    context = new_context(viewport={"width": 360, "height": 740}, permissions=["clipboard-read", "clipboard-write"])
+    page = context.new_page()
+    open_personal_link(page, live_server, "C-1019")
+    page.goto(f"/language/{language}?next=/overview")
+    transfer = page.locator(TRANSFER).first
+    transfer.scroll_into_view_if_needed()
+
+    # The QR code is not offered to the phone that would have to scan it: it waits behind a disclosure.
+    qr_code = transfer.locator("figure.qr")
+    expect(qr_code).to_be_hidden()
+    disclosure = transfer.locator("details.qr-disclosure > summary")
+    expect(disclosure).to_be_visible()
+
+    # Copy buttons put exactly what the banking app needs on the clipboard, and say so (role="status").
+    iban = transfer.locator(".iban")
+    buttons = transfer.locator("button.copy-button")
+    expect(buttons).to_have_count(3)
+    iban_button = transfer.locator("dd:has(.iban) button.copy-button")
+    iban_button.click()
+    confirmation = transfer.locator("dd:has(.iban) [role='status']")
+    expect(confirmation).to_be_visible()
+    expect(confirmation).not_to_be_empty()
+    assert page.evaluate("navigator.clipboard.readText()") == re.sub(r"\s", "", iban.inner_text())
+    page.screenshot(path=SHOTS / f"overview-transfer-360-{language}.png", full_page=True)
+
+    reference = transfer.locator(".reference")
+    transfer.locator("dd:has(.reference) button.copy-button").click()
+    assert page.evaluate("navigator.clipboard.readText()") == reference.inner_text().strip()
+    expect(confirmation).to_be_empty()  # only the latest copy is confirmed
+
+    # The IBAN wraps only between its groups of four, never inside one.
+    groups = iban.locator(".nowrap")
+    expect(groups.first).to_have_text(re.compile(r"^[A-Z]{2}\d{2}$"))
+    for index in range(groups.count()):
+        assert groups.nth(index).evaluate("(el) => el.getClientRects().length") == 1
+
+    # Still there for whoever wants it: one tap shows the QR code.
+    disclosure.click()
+    expect(qr_code).to_be_visible()
+    assert_fits_width(page, 360)
+    run_axe(page, f"overview with the transfer details at 360 px in {LANGUAGE_NAMES[language]}")
+
+
+def test_on_a_wide_screen_the_qr_code_is_shown_for_the_phone(new_context: NewContext, live_server: LiveServer) -> None:
+    page = new_context(viewport={"width": 1280, "height": 900}).new_page()
+    open_personal_link(page, live_server, "C-1019")
+    transfer = page.locator(TRANSFER).first
+    expect(transfer.locator("figure.qr svg")).to_be_visible()
+    expect(transfer.locator("details.qr-disclosure > summary")).to_be_hidden()
+    expect(page.locator("footer a[href^='tel:']")).to_have_count(1)
+    expect(page.locator("footer a[href^='mailto:']")).to_have_count(1)
+    SHOTS.mkdir(exist_ok=True)
+    page.screenshot(path=SHOTS / "overview-desktop-nl.png", full_page=True)
+
+
+def test_without_javascript_the_transfer_details_are_plain_text(
+    new_context: NewContext, live_server: LiveServer
+) -> None:
+    page = new_context(viewport={"width": 360, "height": 740}, java_script_enabled=False).new_page()
+    open_personal_link(page, live_server, "C-1019")
+    transfer = page.locator(TRANSFER).first
+    expect(transfer.locator("button.copy-button").first).to_be_hidden()
+    expect(transfer.locator(".iban")).to_be_visible()
+    expect(transfer.locator(".reference")).to_be_visible()
+    SHOTS.mkdir(exist_ok=True)
+    page.screenshot(path=SHOTS / "overview-transfer-360-nojs.png", full_page=True)
 
 
 # ---------------------------------------------------------------------------------------------- accessibility

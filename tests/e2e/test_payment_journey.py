@@ -53,6 +53,9 @@ TOTAL_DUE = "€84.70"
 PAYMENT_REFERENCE = re.compile(r"P\d{7}")
 DEMO_CHECKOUT = re.compile(r"/demo-checkout/[^/]+$")
 STATUS_PAGE = re.compile(r"/payments/[^/]+$")
+# The pay button names the amount: "Pay €84.70".
+PAY_BUTTON = re.compile(r"^Pay €\d{1,3}(?:,\d{3})*\.\d{2}$")
+SHOTS = Path("/tmp/shots_debtorui")
 
 
 # ---------------------------------------------------------------------------------------------- helpers
@@ -120,7 +123,7 @@ def start_payment(page: Page, server: LiveServer, debtor: Debtor) -> None:
 
 
 def continue_to_checkout(page: Page) -> None:
-    page.get_by_role("button", name="Continue to payment", exact=True).click()
+    page.get_by_role("button", name=PAY_BUTTON).click()
     page.wait_for_url(DEMO_CHECKOUT)
     assert page.get_by_role("heading", level=1).inner_text() == "Demo payment page"
 
@@ -252,7 +255,7 @@ def test_failed_payment_offers_to_try_again_with_the_same_invoice(
     assert path_of(page) == "/pay", f"Try again should lead back to the pay page, not {page.url}"
     expect(invoice_checkbox(page, first)).to_be_checked()
     expect(invoice_checkbox(page, second)).not_to_be_checked()
-    expect(page.get_by_role("button", name="Continue to payment", exact=True)).to_be_visible()
+    expect(page.get_by_role("button", name="Pay €60.50", exact=True)).to_be_visible()
 
 
 def test_staff_see_the_payment_and_the_receipt(
@@ -283,3 +286,98 @@ def test_staff_see_the_payment_and_the_receipt(
     rows = message_rows(staff, debtor.email)
     expect(rows).to_have_count(1)
     expect(rows.first.get_by_role("link")).to_have_text(f"Thank you for your payment of {TOTAL_DUE}")
+
+
+# ---------------------------------------------------------------------------------------------- the pay page, live
+
+PHONE = {"width": 360, "height": 740}
+DESKTOP = {"width": 1280, "height": 900}
+
+
+def pay_button(page: Page) -> Locator:
+    return page.locator("main form.pay-form button[type='submit']")
+
+
+@pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["360px", "desktop"])
+def test_the_pay_page_follows_the_ticks_and_the_chosen_amount(
+    new_context: NewContext, live_server: LiveServer, debtor: Debtor, viewport: dict[str, int]
+) -> None:
+    page = new_context(locale=BROWSER_LOCALES["en"], viewport=viewport).new_page()
+    first, second = debtor.invoices
+    start_payment(page, live_server, debtor)
+    total = page.locator("main .pay-summary")
+    amount_field = page.get_by_label("Amount in EUR")
+
+    # Everything ticked: the total, and the same amount on the button, which a phone shows without scrolling.
+    expect(total).to_contain_text(f"To pay {TOTAL_DUE}")
+    expect(total).to_contain_text(f"Invoices {first}, {second}")
+    expect(pay_button(page)).to_have_accessible_name(f"Pay {TOTAL_DUE}")
+    expect(pay_button(page)).to_be_in_viewport()
+    expect(amount_field).to_be_hidden()  # only asked for once "Part of it now" is chosen
+    SHOTS.mkdir(exist_ok=True)
+    page.screenshot(path=SHOTS / f"pay-{viewport['width']}.png", full_page=True)
+
+    # One invoice less: the total and the button follow at once, and one invoice is "Invoice".
+    invoice_checkbox(page, second).uncheck()
+    expect(total).to_contain_text("To pay €60.50")
+    expect(total).to_contain_text(f"Invoice {first}")
+    expect(total).not_to_contain_text("Invoices")
+    expect(pay_button(page)).to_have_accessible_name("Pay €60.50")
+
+    # Part of it: the field appears and the button names what is typed, in either notation.
+    page.get_by_role("radio", name="Part of it now").check()
+    expect(amount_field).to_be_visible()
+    amount_field.fill("12,50")
+    expect(pay_button(page)).to_have_accessible_name("Pay €12.50")
+    amount_field.fill("1.234,5")
+    expect(pay_button(page)).to_have_accessible_name("Pay €1,234.50")
+    amount_field.fill("twelve")
+    expect(pay_button(page)).to_have_accessible_name("Continue to payment")
+    page.screenshot(path=SHOTS / f"pay-part-{viewport['width']}.png", full_page=True)
+
+    # Back to everything: the typed amount is not sent, so the server starts the whole amount.
+    amount_field.fill("12,50")
+    page.get_by_role("radio", name="Everything for the chosen invoices").check()
+    expect(amount_field).to_be_hidden()
+    expect(pay_button(page)).to_have_accessible_name("Pay €60.50")
+    pay_button(page).click()
+    page.wait_for_url(DEMO_CHECKOUT)
+    assert "€60.50" in page.locator("main dl.facts").inner_text()
+
+
+def test_without_javascript_the_amount_field_stays_and_the_server_total_is_shown(
+    new_context: NewContext, live_server: LiveServer, debtor: Debtor
+) -> None:
+    page = new_context(locale=BROWSER_LOCALES["en"], viewport=PHONE, java_script_enabled=False).new_page()
+    start_payment(page, live_server, debtor)
+    expect(page.get_by_label("Amount in EUR")).to_be_visible()
+    expect(pay_button(page)).to_have_accessible_name(f"Pay {TOTAL_DUE}")
+
+    # "Everything" with an amount typed in: the server asks which was meant and starts nothing.
+    page.get_by_label("Amount in EUR").fill("10,00")
+    pay_button(page).click()
+    page.wait_for_load_state()
+    assert path_of(page) == "/pay"
+    expect(page.locator("#error-summary")).to_contain_text("You chose to pay everything.")
+
+
+def test_after_a_part_payment_the_thank_you_says_what_is_still_open(
+    page: Page, live_server: LiveServer, debtor: Debtor
+) -> None:
+    start_payment(page, live_server, debtor)
+    page.get_by_role("radio", name="Part of it now").check()
+    page.get_by_label("Amount in EUR").fill("20,00")
+    expect(pay_button(page)).to_have_accessible_name("Pay €20.00")
+    continue_to_checkout(page)
+    choose_outcome(page, "Pay now")
+
+    status = page.locator("#payment-status")
+    expect(status.get_by_role("heading", level=1)).to_have_text(f"Thank you, {debtor.name}!")
+    still_open = status.locator("section[aria-labelledby='still-open-heading']")
+    first_due = date.today() + timedelta(days=10)  # noqa: DTZ011 - as new_debtor dates them
+    expect(still_open).to_contain_text("€64.70 is still open on your invoices.")
+    expect(still_open).to_contain_text(f"Pay the rest by {first_due.day} {first_due:%B %Y}, or contact us")
+    expect(still_open.get_by_role("link", name="Pay the rest", exact=True)).to_have_attribute("href", "/pay")
+    SHOTS.mkdir(exist_ok=True)
+    page.screenshot(path=SHOTS / "thank-you-part-payment.png", full_page=True)
+    run_axe_in_both_languages(page, "thank-you page after a part-payment")

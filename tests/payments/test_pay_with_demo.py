@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import select
 
+from portal.clock import today_for
 from portal.invoices.models import Invoice
 from portal.notifications.models import OutboxMessage
 from portal.payments.models import Payment
@@ -110,3 +112,55 @@ def test_a_part_payment_below_the_minimum_is_refused_in_dutch(client, session, c
     assert refused.status_code == 400
     assert "minimaal" in refused.get_data(as_text=True)
     assert session.scalars(select(Payment).where(Payment.customer_id == customer.id)).first() is None
+
+
+def _text(html: str) -> str:
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html)).replace("\u00a0", " ")
+
+
+def test_after_a_part_payment_the_thank_you_says_what_is_still_open_and_by_when(
+    client, session, create_customer, create_invoice, login
+):
+    customer = create_customer(language="en")
+    today = today_for(customer)
+    first = create_invoice(customer, number="G-1", issue_date=today, due_date=today + timedelta(days=14))
+    second = create_invoice(customer, number="G-2", issue_date=today, due_date=today + timedelta(days=30))
+    login(client, customer)
+
+    started = _pay(client, ["G-1"], amount_choice="partial", partial_amount="10,00")
+    back = _decide(client, started.headers["Location"], "paid")
+    page = _text(client.get(back.headers["Location"].removeprefix("http://localhost")).get_data(as_text=True))
+
+    still_open = (first.total_cents + second.total_cents - 1000) / 100
+    due = first.due_date
+    assert f"€{still_open:,.2f} is still open on your invoices." in page
+    assert f"Pay the rest by {due.day} {due:%B %Y}, or contact us if you need more time." in page
+    assert "Pay the rest" in page
+
+
+def test_after_a_part_payment_of_an_overdue_invoice_the_rest_is_due_now(
+    client, session, create_customer, create_invoice, login
+):
+    customer = create_customer(language="en")
+    today = today_for(customer)
+    create_invoice(customer, number="H-1", issue_date=today - timedelta(days=40), due_date=today - timedelta(days=10))
+    login(client, customer)
+
+    started = _pay(client, ["H-1"], amount_choice="partial", partial_amount="10,00")
+    back = _decide(client, started.headers["Location"], "paid")
+    page = _text(client.get(back.headers["Location"].removeprefix("http://localhost")).get_data(as_text=True))
+
+    assert "is still open on your invoices. The due date has passed, so please pay the rest as soon as you can" in page
+
+
+def test_after_paying_everything_nothing_is_said_to_be_open(client, session, create_customer, create_invoice, login):
+    customer = create_customer(language="en")
+    create_invoice(customer, number="K-1")
+    create_invoice(customer, number="K-2")  # another invoice still open, but this payment was not a part-payment
+    login(client, customer)
+
+    back = _decide(client, _pay(client, ["K-1"]).headers["Location"], "paid")
+    page = _text(client.get(back.headers["Location"].removeprefix("http://localhost")).get_data(as_text=True))
+
+    assert "Thank you" in page
+    assert "still open on your invoices" not in page
