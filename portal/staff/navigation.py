@@ -34,6 +34,10 @@ NAV_ITEMS: list[NavItem] = [
     NavItem(_l("Settings"), "staff_settings.index", Permission.MANAGE_SETTINGS),
 ]
 
+# Pages served by one feature's blueprint that belong under another menu item: a refund is made on a
+# customer's page, so "Customers" is the current item there, not "Payment methods".
+MENU_ITEM_OF_ENDPOINT = {"staff_payments.refund": "staff_customers"}
+
 
 def _menu() -> dict[str, Any]:
     if not is_staff_request() or not current_user.is_authenticated:
@@ -44,7 +48,8 @@ def _menu() -> dict[str, Any]:
         for item in NAV_ITEMS
         if item.endpoint in current_app.view_functions and role_allows(current_user.role, item.permission)
     ]
-    current_blueprint = (request.endpoint or "").split(".")[0]
+    endpoint = request.endpoint or ""
+    current_blueprint = MENU_ITEM_OF_ENDPOINT.get(endpoint, endpoint.split(".")[0])
     return {"staff_menu": items, "staff_menu_current": current_blueprint, "can": can, "Permission": Permission}
 
 

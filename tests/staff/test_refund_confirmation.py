@@ -68,6 +68,8 @@ def test_the_first_submit_only_says_what_will_happen(
     assert re.search(r'<button type="submit" class="button button-danger">Refund €60.50</button>', html)
     assert f'href="/staff/customers/{customer.id}#payments" class="button button-secondary">Cancel</a>' in html
     assert "payment is" not in html, "a payment of today is not called old"
+    assert re.search(r'<a href="/staff/customers/"[^>]*aria-current="page"', html), "the menu says: a customer's page"
+    assert not re.search(r'<a href="/staff/payment-methods"[^>]*aria-current', html)
     assert _reversals(session, payment) == [], "nothing is refunded before the confirmation"
     assert session.get(Invoice, first.id).state == "paid"
 
