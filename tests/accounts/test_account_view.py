@@ -60,7 +60,7 @@ def test_credit_alone_is_not_a_debt(client, create_customer, create_credit, logi
     login(client, customer)
     overview = client.get("/overview", headers={"Accept-Language": "nl"}).get_data(as_text=True)
     assert re.search(r"Je hebt €\s12,50 tegoed bij ons", overview)
-    assert "Je betaalt" not in overview and "Nu betalen" not in overview
+    assert "Te betalen" not in overview and "Nu betalen" not in overview
 
 
 def test_overdue_flips_at_the_customers_midnight(session, create_customer, create_invoice):

@@ -25,7 +25,7 @@ def _text(html: str) -> str:
 
 
 def _today_in_words() -> str:
-    return format_date(clock.now().astimezone(ZoneInfo("Europe/Amsterdam")).date(), "long", locale="en")
+    return format_date(clock.now().astimezone(ZoneInfo("Europe/Amsterdam")).date(), "long", locale="en_GB")
 
 
 def _late_invoice_paid(app, session, create_customer, create_invoice, login, pay):
