@@ -24,6 +24,8 @@ import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
+# Screenshots of the pages the browser tests check, to look at after a run (at 360 px and on a desktop).
+SCREENSHOTS = Path(os.environ.get("PORTAL_E2E_SCREENSHOTS", "/tmp/portal-e2e-screenshots"))
 STARTUP_TIMEOUT = 20.0
 CHROMIUM_ARGS = [
     "--headless",

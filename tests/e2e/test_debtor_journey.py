@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import BrowserContext, ConsoleMessage, Locator, Page, expect
+
+from tests.e2e.conftest import SCREENSHOTS
 
 if TYPE_CHECKING:
     from tests.e2e.conftest import LiveServer
@@ -276,7 +277,7 @@ def test_everything_works_without_javascript(new_context: NewContext, live_serve
 
 # ---------------------------------------------------------------------------------------------- paying by transfer
 
-SHOTS = Path("/tmp/shots_debtorui")
+SHOTS = SCREENSHOTS
 TRANSFER = "main section.transfer"
 
 
@@ -307,6 +308,7 @@ def test_on_a_phone_the_transfer_details_are_copied_and_the_qr_code_waits(
     expect(confirmation).to_be_visible()
     expect(confirmation).not_to_be_empty()
     assert page.evaluate("navigator.clipboard.readText()") == re.sub(r"\s", "", iban.inner_text())
+    SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=SHOTS / f"overview-transfer-360-{language}.png", full_page=True)
 
     reference = transfer.locator(".reference")
@@ -335,7 +337,7 @@ def test_on_a_wide_screen_the_qr_code_is_shown_for_the_phone(new_context: NewCon
     expect(transfer.locator("details.qr-disclosure > summary")).to_be_hidden()
     expect(page.locator("footer a[href^='tel:']")).to_have_count(1)
     expect(page.locator("footer a[href^='mailto:']")).to_have_count(1)
-    SHOTS.mkdir(exist_ok=True)
+    SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=SHOTS / "overview-desktop-nl.png", full_page=True)
 
 
@@ -348,7 +350,7 @@ def test_without_javascript_the_transfer_details_are_plain_text(
     expect(transfer.locator("button.copy-button").first).to_be_hidden()
     expect(transfer.locator(".iban")).to_be_visible()
     expect(transfer.locator(".reference")).to_be_visible()
-    SHOTS.mkdir(exist_ok=True)
+    SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=SHOTS / "overview-transfer-360-nojs.png", full_page=True)
 
 

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING
 import pytest
 from playwright.sync_api import BrowserContext, Locator, Page, expect
 
+from tests.e2e.conftest import SCREENSHOTS
 from tests.e2e.test_debtor_journey import html_lang, open_personal_link, path_of, run_axe, switch_language
 from tests.e2e.test_staff_journey import (
     BROWSER_LOCALES,
@@ -55,7 +56,7 @@ DEMO_CHECKOUT = re.compile(r"/demo-checkout/[^/]+$")
 STATUS_PAGE = re.compile(r"/payments/[^/]+$")
 # The pay button names the amount: "Pay €84.70".
 PAY_BUTTON = re.compile(r"^Pay €\d{1,3}(?:,\d{3})*\.\d{2}$")
-SHOTS = Path("/tmp/shots_debtorui")
+SHOTS = SCREENSHOTS
 
 
 # ---------------------------------------------------------------------------------------------- helpers
@@ -314,7 +315,7 @@ def test_the_pay_page_follows_the_ticks_and_the_chosen_amount(
     expect(pay_button(page)).to_have_accessible_name(f"Pay {TOTAL_DUE}")
     expect(pay_button(page)).to_be_in_viewport()
     expect(amount_field).to_be_hidden()  # only asked for once "Part of it now" is chosen
-    SHOTS.mkdir(exist_ok=True)
+    SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=SHOTS / f"pay-{viewport['width']}.png", full_page=True)
 
     # One invoice less: the total and the button follow at once, and one invoice is "Invoice".
@@ -378,6 +379,6 @@ def test_after_a_part_payment_the_thank_you_says_what_is_still_open(
     expect(still_open).to_contain_text("€64.70 is still open on your invoices.")
     expect(still_open).to_contain_text(f"Pay the rest by {first_due.day} {first_due:%B %Y}, or contact us")
     expect(still_open.get_by_role("link", name="Pay the rest", exact=True)).to_have_attribute("href", "/pay")
-    SHOTS.mkdir(exist_ok=True)
+    SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=SHOTS / "thank-you-part-payment.png", full_page=True)
     run_axe_in_both_languages(page, "thank-you page after a part-payment")
