@@ -50,6 +50,9 @@ DEFAULTS: dict[str, Any] = {
     "MOLLIE_API_ENDPOINT": None,
     "DEMO_PAYMENTS": "auto",
     "PROVIDER_TIMEOUT_SECONDS": 10,
+    # A debtor's page views (their access records and visit events) wait at most this long in the web
+    # process and are then written many at once (portal/debtor/visit_log.py); 0: in the request itself.
+    "PAGE_VIEW_FLUSH_SECONDS": 1,
     # The creditor's details and every policy are versioned settings in the database (portal/settings/),
     # edited by administrators in the staff area or with `flask settings set`; not environment variables.
 }
@@ -136,6 +139,7 @@ def _validate(config: dict[str, Any]) -> None:
         problems.append("PORTAL_CELERY_BROKER_URL must be a redis:// or amqp:// URL.")
 
     _validate_payments(config, problems)
+    _validate_page_views(config, problems)
 
     if not config["SECRET_KEY"]:
         if config["DATABASE_URL"] == DEMO_DATABASE_URL:
@@ -165,6 +169,15 @@ def _validate_payments(config: dict[str, Any], problems: list[str]) -> None:
             raise ValueError
     except (TypeError, ValueError):
         problems.append("PORTAL_PROVIDER_TIMEOUT_SECONDS must be a number of seconds between 0 and 60.")
+
+
+def _validate_page_views(config: dict[str, Any], problems: list[str]) -> None:
+    try:
+        config["PAGE_VIEW_FLUSH_SECONDS"] = float(config["PAGE_VIEW_FLUSH_SECONDS"])
+        if not 0 <= config["PAGE_VIEW_FLUSH_SECONDS"] <= 60:
+            raise ValueError
+    except (TypeError, ValueError):
+        problems.append("PORTAL_PAGE_VIEW_FLUSH_SECONDS must be a number of seconds from 0 to 60.")
 
 
 def _demo_secret_key() -> str:

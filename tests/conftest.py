@@ -33,6 +33,9 @@ TEST_SETTINGS = {
     "BASE_URL": "http://localhost",
     "LINK_RATE_LIMIT": "10000 per minute",
     "DEMO_PAYMENTS": "on",
+    # Page views written in the request's own transaction, so a test sees them at once; the write-behind
+    # mode has tests of its own (tests/debtor/test_page_views.py).
+    "PAGE_VIEW_FLUSH_SECONDS": 0,
 }
 
 

@@ -10,7 +10,7 @@ from werkzeug.wrappers import Response
 from portal import clock
 from portal.accounts.view import balance_of
 from portal.audit.services import record
-from portal.debtor.access import debtor_actor, debtor_required, note_visit
+from portal.debtor.access import debtor_actor, debtor_required, note_visit, reads_only
 from portal.extensions import db
 from portal.invoices import queries
 from portal.invoices.pdf import render_invoice_pdf
@@ -38,6 +38,7 @@ def _transfer_for(amount_cents: int, currency: str, numbers: list[str]) -> Trans
 
 
 @bp.get("/overview")
+@reads_only
 @debtor_required
 def overview() -> str:
     customer = g.customer
@@ -56,8 +57,7 @@ def overview() -> str:
         _transfer_for(cents, currency, [i.number for i in open_invoices if i.currency == currency])
         for currency, cents in totals.items()
     ]
-    record(db.session, debtor_actor(), "overview.viewed", customer_id=customer.id)
-    note_visit("overview")
+    note_visit("overview", access="overview.viewed")
     db.session.commit()
     with_status = [(invoice, invoice_status(invoice, today)) for invoice in open_invoices]
     return render_template(
