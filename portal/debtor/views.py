@@ -8,7 +8,7 @@ from flask import Blueprint, abort, g, render_template
 from werkzeug.wrappers import Response
 
 from portal import clock
-from portal.accounts.view import balance_of
+from portal.accounts.view import balance_from_open_invoices
 from portal.audit.services import record
 from portal.debtor.access import debtor_actor, debtor_required, note_visit, reads_only
 from portal.extensions import db
@@ -50,7 +50,7 @@ def overview() -> str:
         key=lambda invoice: invoice.paid_at or clock.now(),
         reverse=True,
     )
-    balance = balance_of(db.session, customer)
+    balance = balance_from_open_invoices(db.session, customer, open_invoices)
     totals = balance.open
     creditor = creditor_details(db.session)  # read before the commit: the layout uses it too, without a 2nd query
     transfers = [
