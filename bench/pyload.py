@@ -23,6 +23,7 @@ from bench.context import Settings
 from bench.load import LoadResult, Target
 
 START_DELAY_S = 0.5  # time for the processes to start before the common start
+GIVE_UP_AFTER_S = 60.0  # after the window closed: every request has a 10 s time-out, so this is plenty
 
 
 @dataclass
@@ -50,8 +51,14 @@ def run_python_load(target: Target, settings: Settings) -> LoadResult:
         (target, share, offset, settings.connections, start, window)
         for share, offset in zip(shares, offsets, strict=True)
     ]
+    # A load process that dies outright (killed, out of memory) never answers, and Pool would wait for it
+    # forever: give up a while after the window has closed instead.
+    deadline = START_DELAY_S + settings.warmup_s + settings.duration_s + GIVE_UP_AFTER_S
     with multiprocessing.get_context("fork").Pool(processes) as pool:
-        tallies = pool.starmap(_process_main, jobs)
+        try:
+            tallies = pool.starmap_async(_process_main, jobs).get(timeout=deadline)
+        except multiprocessing.TimeoutError:
+            raise RuntimeError(f"a load process gave no result {deadline:.0f} s after the start") from None
     total = Tally()
     for tally in tallies:
         total.add(tally)
