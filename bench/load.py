@@ -12,11 +12,16 @@ from bench.context import Settings
 
 @dataclass(frozen=True)
 class Target:
-    """One URL requested over and over; a response is good if it is a 200 whose body contains ``marker``."""
+    """One URL requested over and over; a response is good if it is a 200 whose body contains ``marker``.
+
+    ``cookies``, if given, are ``Cookie`` header values (one per debtor's session) that the requests take in
+    turn, so the load is many different people, not one person reloading.
+    """
 
     url: str
     headers: dict[str, str] = field(default_factory=dict)
     marker: str = ""
+    cookies: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

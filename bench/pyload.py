@@ -8,12 +8,14 @@ All processes share one clock (CLOCK_MONOTONIC), a common start, warm-up end and
 from __future__ import annotations
 
 import http.client
+import itertools
 import math
 import multiprocessing
 import os
 import threading
 import time
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
@@ -21,6 +23,7 @@ from bench.context import Settings
 from bench.load import LoadResult, Target
 
 START_DELAY_S = 0.5  # time for the processes to start before the common start
+GIVE_UP_AFTER_S = 60.0  # after the window closed: every request has a 10 s time-out, so this is plenty
 
 
 @dataclass
@@ -43,9 +46,19 @@ def run_python_load(target: Target, settings: Settings) -> LoadResult:
     shares = [settings.connections // processes + (i < settings.connections % processes) for i in range(processes)]
     start = time.monotonic() + START_DELAY_S
     window = (start + settings.warmup_s, start + settings.warmup_s + settings.duration_s)
-    jobs = [(target, share, start, window) for share in shares]
+    offsets = [sum(shares[:i]) for i in range(processes)]
+    jobs = [
+        (target, share, offset, settings.connections, start, window)
+        for share, offset in zip(shares, offsets, strict=True)
+    ]
+    # A load process that dies outright (killed, out of memory) never answers, and Pool would wait for it
+    # forever: give up a while after the window has closed instead.
+    deadline = START_DELAY_S + settings.warmup_s + settings.duration_s + GIVE_UP_AFTER_S
     with multiprocessing.get_context("fork").Pool(processes) as pool:
-        tallies = pool.starmap(_process_main, jobs)
+        try:
+            tallies = pool.starmap_async(_process_main, jobs).get(timeout=deadline)
+        except multiprocessing.TimeoutError:
+            raise RuntimeError(f"a load process gave no result {deadline:.0f} s after the start") from None
     total = Tally()
     for tally in tallies:
         total.add(tally)
@@ -68,10 +81,18 @@ def percentile(sorted_values: list[float], pct: float) -> float:
     return sorted_values[rank - 1]
 
 
-def _process_main(target: Target, connections: int, start: float, window: tuple[float, float]) -> Tally:
+def _process_main(
+    target: Target, connections: int, first: int, every: int, start: float, window: tuple[float, float]
+) -> Tally:
+    """Run ``connections`` connections; connection ``first + i`` of ``every`` takes every ``every``-th cookie."""
     tallies = [Tally() for _ in range(connections)]
     threads = [
-        threading.Thread(target=_connection_loop, args=(target, start, window, tally), daemon=True) for tally in tallies
+        threading.Thread(
+            target=_connection_loop,
+            args=(target, _cookies(target, first + i, every), start, window, tally),
+            daemon=True,
+        )
+        for i, tally in enumerate(tallies)
     ]
     for thread in threads:
         thread.start()
@@ -83,7 +104,18 @@ def _process_main(target: Target, connections: int, start: float, window: tuple[
     return total
 
 
-def _connection_loop(target: Target, start: float, window: tuple[float, float], tally: Tally) -> None:
+def _cookies(target: Target, index: int, every: int) -> Iterator[dict[str, str]]:
+    """The headers of each request of connection ``index``: the cookies are dealt round-robin over the
+    connections, so together they visit every session in turn, each connection its own share of them."""
+    if not target.cookies:
+        return itertools.repeat(target.headers)
+    share = target.cookies[index % len(target.cookies) :: every] or target.cookies
+    return itertools.cycle([{**target.headers, "Cookie": cookie} for cookie in share])
+
+
+def _connection_loop(
+    target: Target, headers: Iterator[dict[str, str]], start: float, window: tuple[float, float], tally: Tally
+) -> None:
     """Request until the window closes; the requests that end inside the window are counted."""
     parts = urlsplit(target.url)
     path = parts.path + (f"?{parts.query}" if parts.query else "")
@@ -92,7 +124,7 @@ def _connection_loop(target: Target, start: float, window: tuple[float, float], 
     time.sleep(max(0.0, start - time.monotonic()))
     window_start, window_end = window
     while (began := time.monotonic()) < window_end:
-        outcome = _request(connection, path, target.headers, marker)
+        outcome = _request(connection, path, next(headers), marker)
         ended = time.monotonic()
         if window_start <= ended <= window_end:
             tally.latencies_ms.append((ended - began) * 1000)

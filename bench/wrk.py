@@ -25,6 +25,14 @@ function init(args)
   marker = args[1] or ""
   good = 0
   bad = {}
+  -- args[2], if given, is a file with one Cookie header value per line (see COOKIE_SCRIPT).
+  cookies = {}
+  if args[2] then
+    for line in io.lines(args[2]) do
+      if line ~= "" then table.insert(cookies, line) end
+    end
+  end
+  next_cookie = 0
 end
 
 function response(status, headers, body)
@@ -62,23 +70,48 @@ function done(summary, latency, requests)
 end
 """
 
+# Appended for a target with many sessions. wrk builds each request with request() only when the script
+# defines it at the top level (it checks before init() runs), so it is defined here and falls back to the
+# plain request in the main Lua state, where init() and the cookie file are never read.
+COOKIE_SCRIPT = r"""
+function request()
+  if #cookies == 0 then
+    return wrk.format()
+  end
+  next_cookie = next_cookie % #cookies + 1
+  local headers = {}
+  for name, value in pairs(wrk.headers) do headers[name] = value end
+  headers["Cookie"] = cookies[next_cookie]
+  return wrk.format(nil, nil, headers)
+end
 
-def wrk_command(target: Target, settings: Settings, script: Path, seconds: int) -> list[str]:
+cookies = {}
+next_cookie = 0
+"""
+
+
+def wrk_command(
+    target: Target, settings: Settings, script: Path, seconds: int, cookie_file: Path | None = None
+) -> list[str]:
     """One wrk thread is enough on a small machine and leaves the cores to the server."""
     command = ["wrk", "--threads", "1", "--connections", str(settings.connections), "--duration", f"{seconds}s"]
     command += ["--timeout", "10s", "--latency", "--script", str(script)]
     for name, value in target.headers.items():
         command += ["--header", f"{name}: {value}"]
-    return [*command, target.url, "--", target.marker]
+    return [*command, target.url, "--", target.marker, *([str(cookie_file)] if cookie_file else [])]
 
 
 def run_wrk(target: Target, settings: Settings, workdir: Path) -> LoadResult:
     """A warm-up run whose numbers are thrown away, then the measured run."""
     script = workdir / "check.lua"
-    script.write_text(SCRIPT)
+    script.write_text(SCRIPT + (COOKIE_SCRIPT if target.cookies else ""))
+    cookie_file = None
+    if target.cookies:
+        cookie_file = workdir / "cookies.txt"
+        cookie_file.write_text("\n".join(target.cookies) + "\n")
     if settings.warmup_s > 0:
-        _run(wrk_command(target, settings, script, settings.warmup_s))
-    summary = _run(wrk_command(target, settings, script, settings.duration_s))
+        _run(wrk_command(target, settings, script, settings.warmup_s, cookie_file))
+    summary = _run(wrk_command(target, settings, script, settings.duration_s, cookie_file))
     errors = summary["errors"] if isinstance(summary["errors"], dict) else {}  # "{}" decodes to a dict
     socket_errors = sum(count for key, count in errors.items() if key in SOCKET_ERRORS)
     return LoadResult(

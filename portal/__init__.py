@@ -57,6 +57,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
 def _init_extensions(app: Flask) -> None:
     from portal.celery_app import init_celery
+    from portal.debtor.visit_log import init_app as init_visit_log
     from portal.extensions import babel, csrf, db, htmx, limiter
     from portal.i18n import init_template_helpers, select_locale, select_timezone
     from portal.notifications.dispatch import init_dispatch
@@ -70,6 +71,7 @@ def _init_extensions(app: Flask) -> None:
 
     app.session_interface = AreaSessionInterface()
     db.init_app(app)
+    init_visit_log(app, app.extensions["portal_db_engine"])
     init_dispatch(app)
     init_celery(app)
     init_scheduler(app)

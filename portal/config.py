@@ -62,6 +62,9 @@ DEFAULTS: dict[str, Any] = {
     # SQLite, the demo payment provider by "auto") unless each is switched on by name.
     "ALLOW_GENERATED_SECRET": False,
     "ALLOW_SQLITE": False,
+    # A debtor's page views (their access records and visit events) wait at most this long in the web
+    # process and are then written many at once (portal/debtor/visit_log.py); 0: in the request itself.
+    "PAGE_VIEW_FLUSH_SECONDS": 1,
     # The creditor's details and every policy are versioned settings in the database (portal/settings/),
     # edited by administrators in the staff area or with `flask settings set`; not environment variables.
 }
@@ -160,6 +163,7 @@ def _validate(config: dict[str, Any]) -> None:
     production = base.scheme == "https"
     if production:
         _refuse_demo_shortcuts(config, problems)
+    _validate_page_views(config, problems)
 
     if not config["SECRET_KEY"]:
         if config["DATABASE_URL"] == DEMO_DATABASE_URL and (not production or config["ALLOW_GENERATED_SECRET"]):
@@ -228,6 +232,15 @@ def _validate_payments(config: dict[str, Any], problems: list[str]) -> None:
             raise ValueError
     except (TypeError, ValueError):
         problems.append("PORTAL_PROVIDER_TIMEOUT_SECONDS must be a number of seconds between 0 and 60.")
+
+
+def _validate_page_views(config: dict[str, Any], problems: list[str]) -> None:
+    try:
+        config["PAGE_VIEW_FLUSH_SECONDS"] = float(config["PAGE_VIEW_FLUSH_SECONDS"])
+        if not 0 <= config["PAGE_VIEW_FLUSH_SECONDS"] <= 60:
+            raise ValueError
+    except (TypeError, ValueError):
+        problems.append("PORTAL_PAGE_VIEW_FLUSH_SECONDS must be a number of seconds from 0 to 60.")
 
 
 def _demo_secret_key() -> str:

@@ -42,6 +42,10 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
+# An execution option: this transaction only reads (see Database.reads_only).
+READS_ONLY = "portal_reads_only"
+
+
 def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"check_same_thread": False})
@@ -66,7 +70,12 @@ def make_engine(url: str) -> Engine:
             # and a deferred transaction that reads first and writes later fails at once with
             # "database is locked" when another process committed in between; busy_timeout does
             # not cover that case, but it does make an IMMEDIATE begin wait its turn.
-            connection.exec_driver_sql("BEGIN IMMEDIATE")
+            # A transaction that only reads (Database.reads_only) begins deferred: in WAL mode a reader
+            # neither waits for the writer nor holds it up.
+            if connection.get_execution_options().get(READS_ONLY):
+                connection.exec_driver_sql("BEGIN")
+            else:
+                connection.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
     return create_engine(url, pool_pre_ping=True)
@@ -84,6 +93,12 @@ class Database:
         """The session of this request, job or thread. A scoped_session proxies every Session method,
         so callers (services typed for a plain Session) see it as one; ``scoped`` ends or rebinds it."""
         return cast(Session, self.scoped)
+
+    def reads_only(self) -> None:
+        """Declare that this request's transaction only reads; call it before the first query. On SQLite
+        it then begins without the write lock (a write in it could fail with "database is locked");
+        elsewhere it changes nothing."""
+        self.session.connection(execution_options={READS_ONLY: True})
 
     def init_app(self, app: Any) -> None:
         self.engine = make_engine(app.config["DATABASE_URL"])

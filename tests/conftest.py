@@ -35,6 +35,9 @@ TEST_SETTINGS = {
     "DEMO_PAYMENTS": "on",
     # Tests tick the in-process scheduler themselves (tests/test_scheduler.py); no thread of its own.
     "SCHEDULER": "off",
+    # Page views written in the request's own transaction, so a test sees them at once; the write-behind
+    # mode has tests of its own (tests/debtor/test_page_views.py).
+    "PAGE_VIEW_FLUSH_SECONDS": 0,
 }
 
 

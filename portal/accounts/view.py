@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from sqlalchemy import ColumnElement, Select, and_, func, select
+from sqlalchemy import ColumnElement, Select, and_, bindparam, func, select
 from sqlalchemy.orm import Session
 
 from portal import clock
@@ -90,3 +90,30 @@ def balances_for(session: Session, customers: Iterable[Customer], *, now: dateti
 
 def balance_of(session: Session, customer: Customer, *, now: datetime | None = None) -> Balance:
     return balances_for(session, [customer], now=now)[customer.id]
+
+
+def balance_from_open_invoices(
+    session: Session, customer: Customer, open_invoices: Iterable[Invoice], *, now: datetime | None = None
+) -> Balance:
+    """:func:`balance_of` for a page that has loaded every open invoice of the customer already (the debtor's
+    overview): the same sums from those invoices (the Python side of ``outstanding_cents``), and one query,
+    for the credit."""
+    balance = Balance()
+    today = clock.today_for(customer, now)
+    for invoice in sorted(open_invoices, key=lambda invoice: invoice.currency):
+        if invoice.customer_id != customer.id:
+            raise ValueError(f"invoice {invoice.number} is not of customer {customer.external_ref}")
+        cents = invoice.outstanding_cents
+        if cents > 0:
+            balance.add(invoice.currency, cents, invoice.due_date, today)
+    for currency, cents in session.execute(_CREDIT_OF_ONE, {"customer_id": customer.id}):
+        balance.credit[currency] = int(cents)
+    return balance
+
+
+# Built once: the overview asks it on every view.
+_CREDIT_OF_ONE = (
+    select(Payment.currency, func.sum(Payment.unallocated_cents))
+    .where(Payment.customer_id == bindparam("customer_id"), Payment.state == "paid", Payment.unallocated_cents > 0)
+    .group_by(Payment.currency)
+)

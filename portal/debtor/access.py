@@ -17,6 +17,7 @@ from sqlalchemy.orm import joinedload
 from portal import clock
 from portal.audit.services import Actor
 from portal.customers.models import Customer
+from portal.debtor.visit_log import visit_log
 from portal.debtor.visits import Visit, note_page_view
 from portal.extensions import db
 from portal.links.models import PortalLink
@@ -34,8 +35,9 @@ def bind_debtor(link: PortalLink) -> None:
     session[VIA_LINK_KEY] = True
 
 
-def note_visit(page: str, invoice: str | None = None) -> None:
-    """Record a page the debtor saw as part of their visit; the caller commits."""
+def note_visit(page: str, invoice: str | None = None, *, access: str | None = None) -> None:
+    """Record a page the debtor saw as part of their visit, with its access record if ``access`` names the
+    audit action; the caller commits (the records may be written a moment later, see visit_log)."""
     kept = session.get(VISIT_KEY)
     visit = None
     if isinstance(kept, list) and len(kept) == 2:
@@ -46,8 +48,10 @@ def note_visit(page: str, invoice: str | None = None) -> None:
         actor=debtor_actor(),
         visit=visit,
         page=page,
+        log=visit_log(),
         invoice=invoice,
         via_link=bool(session.pop(VIA_LINK_KEY, False)),
+        access=access,
     )
     session[VISIT_KEY] = [visit.id, int(visit.last_seen.timestamp())]
 
@@ -72,6 +76,20 @@ def load_debtor() -> Customer | None:
         session.pop(SESSION_KEY, None)
         return None
     return link.customer
+
+
+def reads_only(view: Callable[..., Any]) -> Callable[..., Any]:
+    """For a debtor page that writes nothing but its page view: when page views are written behind, its
+    transaction only reads, so on SQLite it begins without the write lock and waits for no writer.
+    Put it above ``debtor_required``, so it comes before the first query."""
+
+    @wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        if visit_log().writes_behind:
+            db.reads_only()
+        return view(*args, **kwargs)
+
+    return wrapper
 
 
 def debtor_required(view: Callable[..., Any]) -> Callable[..., Any]:

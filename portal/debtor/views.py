@@ -8,9 +8,9 @@ from flask import Blueprint, abort, g, render_template
 from werkzeug.wrappers import Response
 
 from portal import clock
-from portal.accounts.view import balance_of
+from portal.accounts.view import balance_from_open_invoices
 from portal.audit.services import record
-from portal.debtor.access import debtor_actor, debtor_required, note_visit
+from portal.debtor.access import debtor_actor, debtor_required, note_visit, reads_only
 from portal.extensions import db
 from portal.invoices import queries
 from portal.invoices.models import Invoice
@@ -41,6 +41,7 @@ def _transfer_for(amount_cents: int, currency: str, numbers: list[str]) -> Trans
 
 
 @bp.get("/overview")
+@reads_only
 @debtor_required
 def overview() -> str:
     customer = g.customer
@@ -52,15 +53,14 @@ def overview() -> str:
         key=lambda invoice: invoice.paid_at or clock.now(),
         reverse=True,
     )
-    balance = balance_of(db.session, customer)
+    balance = balance_from_open_invoices(db.session, customer, open_invoices)
     totals = balance.open
     creditor = creditor_details(db.session)  # read before the commit: the layout uses it too, without a 2nd query
     transfers = [
         _transfer_for(cents, currency, [i.number for i in open_invoices if i.currency == currency])
         for currency, cents in totals.items()
     ]
-    record(db.session, debtor_actor(), "overview.viewed", customer_id=customer.id)
-    note_visit("overview")
+    note_visit("overview", access="overview.viewed")
     db.session.commit()
     with_status = [(invoice, invoice_status(invoice, today)) for invoice in open_invoices]
     # A refund or chargeback that reopened an invoice is said on its status line (payments/history.py).

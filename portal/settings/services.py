@@ -16,9 +16,10 @@ from __future__ import annotations
 import copy
 from collections.abc import Iterable, Mapping
 from datetime import datetime
+from functools import lru_cache
 from typing import Any, ClassVar
 
-from sqlalchemy import and_, event, func, select
+from sqlalchemy import Select, and_, bindparam, event, func, select
 from sqlalchemy.orm import Session, SessionTransaction
 
 from portal import clock
@@ -94,20 +95,23 @@ def _in_force(session: Session, at: datetime | None) -> dict[str, SettingVersion
 
 def _latest_versions(session: Session, keys: Iterable[str], at: datetime | None) -> dict[str, SettingVersion]:
     """The version of each key in force at ``at`` (now by default): the highest version begun by then."""
-    wanted = list(keys)
-    moment = at or clock.now()
+    rows = session.scalars(_latest_versions_statement(tuple(keys)), {"moment": at or clock.now()})
+    return {row.key: row for row in rows}
+
+
+@lru_cache(maxsize=64)
+def _latest_versions_statement(keys: tuple[str, ...]) -> Select[SettingVersion]:
+    # Built once per set of keys: every page reads the settings, and building this statement costs more than
+    # running it (SQLAlchemy also keeps its compiled form with the statement).
     latest = (
         select(SettingVersion.key, func.max(SettingVersion.version).label("version"))
-        .where(SettingVersion.key.in_(wanted), SettingVersion.valid_from <= moment)
+        .where(SettingVersion.key.in_(keys), SettingVersion.valid_from <= bindparam("moment"))
         .group_by(SettingVersion.key)
         .subquery()
     )
-    rows = session.scalars(
-        select(SettingVersion).join(
-            latest, and_(SettingVersion.key == latest.c.key, SettingVersion.version == latest.c.version)
-        )
+    return select(SettingVersion).join(
+        latest, and_(SettingVersion.key == latest.c.key, SettingVersion.version == latest.c.version)
     )
-    return {row.key: row for row in rows}
 
 
 def versions_in_force(session: Session, at: datetime | None = None) -> dict[str, SettingVersion]:
