@@ -60,11 +60,12 @@ def overview() -> str:
         _transfer_for(cents, currency, [i.number for i in open_invoices if i.currency == currency])
         for currency, cents in totals.items()
     ]
+    # A refund or chargeback that reopened an invoice is said on its status line (payments/history.py).
+    # Read before the commit, with the rest: a read after it would begin a new (writing) transaction.
+    history = invoice_history(db.session, customer.id, [invoice.number for invoice in open_invoices])
     note_visit("overview", access="overview.viewed")
     db.session.commit()
     with_status = [(invoice, invoice_status(invoice, today)) for invoice in open_invoices]
-    # A refund or chargeback that reopened an invoice is said on its status line (payments/history.py).
-    history = invoice_history(db.session, customer.id, [invoice.number for invoice in open_invoices])
     reopened_by = {number: note for number, notes in history.items() if (note := latest_reason_reopened(notes))}
     return render_template(
         "debtor/overview.html",
