@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from flask import Blueprint, abort, g, render_template
+from flask import Blueprint, abort, g, render_template, request
 from werkzeug.wrappers import Response
 
 from portal import clock
@@ -22,14 +22,18 @@ from portal.settings.services import creditor_details
 
 bp = Blueprint("debtor", __name__)
 LEGACY_PDF_SUFFIX = "/pdf"
+SVG = "image/svg+xml"
+QR_MAX_AGE = 3600
 
 
 def _customer_today() -> date:
     return clock.today_for(g.customer)
 
 
-def _transfer_for(amount_cents: int, currency: str, numbers: list[str]) -> TransferInstructions:
-    creditor = creditor_details(db.session)
+def _transfer_for(
+    amount_cents: int, currency: str, numbers: list[str], creditor: dict[str, str] | None = None
+) -> TransferInstructions:
+    creditor = creditor or creditor_details(db.session)
     return TransferInstructions(
         beneficiary=creditor["name"],
         iban=creditor["iban"],
@@ -40,14 +44,29 @@ def _transfer_for(amount_cents: int, currency: str, numbers: list[str]) -> Trans
     )
 
 
+def _overview_invoices() -> tuple[list[Invoice], list[Invoice]]:
+    """The debtor's open invoices, and all of them with those paid in the last year."""
+    invoices = queries.list_open_and_recently_paid(db.session, g.customer.id, clock.now() - timedelta(days=365))
+    return [invoice for invoice in invoices if invoice.state == "open"], invoices
+
+
+def _overview_transfers(
+    totals: dict[str, int], open_invoices: list[Invoice], creditor: dict[str, str]
+) -> list[TransferInstructions]:
+    """One transfer per currency of the open total: the overview shows them, its QR codes draw them."""
+    return [
+        _transfer_for(cents, currency, [i.number for i in open_invoices if i.currency == currency], creditor)
+        for currency, cents in totals.items()
+    ]
+
+
 @bp.get("/overview")
 @reads_only
 @debtor_required
 def overview() -> str:
     customer = g.customer
     today = _customer_today()
-    invoices = queries.list_open_and_recently_paid(db.session, customer.id, clock.now() - timedelta(days=365))
-    open_invoices = [invoice for invoice in invoices if invoice.state == "open"]
+    open_invoices, invoices = _overview_invoices()
     paid = sorted(
         (invoice for invoice in invoices if invoice.state == "paid" and invoice.paid_at is not None),
         key=lambda invoice: invoice.paid_at or clock.now(),
@@ -56,17 +75,14 @@ def overview() -> str:
     balance = balance_from_open_invoices(db.session, customer, open_invoices)
     totals = balance.open
     creditor = creditor_details(db.session)  # read before the commit: the layout uses it too, without a 2nd query
-    transfers = [
-        _transfer_for(cents, currency, [i.number for i in open_invoices if i.currency == currency])
-        for currency, cents in totals.items()
-    ]
-    # A refund or chargeback that reopened an invoice is said on its status line (payments/history.py).
-    # Read before the commit, with the rest: a read after it would begin a new (writing) transaction.
+    transfers = _overview_transfers(totals, open_invoices, creditor)
+    # A refund or chargeback that reopened an invoice is said on its status line (payments/history.py). Read
+    # before the commit: a query after it would begin a second transaction, on SQLite one with the write lock.
     history = invoice_history(db.session, customer.id, [invoice.number for invoice in open_invoices])
+    reopened_by = {number: note for number, notes in history.items() if (note := latest_reason_reopened(notes))}
     note_visit("overview", access="overview.viewed")
     db.session.commit()
     with_status = [(invoice, invoice_status(invoice, today)) for invoice in open_invoices]
-    reopened_by = {number: note for number, notes in history.items() if (note := latest_reason_reopened(notes))}
     return render_template(
         "debtor/overview.html",
         open_invoices=with_status,
@@ -99,8 +115,8 @@ def invoice(number: str) -> str | Response:
         abort(404)
     today = _customer_today()
     status = invoice_status(found, today)
-    transfer = _transfer_for(found.outstanding_cents, found.currency, [found.number]) if found.state == "open" else None
     creditor = creditor_details(db.session)  # read before the commit: the layout uses it too, without a 2nd query
+    transfer = _invoice_transfer(found, creditor)
     comparison = compare_with_usual(db.session, found)
     history = invoice_history(db.session, g.customer.id, [found.number]).get(found.number, [])
     reopened = latest_reason_reopened(history) if found.state == "open" else None
@@ -117,6 +133,49 @@ def invoice(number: str) -> str | Response:
         history=history,
         reopened=reopened,
     )
+
+
+def _invoice_transfer(found: Invoice, creditor: dict[str, str] | None = None) -> TransferInstructions | None:
+    if found.state != "open":
+        return None
+    return _transfer_for(found.outstanding_cents, found.currency, [found.number], creditor)
+
+
+# The QR codes are images of their own: drawing one takes longer than the rest of the page, and the phone that
+# would scan it does not fetch it until its disclosure is opened. The session says whose transfer it is; the
+# address only which one, so nobody can have a code drawn for an amount or account of their choosing.
+@bp.get("/qr/overview/<currency>")
+@reads_only
+@debtor_required
+def overview_qr(currency: str) -> Response:
+    open_invoices, _ = _overview_invoices()
+    totals = balance_from_open_invoices(db.session, g.customer, open_invoices).open
+    transfers = _overview_transfers(totals, open_invoices, creditor_details(db.session))
+    return _qr_response(next((transfer for transfer in transfers if transfer.currency == currency), None))
+
+
+@bp.get("/qr/invoices/<path:number>")
+@reads_only
+@debtor_required
+def invoice_qr(number: str) -> Response:
+    found = queries.get_invoice_for_customer(db.session, g.customer.id, number)
+    return _qr_response(_invoice_transfer(found) if found is not None else None)
+
+
+def _qr_response(transfer: TransferInstructions | None) -> Response:
+    if transfer is None or not transfer.has_qr_code:
+        abort(404)
+    etag = transfer.qr_etag
+    # Asked again with the code the browser kept: say so, without drawing it.
+    response = Response(status=304) if etag in request.if_none_match else Response(transfer.qr_svg(), mimetype=SVG)
+    response.set_etag(etag)
+    # The page names the code by its ETag (?v=): under that address it never changes, so the browser may keep it.
+    # Asked under an older one (a page from before a payment), the current code is sent but not kept.
+    fresh = request.args.get("v") == etag
+    response.headers["Cache-Control"] = f"private, max-age={QR_MAX_AGE}" if fresh else "private, no-cache"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.vary.add("Cookie")
+    return response
 
 
 # The PDF has a path of its own: an invoice number may hold slashes, so "/invoices/<number>/pdf" cannot tell

@@ -61,9 +61,8 @@ def test_bank_transfer_details_with_the_exact_reference_and_an_epc_qr_code(
     assert "NL91 ABNA 0417 1643 00" in _text(html)
     assert "ABNANL2A" in html
     assert f"{first.number} {second.number}" in html
-    svg = re.search(r"<svg role=\"img\"[^>]*>.*?</svg>", html, re.S)
-    assert svg is not None, "the EPC QR code is missing"
-    assert "QR code for a bank transfer of €" in svg.group(0)
+    qr_code = re.search(r'<img src="/qr/overview/EUR\?[^"]+"[^>]*alt="QR code for your banking app: pays €', html)
+    assert qr_code is not None, "the EPC QR code is missing"
 
 
 def test_paid_invoices_of_the_last_year_are_listed_below(client, create_customer, create_invoice, login):

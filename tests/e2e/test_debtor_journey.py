@@ -60,6 +60,12 @@ def path_of(page: Page) -> str:
     return urlsplit(page.url).path
 
 
+def expect_image_loaded(image: Locator) -> None:
+    """The image arrived and the browser could draw it (an error page or a refused type has no natural size)."""
+    expect(image).to_have_js_property("complete", True)
+    assert image.evaluate("(img) => img.naturalWidth") > 0, "the image did not load"
+
+
 def html_lang(page: Page) -> str | None:
     return page.locator("html").get_attribute("lang")
 
@@ -287,16 +293,21 @@ def test_on_a_phone_the_transfer_details_are_copied_and_the_qr_code_waits(
 ) -> None:
     context = new_context(viewport={"width": 360, "height": 740}, permissions=["clipboard-read", "clipboard-write"])
     page = context.new_page()
+    qr_requests: list[str] = []
+    page.on("request", lambda request: qr_requests.append(request.url) if "/qr/" in request.url else None)
     open_personal_link(page, live_server, "C-1019")
     page.goto(f"/language/{language}?next=/overview")
     transfer = page.locator(TRANSFER).first
     transfer.scroll_into_view_if_needed()
 
-    # The QR code is not offered to the phone that would have to scan it: it waits behind a disclosure.
+    # The QR code is not offered to the phone that would have to scan it: it waits behind a disclosure, and the
+    # phone does not even fetch it.
     qr_code = transfer.locator("figure.qr")
     expect(qr_code).to_be_hidden()
     disclosure = transfer.locator("details.qr-disclosure > summary")
     expect(disclosure).to_be_visible()
+    page.wait_for_load_state("load")
+    assert qr_requests == [], "the QR code was fetched before anyone asked for it"
 
     # Copy buttons put exactly what the banking app needs on the clipboard, and say so (role="status").
     iban = transfer.locator(".iban")
@@ -325,6 +336,8 @@ def test_on_a_phone_the_transfer_details_are_copied_and_the_qr_code_waits(
     # Still there for whoever wants it: one tap shows the QR code.
     disclosure.click()
     expect(qr_code).to_be_visible()
+    expect_image_loaded(qr_code.locator("img"))
+    assert len(qr_requests) == 1
     assert_fits_width(page, 360)
     run_axe(page, f"overview with the transfer details at 360 px in {LANGUAGE_NAMES[language]}")
 
@@ -333,7 +346,8 @@ def test_on_a_wide_screen_the_qr_code_is_shown_for_the_phone(new_context: NewCon
     page = new_context(viewport={"width": 1280, "height": 900}).new_page()
     open_personal_link(page, live_server, "C-1019")
     transfer = page.locator(TRANSFER).first
-    expect(transfer.locator("figure.qr svg")).to_be_visible()
+    expect(transfer.locator("figure.qr img")).to_be_visible()
+    expect_image_loaded(transfer.locator("figure.qr img"))
     expect(transfer.locator("details.qr-disclosure > summary")).to_be_hidden()
     expect(page.locator("footer a[href^='tel:']")).to_have_count(1)
     expect(page.locator("footer a[href^='mailto:']")).to_have_count(1)
