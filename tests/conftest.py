@@ -80,18 +80,25 @@ def app(database_url: str) -> Flask:
 @pytest.fixture()
 def make_app(database_url: str, app: Flask) -> Iterator[Callable[..., Flask]]:
     """Build an extra app with other settings; its connections are closed after the test."""
-    built: list[Flask] = []
+    engines: list[Any] = []
 
     def build(**settings: object) -> Flask:
-        extra = create_app({**TEST_SETTINGS, "DATABASE_URL": database_url, **settings})
+        try:
+            extra = create_app({**TEST_SETTINGS, "DATABASE_URL": database_url, **settings})
+        finally:
+            # create_app binds the shared session to an engine of its own, also when its configuration
+            # stops it half-way (a test of a refused start-up): that engine is closed after the test too.
+            if db.engine is not None and db.engine is not app.extensions["portal_db_engine"]:
+                engines.append(db.engine)
         extra.test_client_class = ClosingClient
-        built.append(extra)
         return extra
 
     yield build
     db.scoped.remove()
-    for extra in built:
-        extra.extensions["portal_db_engine"].dispose()
+    for engine in {id(engine): engine for engine in engines}.values():
+        engine.dispose()
+    # The shared session goes back to the suite's own engine, so later tests never use a closed one.
+    db.scoped.configure(bind=app.extensions["portal_db_engine"])
 
 
 @pytest.fixture()
