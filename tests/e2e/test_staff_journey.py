@@ -771,7 +771,13 @@ def _ensure_message(nc: NewContext, data: DemoData) -> str:
 
 def _messages(page: Page, server: LiveServer, accounts: StaffAccounts, data: DemoData, nc: NewContext) -> None:
     email = _ensure_message(nc, data)
+    # The fresh link is issued just after the visitor's answer has gone out (so its timing tells nothing):
+    # look again until its e-mail is listed.
+    deadline = time.monotonic() + 15
     page.goto("/staff/messages/")
+    while message_rows(page, email).count() == 0 and time.monotonic() < deadline:
+        page.wait_for_timeout(250)
+        page.reload()
     assert message_rows(page, email).count() >= 1
 
 
