@@ -88,8 +88,10 @@ class SmtpChannel:
 
     def send(self, message: OutboxMessage) -> None:
         email = self.build(message)
+        connected = False
         try:
             client = self._connect(SMTP_TIMEOUT_SECONDS)
+            connected = True
             with client:
                 client.ehlo()
                 if not self.implicit_tls and client.has_extn("starttls"):
@@ -105,5 +107,9 @@ class SmtpChannel:
             raise failure(f"SMTP {error.smtp_code}: {error.smtp_error!r}") from error
         except smtplib.SMTPException as error:
             raise TemporaryFailure(f"{type(error).__name__}: {error}") from error
-        except OSError as error:  # refused, timed out, no such host: the server did not answer
-            raise Unreachable(f"{type(error).__name__}: {error}") from error
+        except OSError as error:
+            if not connected:  # refused, timed out, no such host: the server did not answer
+                raise Unreachable(f"{type(error).__name__}: {error}") from error
+            # The server answered but the conversation broke (TLS refused, reset during AUTH, timeout in DATA):
+            # the probe would say it answers at once, so this waits for the growing retry delay instead.
+            raise TemporaryFailure(f"{type(error).__name__}: {error}") from error

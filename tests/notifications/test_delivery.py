@@ -7,6 +7,7 @@ own connections instead of the rolled-back test transaction, and remove their ro
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 import threading
@@ -190,3 +191,70 @@ def test_a_claim_whose_lease_ran_out_is_not_sent(db, smtp_server):
     with db() as session:
         delivery.deliver_due(session, _channel(smtp_server.url))
     _assert_each_received_once(smtp_server, [message_id])
+
+
+class _TlsBreakingServer:
+    """Answers like a mail server and offers STARTTLS, then breaks the TLS handshake (a bad certificate, a
+    middlebox): the server is there and answers the probe, only the sending fails."""
+
+    def __init__(self) -> None:
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.listener.settimeout(0.2)
+        self.port = self.listener.getsockname()[1]
+        self.stopping = threading.Event()
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self) -> None:
+        while not self.stopping.is_set():
+            try:
+                connection, _ = self.listener.accept()
+            except TimeoutError:
+                continue
+            with connection, connection.makefile("rb") as lines:
+                connection.sendall(b"220 mail.example ESMTP\r\n")
+                for line in lines:
+                    command = line.strip().upper()
+                    if command.startswith((b"EHLO", b"HELO")):
+                        connection.sendall(b"250-mail.example\r\n250 STARTTLS\r\n")
+                    elif command == b"STARTTLS":
+                        connection.sendall(b"220 Go ahead\r\nthis is not TLS at all\r\n")
+                        break
+                    elif command == b"QUIT":
+                        connection.sendall(b"221 Bye\r\n")
+                        break
+                    else:
+                        connection.sendall(b"502 Not here\r\n")
+
+    def stop(self) -> None:
+        self.stopping.set()
+        self.thread.join()
+        self.listener.close()
+
+
+@pytest.fixture()
+def tls_breaking_server() -> Iterator[_TlsBreakingServer]:
+    server = _TlsBreakingServer()
+    yield server
+    server.stop()
+
+
+def test_a_conversation_that_breaks_after_connecting_is_retried_with_the_normal_delay(db, tls_breaking_server):
+    """Only a server that does not answer waits for the probe; one that answers and then fails (here: the TLS
+    handshake) must not be made due again by every run, which would use up all attempts within minutes."""
+    [message_id] = _queue(db, 1)
+    channel = _channel(f"smtp://127.0.0.1:{tls_breaking_server.port}")
+    with db() as session:
+        assert delivery.deliver_due(session, channel) == 1
+        message = session.get(OutboxMessage, message_id)
+        assert message.state == "queued" and message.attempts == 1
+        assert "SSL" in message.last_error
+        assert not message.waiting_for_transport
+        retry_at = message.next_attempt_at
+        assert retry_at > utcnow() + delivery.RETRY_DELAYS[0] - timedelta(seconds=30)
+
+        assert channel.reachable(), "the server does answer"
+        assert delivery.when_back(session, channel) == 0
+        assert delivery.deliver_due(session, channel) == 0, "the next run does not try again before the delay"
+        session.refresh(message)
+        assert (message.state, message.attempts, message.next_attempt_at) == ("queued", 1, retry_at)
