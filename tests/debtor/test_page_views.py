@@ -10,6 +10,7 @@ import sqlite3
 import subprocess
 import sys
 import textwrap
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -28,7 +29,8 @@ from portal.audit.services import SYSTEM
 from portal.config import PROJECT_ROOT, ConfigError, load_config
 from portal.customers.models import Customer
 from portal.db import make_engine
-from portal.debtor.visit_log import flush_visits
+from portal.debtor import visit_log as visit_log_module
+from portal.debtor.visit_log import MAX_FAILED_WRITES, flush_visits, visit_log
 from portal.events.models import DomainEvent
 from portal.extensions import db
 from portal.invoices.models import Invoice
@@ -187,3 +189,77 @@ def test_views_whose_write_failed_are_written_with_the_next_batch(behind_app, tm
 def test_a_wrong_page_view_interval_stops_the_start_with_its_name():
     with pytest.raises(ConfigError, match="PORTAL_PAGE_VIEW_FLUSH_SECONDS"):
         load_config({**TEST_SETTINGS, "PAGE_VIEW_FLUSH_SECONDS": "soon"})
+
+
+def test_the_flush_at_exit_waits_for_a_write_in_progress(behind_app, own_database, monkeypatch):
+    """The writer took the rows and is writing them (SQLite may wait seconds for its lock) when the process
+    stops: the exit's flush must wait for that write, or the interpreter kills the writer and the views are gone."""
+    customer_id, link_path = _debtor_with_link(behind_app)
+    client = behind_app.test_client()
+    client.get(link_path)
+    client.get("/overview")
+    log = visit_log(behind_app)
+    writing, may_finish = threading.Event(), threading.Event()
+    real_insert = visit_log_module._insert
+
+    def slow_insert(session, rows):  # noqa: ANN001, ANN202
+        writing.set()
+        may_finish.wait()
+        real_insert(session, rows)
+
+    monkeypatch.setattr(visit_log_module, "_insert", slow_insert)
+    writer = threading.Thread(target=log.flush)
+    writer.start()
+    writing.wait()
+    monkeypatch.setattr(visit_log_module, "_insert", real_insert)
+
+    # The exit's flush; it lets the writer finish once it would wait for it (or returns at once if it does not).
+    class _Releasing:
+        def __init__(self, lock: threading.Lock) -> None:
+            self.lock = lock
+
+        def __enter__(self) -> None:
+            may_finish.set()
+            self.lock.acquire()
+
+        def __exit__(self, *exc: object) -> None:
+            self.lock.release()
+
+    if hasattr(log, "_flush_lock"):
+        log._flush_lock = _Releasing(log._flush_lock)  # type: ignore[assignment]
+    log._flush_at_exit()
+    seen_at_exit = _records(behind_app, customer_id)[0]
+    may_finish.set()
+    writer.join()
+
+    assert seen_at_exit[-2:] == ["link.opened", "overview.viewed"]
+
+
+def test_a_batch_that_keeps_failing_is_dropped_and_said_so(behind_app, tmp_path, caplog):
+    customer_id, link_path = _debtor_with_link(behind_app)
+    client = behind_app.test_client()
+    client.get(link_path)
+    client.get("/overview")
+    unreachable = make_engine(f"sqlite:///{tmp_path / 'no-such-folder' / 'portal.sqlite3'}")
+    for _ in range(MAX_FAILED_WRITES):
+        with behind_app.app_context(), Session(unreachable) as away, pytest.raises(OperationalError):
+            flush_visits(away)
+    assert f"dropping 3 rows after {MAX_FAILED_WRITES} failed writes" in caplog.text
+    assert visit_log(behind_app).waiting() == 0
+
+    client.get("/overview")  # later views are written as usual
+    with behind_app.app_context():
+        assert flush_visits() >= 1
+    assert _records(behind_app, customer_id)[0].count("overview.viewed") == 1  # the first view's was dropped
+
+
+def test_while_the_database_is_away_only_so_many_rows_wait(behind_app, monkeypatch, caplog):
+    monkeypatch.setattr(visit_log_module, "MAX_PENDING_ROWS", 2)
+    customer_id, link_path = _debtor_with_link(behind_app)
+    client = behind_app.test_client()
+    client.get(link_path)
+    client.get("/overview")  # three rows, the third is dropped
+    assert visit_log(behind_app).waiting() == 2
+    assert "new rows are dropped" in caplog.text
+    with behind_app.app_context():
+        assert flush_visits() == 2
