@@ -114,13 +114,25 @@ def run_import_job(job_id: int, actor: Actor | None = None) -> None:
     ``actor`` is who pressed Import; by default the staff member who uploaded the file.
     """
     session = db.session
-    job = session.get(ImportJob, job_id, options=[undefer(ImportJob.content)])
-    if job is None or job.state not in ("previewed", "queued"):
+    # Claimed in one conditional UPDATE, before anything is read: two runners of one job (a broker that took the
+    # task although sending it raised, so this process runs it too) cannot both start it; the loser does nothing.
+    claimed = session.execute(
+        update(ImportJob)
+        .where(ImportJob.id == job_id, ImportJob.state.in_(("previewed", "queued")))
+        .values(state="running", started_at=clock.now(), progress_step="checking", processed_rows=0),
+        execution_options={"synchronize_session": False},
+    )
+    if not getattr(claimed, "rowcount", 0):
+        session.rollback()
+        return
+    session.commit()
+    job = session.get(ImportJob, job_id, options=[undefer(ImportJob.content)], populate_existing=True)
+    # Nothing stays open while the rows are checked, so their progress is committed as it goes (the session
+    # keeps the loaded job after a commit).
+    session.commit()
+    if job is None:  # pragma: no cover - the job row is never deleted
         return
     actor = actor or Actor(type="staff", id=job.created_by)
-    job.state, job.started_at = "running", clock.now()
-    job.progress_step, job.processed_rows = "checking", 0
-    session.commit()
 
     try:
         outcome = import_file(

@@ -202,3 +202,50 @@ def test_with_a_broker_the_import_is_a_celery_task_that_a_worker_runs(make_app, 
     with committed() as session:
         imported = session.scalars(select(Customer.external_ref).where(Customer.external_ref.like(f"{REF}%"))).all()
     assert sorted(imported) == [f"{REF}0", f"{REF}1", f"{REF}2"]
+
+
+def test_two_runners_of_one_job_at_the_same_moment_import_it_once(make_app, own_database, committed, monkeypatch):
+    """Sending the task raised although the broker took it: this process and a worker both start the job."""
+    job_id = _queued_job(committed, 3)
+    web = make_app(DATABASE_URL=own_database)
+    both_looked = threading.Barrier(2, timeout=20)
+    real_clock, first_call = jobs.clock, threading.local()
+
+    class _MeetingClock:
+        """Both runners have looked at the job before either goes on: the moment a double start happens."""
+
+        @staticmethod
+        def now():  # noqa: ANN205
+            if not getattr(first_call, "done", False):
+                first_call.done = True
+                both_looked.wait()
+            return real_clock.now()
+
+    imports = []
+    real_import_file = jobs.import_file
+
+    def counting_import_file(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+        imports.append(threading.current_thread().name)
+        return real_import_file(*args, **kwargs)
+
+    monkeypatch.setattr(jobs, "clock", _MeetingClock)
+    monkeypatch.setattr(jobs, "import_file", counting_import_file)
+    errors = []
+
+    def run() -> None:
+        try:
+            with web.app_context():
+                jobs.run_import_job(job_id, ACTOR)
+                db.scoped.remove()
+        except Exception as error:  # noqa: BLE001 - reported by the assertion below
+            errors.append(error)
+
+    runners = [threading.Thread(target=run, name=f"runner-{n}") for n in (1, 2)]
+    for runner in runners:
+        runner.start()
+    for runner in runners:
+        runner.join(60)
+
+    assert len(imports) == 1, f"the job ran {len(imports)} times; errors: {errors}"
+    done = _row(committed, job_id)
+    assert (done.state, done.summary["counts"]["created"]) == ("done", 3)
