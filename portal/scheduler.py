@@ -74,6 +74,10 @@ def _reconcile_payments(app: Flask) -> object:
 
 
 # Messages every 15 seconds here, so none waits more than about 20 seconds once the mail server answers.
+# The lease of a process that died mid-run frees the job after DELIVERY_TIMEOUT, so mail stops for well under a
+# minute, not for minutes. A run that is merely slow may then overlap with another: that is safe, because
+# messages are claimed one by one in the outbox (notifications/delivery.py).
+DELIVERY_TIMEOUT = timedelta(seconds=45)
 register_job(
     ScheduledJob(
         "deliver-due-messages",
@@ -81,7 +85,7 @@ register_job(
         timedelta(seconds=60),
         _deliver_due_messages,
         every_here=timedelta(seconds=15),
-        timeout=timedelta(minutes=5),
+        timeout=DELIVERY_TIMEOUT,
     )
 )
 register_job(ScheduledJob("reconcile-payments", "portal.reconcile_payments", timedelta(minutes=5), _reconcile_payments))

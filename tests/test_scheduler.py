@@ -198,3 +198,21 @@ def test_the_scheduler_uses_the_same_jobs_as_celery_beat(make_app):
     for job in scheduling.scheduled_jobs():
         assert schedule[job.name] == {"task": job.task, "schedule": job.every.total_seconds()}
         assert job.task in celery.tasks
+
+
+def test_a_scheduler_that_died_while_delivering_stops_the_mail_for_under_a_minute(
+    make_app, frozen_clock, committed, monkeypatch
+):
+    delivery_job = scheduling._jobs["deliver-due-messages"]
+    monkeypatch.setattr(scheduling, "_jobs", {delivery_job.name: delivery_job})
+    dying = Scheduler(make_app(), holder="killed-worker")
+    with monkeypatch.context() as killed:
+        # SIGKILL in the middle of the run: the lease is never handed back.
+        killed.setattr(scheduling.leases, "hand_back", lambda *args, **kwargs: None)
+        assert dying.tick() == [delivery_job.name]
+
+    other = Scheduler(make_app(), holder="other-worker")
+    frozen_clock.shift(timedelta(seconds=30))
+    assert other.tick() == [], "the lease still holds for a moment"
+    frozen_clock.shift(timedelta(seconds=30))
+    assert other.tick() == [delivery_job.name], "a minute later another scheduler delivers the mail"
