@@ -29,6 +29,8 @@ from portal.staff.auth import staff_actor
 from portal.staff.forms import ConfirmForm
 from portal.staff.permissions import Permission, requires, role_allows
 
+LEGACY_PDF_SUFFIX = "/pdf"  # the staff PDF's old path: /invoices/<number>/pdf
+
 bp = Blueprint("staff_customers", __name__, url_prefix="/staff/customers")
 
 
@@ -97,10 +99,17 @@ def _invoice_or_404(customer: Customer, number: str) -> Invoice:
 
 @bp.get("/<int:customer_id>/invoices/<path:number>")
 @requires(Permission.VIEW_CUSTOMERS)
-def invoice(customer_id: int, number: str) -> str:
+def invoice(customer_id: int, number: str) -> str | Response:
     """The invoice as staff need it on the phone: lines, VAT, totals, and every payment made on it."""
     customer = _customer_or_404(customer_id)
-    found = _invoice_or_404(customer, number)
+    found = invoice_queries.get_invoice_for_customer(db.session, customer.id, number)
+    if found is None and number.endswith(LEGACY_PDF_SUFFIX):
+        # A PDF link of the old form (/invoices/<number>/pdf) from a bookmark; only when no invoice carries the
+        # whole number, so an invoice numbered "X/pdf" opens as itself, never as X's PDF.
+        pdf_of = _invoice_or_404(customer, number.removesuffix(LEGACY_PDF_SUFFIX))
+        return redirect(url_for(".invoice_pdf", customer_id=customer.id, number=pdf_of.number))
+    if found is None:
+        abort(404)
     record(db.session, staff_actor(), "invoice.viewed", customer_id=customer.id, subject=("invoice", found.number))
     db.session.commit()
     return render_template(
@@ -112,7 +121,9 @@ def invoice(customer_id: int, number: str) -> str:
     )
 
 
-@bp.get("/<int:customer_id>/invoices/<path:number>/pdf")
+# The PDF has a path of its own: an invoice number may hold slashes, so "/invoices/<number>/pdf" cannot tell
+# the PDF of "X" from the page of an invoice numbered "X/pdf" (as for debtors, portal/debtor/views.py).
+@bp.get("/<int:customer_id>/pdf/invoices/<path:number>")
 @requires(Permission.VIEW_CUSTOMERS)
 def invoice_pdf(customer_id: int, number: str) -> Response:
     """The same PDF the debtor downloads, so staff see exactly what the customer sees."""

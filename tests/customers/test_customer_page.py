@@ -271,8 +271,9 @@ def test_invoice_numbers_open_the_invoice_and_its_pdf(client, app, staff_login, 
 
     html = _page(client, customer)
     page_url = f"/staff/customers/{customer.id}/invoices/2026/F-77"
+    pdf_url = f"/staff/customers/{customer.id}/pdf/invoices/2026/F-77"
     assert f'<a href="{page_url}">2026/F-77</a>' in html, "the invoice number opens the invoice"
-    assert f'href="{page_url}/pdf" download' in html, "and its PDF is one click away"
+    assert f'href="{pdf_url}" download' in html, "and its PDF is one click away"
 
     shown = client.get(page_url)
     assert shown.status_code == 200
@@ -281,7 +282,7 @@ def test_invoice_numbers_open_the_invoice_and_its_pdf(client, app, staff_login, 
     assert "Stroom november" in text and "€30.25" in text and "VAT 21%" in text
     assert "No payments through the portal on this invoice yet." in text
 
-    pdf = client.get(f"{page_url}/pdf")
+    pdf = client.get(pdf_url)
     assert pdf.status_code == 200 and pdf.mimetype == "application/pdf" and pdf.data.startswith(b"%PDF")
     assert 'filename="invoice-2026-F-77.pdf"' in pdf.headers["Content-Disposition"]
     # Staff looking at an invoice is in the audit trail as staff, not as the customer.
@@ -294,7 +295,40 @@ def test_invoice_numbers_open_the_invoice_and_its_pdf(client, app, staff_login, 
     assert sorted(tuple(row) for row in rows) == expected
 
     assert client.get(f"/staff/customers/{customer.id}/invoices/OTHER-1").status_code == 404, "only its own invoices"
+    assert client.get(f"/staff/customers/{customer.id}/pdf/invoices/OTHER-1").status_code == 404
     assert client.get(f"/staff/customers/{customer.id}/invoices/OTHER-1/pdf").status_code == 404
+
+
+def test_invoices_numbered_x_and_x_pdf_each_open_with_their_own_pdf(
+    client, staff_login, create_customer, create_invoice
+):
+    customer = create_customer(language="en")
+    create_invoice(customer, number="X", lines=[("Stroom X", "100", "kWh", "0.25000", "21")])
+    create_invoice(customer, number="X/pdf", lines=[("Gas X-pdf", "10", "m3", "1.00000", "21")])
+    staff_login(client, "viewer", language="en")
+    base = f"/staff/customers/{customer.id}"
+
+    html = _page(client, customer)
+    for number in ("X", "X/pdf"):
+        assert f'<a href="{base}/invoices/{number}">{number}</a>' in html
+        assert f'href="{base}/pdf/invoices/{number}" download' in html
+    page = client.get(f"{base}/invoices/X/pdf")
+    assert page.status_code == 200, "the invoice numbered X/pdf opens as itself"
+    assert "Invoice X/pdf" in page.get_data(as_text=True) and "Gas X-pdf" in page.get_data(as_text=True)
+    assert "Stroom X" in client.get(f"{base}/invoices/X").get_data(as_text=True)
+    for number, filename in (("X", "invoice-X.pdf"), ("X/pdf", "invoice-X-pdf.pdf")):
+        pdf = client.get(f"{base}/pdf/invoices/{number}")
+        assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
+        assert f'filename="{filename}"' in pdf.headers["Content-Disposition"]
+
+
+def test_an_old_staff_pdf_link_still_gives_the_pdf(client, staff_login, create_customer, create_invoice):
+    customer = create_customer(language="en")
+    create_invoice(customer, number="2026/F-78")
+    staff_login(client, "viewer", language="en")
+    old = client.get(f"/staff/customers/{customer.id}/invoices/2026/F-78/pdf")
+    assert old.status_code == 302
+    assert old.headers["Location"] == f"/staff/customers/{customer.id}/pdf/invoices/2026/F-78"
 
 
 def test_the_staff_invoice_page_lists_its_payments(client, app, staff_login, create_customer, create_invoice, login):
