@@ -90,9 +90,17 @@ def reconcile_payments(app: Flask) -> int:
         db.session.rollback()
         for payment_id in ids:
             try:
-                payment = services.lock_payment(db.session, payment_id)
+                payment = db.session.get(Payment, payment_id, populate_existing=True)
+                if payment is None:
+                    raise LookupError(payment_id)
                 provider = get_provider(payment.provider, app)
-                services.sync_payment(db.session, provider, payment, actor=RECONCILER)
+                external_id = payment.external_id
+                # Nothing is written yet: end the read, so no lock (SQLite's is database-wide) waits on the
+                # provider; apply_status takes the lock once the answer is in.
+                db.session.commit()
+                if external_id is not None:
+                    status = provider.fetch_status(external_id)
+                    services.apply_status(db.session, payment_id, status, actor=RECONCILER)
                 # Committed before the refund call below, as every call to a provider is preceded by one.
                 db.session.commit()
                 refunds.send_paid_twice_refund(db.session, provider, payment_id, actor=RECONCILER)

@@ -64,11 +64,19 @@ def forget_refund_request(session: Session, payment_id: int) -> None:
 def send_refund(
     session: Session, provider: PaymentProvider, request: RefundRequest, *, actor: Actor
 ) -> PaymentReversal | None:
-    """Ask the provider for the noted refund and record it; None when it was recorded already."""
-    payment = lock_payment(session, request.payment_id)
-    if payment.refund_pending_key != request.key or payment.external_id is None:
+    """Ask the provider for the noted refund and record it; None when it was recorded already.
+
+    The caller has committed the note. The lock is taken only after the provider answered: on SQLite it is
+    database-wide, and holding it through the call would make every other writer give up. The note and its
+    idempotency key make a concurrent or repeated send refund once.
+    """
+    payment = session.get(Payment, request.payment_id, populate_existing=True)
+    if payment is None or payment.refund_pending_key != request.key or payment.external_id is None:
         return None  # a concurrent request finished it
-    reversal = provider.refund(payment.external_id, request.amount_cents, payment.currency, request.key)
+    external_id, currency = payment.external_id, payment.currency
+    session.commit()  # nothing written: end the read before the provider is asked
+    reversal = provider.refund(external_id, request.amount_cents, currency, request.key)
+    payment = lock_payment(session, request.payment_id)
     payment.refund_pending_key = None
     payment.refund_pending_cents = None
     recorded = record_reversal(session, payment, reversal, actor=actor, initiated_by=actor.id, request_key=request.key)
