@@ -105,7 +105,14 @@ def send_paid_twice_refund(
     key = paid_twice_refund_key(payment_id)
     if payment is None or payment.refund_pending_key != key or not payment.refund_pending_cents:
         return None
-    request = RefundRequest(payment.id, payment.refund_pending_cents, key, retried=True)
+    # A refund whose answer was lost may have gone through: the provider's status then listed it, and sync
+    # recorded it and used up the credit. Send only what is still credit, so it is never paid back twice.
+    amount = min(payment.refund_pending_cents, payment.unallocated_cents)
+    if amount <= 0:
+        log.info("payment %s: the paid-twice refund was recorded already; note dropped", payment_id)
+        forget_refund_request(session, payment_id)
+        return None
+    request = RefundRequest(payment.id, amount, key, retried=True)
     try:
         return send_refund(session, provider, request, actor=actor)
     except ProviderRejected:

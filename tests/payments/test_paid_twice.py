@@ -4,11 +4,14 @@ payment that still comes through for invoices already paid is paid back (or kept
 from __future__ import annotations
 
 import re
+import time
+from datetime import timedelta
 
 from sqlalchemy import select
 
 from portal.invoices.models import Invoice
 from portal.notifications.models import OutboxMessage
+from portal.payments import jobs
 from portal.payments.models import DemoCheckout, Payment
 from tests.fixtures.factories import csrf_token
 from tests.payments.conftest import start_payment
@@ -222,3 +225,33 @@ def test_mollie_down_while_cancelling_still_opens_the_new_checkout(
     assert ("DELETE", f"/v2/payments/{first.external_id}") in [(r[0], r[1]) for r in mollie_standin.requests]
     assert first.state == "open" and mollie_standin.payment(first.external_id)["status"] == "open"
     assert second.state == "open" and second.checkout_url, "the debtor was sent on to the new checkout"
+
+
+def test_mollie_a_paid_twice_refund_whose_answer_was_lost_is_not_sent_again(
+    mollie_app, session, mollie_standin, create_customer, create_invoice, login, frozen_clock
+):
+    client, customer, invoice, first, second = _two_checkouts(
+        mollie_app, session, create_customer, create_invoice, login, _mollie_first_past_cancelling(mollie_standin)
+    )
+    mollie_standin.set_status(second.external_id, "paid")
+    client.post("/webhooks/mollie", data=mollie_standin.webhook_body(second.external_id), headers=FORM)
+    mollie_standin.set_status(first.external_id, "paid")
+    # Mollie makes the refund, but its answer comes after the portal stopped waiting (1 s).
+    mollie_standin.delay_next_of("POST", 1.5)
+    client.post("/webhooks/mollie", data=mollie_standin.webhook_body(first.external_id), headers=FORM)
+    deadline = time.monotonic() + 10
+    while mollie_standin.payment(first.external_id).get("amountRefunded", {}).get("value") in (None, "0.00"):
+        assert time.monotonic() < deadline, "the stand-in never made the refund"
+        time.sleep(0.02)
+
+    frozen_clock.shift(timedelta(minutes=20))
+    jobs.reconcile_payments(mollie_app)
+    jobs.reconcile_payments(mollie_app)
+
+    refunds = [r for r in mollie_standin.requests if r[0] == "POST" and r[1].endswith("/refunds")]
+    assert len(refunds) == 1, "the debtor is paid back once"
+    session.expire_all()
+    late = session.get(Payment, first.id)
+    assert late.reversed_cents == invoice.total_cents and late.unallocated_cents == 0
+    assert late.refund_pending_key is None
+    assert len(_mails(session, customer, "payment_paid_twice")) == 1
