@@ -10,6 +10,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from portal.audit.services import Actor
+from portal.events import emit
+from portal.payments import events as payment_events
 from portal.payments.errors import RefundProblem
 from portal.payments.models import Payment, PaymentReversal
 from portal.payments.reversals import record_reversal
@@ -99,7 +101,8 @@ def send_paid_twice_refund(
     """Send the refund noted for a payment that paid invoices already paid (``services._handle_paid_twice``).
 
     The caller has committed the note. Raises ProviderUnavailable (the note stays, so the next try repeats the
-    key); when the provider refuses, the note is dropped and the money stays as credit for staff to handle.
+    key); when the provider refuses, the note is dropped and the money stays as credit for staff to handle,
+    and the debtor, told before that it would be paid back, is told it is kept as credit instead.
     """
     payment = session.get(Payment, payment_id)
     key = paid_twice_refund_key(payment_id)
@@ -119,4 +122,16 @@ def send_paid_twice_refund(
         session.rollback()
         log.error("payment %s: %s refused the paid-twice refund; the money stays as credit", payment_id, provider.name)
         forget_refund_request(session, payment_id)
+        refused = lock_payment(session, payment_id)
+        emit(
+            session,
+            payment_events.about(
+                payment_events.PAID_TWICE,
+                refused,
+                actor,
+                amount_cents=refused.unallocated_cents,
+                policy="credit",
+                reason=payment_events.REFUND_REFUSED,
+            ),
+        )
         return None

@@ -255,3 +255,51 @@ def test_mollie_a_paid_twice_refund_whose_answer_was_lost_is_not_sent_again(
     assert late.reversed_cents == invoice.total_cents and late.unallocated_cents == 0
     assert late.refund_pending_key is None
     assert len(_mails(session, customer, "payment_paid_twice")) == 1
+
+
+def test_mollie_a_refused_paid_twice_refund_is_kept_as_credit_and_the_debtor_is_told(
+    mollie_app, session, mollie_standin, create_customer, create_invoice, login
+):
+    client, customer, invoice, first, second = _two_checkouts(
+        mollie_app, session, create_customer, create_invoice, login, _mollie_first_past_cancelling(mollie_standin)
+    )
+    for payment in (second, first):
+        mollie_standin.set_status(payment.external_id, "paid")
+        if payment is first:
+            mollie_standin.fail_next_of("POST", 1, 422)  # Mollie refuses the automatic refund
+        client.post("/webhooks/mollie", data=mollie_standin.webhook_body(payment.external_id), headers=FORM)
+
+    session.expire_all()
+    late = session.get(Payment, first.id)
+    assert late.reversed_cents == 0 and late.unallocated_cents == invoice.total_cents
+    announced, corrected = sorted(_mails(session, customer, "payment_paid_twice"), key=lambda mail: mail.id)
+    assert "We are paying €" in announced.body_text
+    assert "kept as credit" in corrected.subject
+    assert "could not pay this money back to you automatically" in corrected.body_text
+    assert "We keep €" in corrected.body_text and "as credit on your account" in corrected.body_text
+    page = _text(client.get(f"/payments/{first.public_id}").get_data(as_text=True))
+    assert "You paid twice" in page and "as credit on your account" in page and "We are paying" not in page
+
+
+def test_mollie_a_paid_twice_refund_that_fails_later_is_kept_as_credit_and_the_debtor_is_told(
+    mollie_app, session, mollie_standin, create_customer, create_invoice, login
+):
+    client, customer, invoice, first, second = _two_checkouts(
+        mollie_app, session, create_customer, create_invoice, login, _mollie_first_past_cancelling(mollie_standin)
+    )
+    for payment in (second, first):
+        mollie_standin.set_status(payment.external_id, "paid")
+        client.post("/webhooks/mollie", data=mollie_standin.webhook_body(payment.external_id), headers=FORM)
+    session.expire_all()
+    [refund] = session.get(Payment, first.id).reversals
+    mollie_standin.fail_refund(refund.external_id)  # the debtor's bank sent it back
+    client.post("/webhooks/mollie", data=mollie_standin.webhook_body(first.external_id), headers=FORM)
+
+    session.expire_all()
+    assert session.get(Payment, first.id).unallocated_cents == invoice.total_cents
+    announced, corrected = sorted(_mails(session, customer, "payment_paid_twice"), key=lambda mail: mail.id)
+    assert "We are paying €" in announced.body_text
+    assert "could not pay this money back to you automatically" in corrected.body_text
+    assert "as credit on your account" in corrected.body_text
+    page = _text(client.get(f"/payments/{first.public_id}").get_data(as_text=True))
+    assert "as credit on your account" in page and "We are paying" not in page
