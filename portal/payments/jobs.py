@@ -11,7 +11,7 @@ import logging
 from datetime import timedelta
 
 from flask import Flask
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session
 
 from portal import clock
@@ -108,5 +108,13 @@ def reconcile_payments(app: Flask) -> int:
             except (ProviderUnavailable, ProviderRejected, KeyError, LookupError) as error:
                 db.session.rollback()
                 log.warning("payment %s: reconciliation failed: %s", payment_id, type(error).__name__)
+                _checked_but_failed(payment_id)
         db.scoped.remove()
     return len(ids)
+
+
+def _checked_but_failed(payment_id: int) -> None:
+    """Stamp the failed check, in a commit of its own: a payment that never syncs (its provider no longer
+    configured, or refusing) would otherwise stay oldest-checked and take the head of every batch for ever."""
+    db.session.execute(update(Payment).where(Payment.id == payment_id).values(synced_at=clock.now()))
+    db.session.commit()
