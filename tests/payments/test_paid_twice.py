@@ -303,3 +303,23 @@ def test_mollie_a_paid_twice_refund_that_fails_later_is_kept_as_credit_and_the_d
     assert "as credit on your account" in corrected.body_text
     page = _text(client.get(f"/payments/{first.public_id}").get_data(as_text=True))
     assert "as credit on your account" in page and "We are paying" not in page
+
+
+def test_mollie_the_debtor_is_sent_on_to_the_new_checkout_before_the_old_one_is_cancelled(
+    mollie_app, session, mollie_standin, create_customer, create_invoice, login
+):
+    client = mollie_app.test_client()
+    customer = create_customer(language="en")
+    create_invoice(customer, number="D-9")
+    login(client, customer)
+    assert start_payment(client, ["D-9"], method="ideal").status_code == 303
+    [first] = _payments(session, customer)
+    data = {"csrf_token": csrf_token(client, "/pay"), "invoice": ["D-9"], "method": "creditcard"}
+    # The answer as the server hands it over, before it is sent and closed.
+    answer = client.open("/pay", method="POST", data=data, buffered=False)
+    cancels = [r for r in mollie_standin.requests if r[0] == "DELETE"]
+    assert answer.status_code == 303 and not cancels, "the redirect does not wait for the old checkout's cancel"
+    answer.close()  # sent: now the old checkout is ended
+    assert ("DELETE", f"/v2/payments/{first.external_id}") in [(r[0], r[1]) for r in mollie_standin.requests]
+    first, second = _payments(session, customer)
+    assert first.state == "cancelled" and second.state == "open"
