@@ -100,7 +100,11 @@ def reconcile_payments(app: Flask) -> int:
                 db.session.commit()
                 if external_id is not None:
                     status = provider.fetch_status(external_id)
-                    services.apply_status(db.session, payment_id, status, actor=RECONCILER)
+                    asked_at = clock.now()
+                    applied = services.apply_status(db.session, payment_id, status, actor=RECONCILER)
+                    if applied.synced_at is None or applied.synced_at < asked_at:
+                        # apply_status ignored the answer (it names another payment): still a check made.
+                        applied.synced_at = asked_at
                 # Committed before the refund call below, as every call to a provider is preceded by one.
                 db.session.commit()
                 refunds.send_paid_twice_refund(db.session, provider, payment_id, actor=RECONCILER)
