@@ -20,6 +20,9 @@ REFUNDED = "payment.refunded"
 CHARGED_BACK = "payment.charged_back"
 # A payment that arrived for invoices already paid (a second checkout the debtor also finished).
 PAID_TWICE = "payment.paid_twice"
+# The reason of a second PAID_TWICE event: the automatic refund the first one announced was refused, so the
+# money is kept as credit after all (and the debtor is told so).
+REFUND_REFUSED = "refund_refused"
 # The provider gave back what a reversal took: a refund that failed, a dispute won, a chargeback reversed.
 REFUND_FAILED = "payment.refund_failed"
 CHARGEBACK_REVERSED = "payment.chargeback_reversed"
@@ -69,7 +72,9 @@ def _present(event: DomainEvent, _extra: Any) -> Presentation:
         parts.append(_("paid back automatically"))
     elif details.get("policy") == "credit":
         parts.append(_("kept as credit"))
-    if details.get("reason"):
+    if details.get("reason") == REFUND_REFUSED:
+        parts.append(_("the automatic refund was refused"))
+    elif details.get("reason"):
         parts.append(_("reason: %(reason)s", reason=details["reason"]))
     return Presentation(title=str(_TITLES[event.kind]), detail=joined(*parts))
 
@@ -94,6 +99,7 @@ def _send_paid_twice_notice(session: Session, event: DomainEvent) -> None:
             payment,
             policy=str(details["policy"]),
             amount_cents=int(details["amount_cents"]),
+            refund_refused=details.get("reason") == REFUND_REFUSED,
             actor=Actor(type=event.actor_type, id=event.actor_id),
         )
 

@@ -11,7 +11,7 @@ import logging
 from datetime import timedelta
 
 from flask import Flask
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session
 
 from portal import clock
@@ -90,9 +90,21 @@ def reconcile_payments(app: Flask) -> int:
         db.session.rollback()
         for payment_id in ids:
             try:
-                payment = services.lock_payment(db.session, payment_id)
+                payment = db.session.get(Payment, payment_id, populate_existing=True)
+                if payment is None:
+                    raise LookupError(payment_id)
                 provider = get_provider(payment.provider, app)
-                services.sync_payment(db.session, provider, payment, actor=RECONCILER)
+                external_id = payment.external_id
+                # Nothing is written yet: end the read, so no lock (SQLite's is database-wide) waits on the
+                # provider; apply_status takes the lock once the answer is in.
+                db.session.commit()
+                if external_id is not None:
+                    status = provider.fetch_status(external_id)
+                    asked_at = clock.now()
+                    applied = services.apply_status(db.session, payment_id, status, actor=RECONCILER)
+                    if applied.synced_at is None or applied.synced_at < asked_at:
+                        # apply_status ignored the answer (it names another payment): still a check made.
+                        applied.synced_at = asked_at
                 # Committed before the refund call below, as every call to a provider is preceded by one.
                 db.session.commit()
                 refunds.send_paid_twice_refund(db.session, provider, payment_id, actor=RECONCILER)
@@ -100,5 +112,13 @@ def reconcile_payments(app: Flask) -> int:
             except (ProviderUnavailable, ProviderRejected, KeyError, LookupError) as error:
                 db.session.rollback()
                 log.warning("payment %s: reconciliation failed: %s", payment_id, type(error).__name__)
+                _checked_but_failed(payment_id)
         db.scoped.remove()
     return len(ids)
+
+
+def _checked_but_failed(payment_id: int) -> None:
+    """Stamp the failed check, in a commit of its own: a payment that never syncs (its provider no longer
+    configured, or refusing) would otherwise stay oldest-checked and take the head of every batch for ever."""
+    db.session.execute(update(Payment).where(Payment.id == payment_id).values(synced_at=clock.now()))
+    db.session.commit()

@@ -49,13 +49,15 @@ def list_payments_for_customer(session: Session, customer_id: int) -> list[Payme
 
 @dataclass(frozen=True)
 class PaidTwice:
-    policy: str  # "refund" or "credit", as the setting said when the money came
+    policy: str  # "refund" or "credit", as the setting said when the money came (or credit, see below)
     amount_cents: int
+    refund_refused: bool = False  # the automatic refund was refused, so the money is kept as credit after all
 
 
 def paid_twice_of(session: Session, payment: Payment) -> PaidTwice | None:
-    """Whether ``payment`` found its invoices paid already, and what was done with the money (its event says)."""
-    from portal.payments.events import PAID_TWICE
+    """Whether ``payment`` found its invoices paid already, and what was done with the money (its latest event
+    says: a refused automatic refund is followed by one saying the money is kept as credit)."""
+    from portal.payments.events import PAID_TWICE, REFUND_REFUSED
 
     found = session.scalars(
         select(DomainEvent)
@@ -64,8 +66,9 @@ def paid_twice_of(session: Session, payment: Payment) -> PaidTwice | None:
             DomainEvent.subject_type == "payment",
             DomainEvent.subject_id == str(payment.id),
         )
-        .order_by(DomainEvent.id)
+        .order_by(DomainEvent.id.desc())
     ).first()
     if found is None:
         return None
-    return PaidTwice(str(found.payload["policy"]), int(found.payload["amount_cents"]))
+    refused = found.payload.get("reason") == REFUND_REFUSED
+    return PaidTwice(str(found.payload["policy"]), int(found.payload["amount_cents"]), refund_refused=refused)

@@ -47,9 +47,11 @@ def queue_receipt(session: Session, payment: Payment, *, actor: Actor, paid_twic
 
 
 def queue_paid_twice_notice(
-    session: Session, payment: Payment, *, policy: str, amount_cents: int, actor: Actor
+    session: Session, payment: Payment, *, policy: str, amount_cents: int, actor: Actor, refund_refused: bool = False
 ) -> None:
-    """Tell the debtor a payment found its invoices paid already, and whether the money comes back or stays."""
+    """Tell the debtor a payment found its invoices paid already, and whether the money comes back or stays.
+
+    ``refund_refused``: a second notice, correcting the first, which said the money would be paid back."""
     customer = payment.customer
     if not customer.email:
         return
@@ -66,6 +68,7 @@ def queue_paid_twice_notice(
             "method": payment.method,
             "paid_at": payment.paid_at,
             "policy": policy,
+            "refund_refused": refund_refused,
             "reference": payment.reference,
         },
         actor=actor,

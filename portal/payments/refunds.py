@@ -10,6 +10,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from portal.audit.services import Actor
+from portal.events import emit
+from portal.payments import events as payment_events
 from portal.payments.errors import RefundProblem
 from portal.payments.models import Payment, PaymentReversal
 from portal.payments.reversals import record_reversal
@@ -64,11 +66,19 @@ def forget_refund_request(session: Session, payment_id: int) -> None:
 def send_refund(
     session: Session, provider: PaymentProvider, request: RefundRequest, *, actor: Actor
 ) -> PaymentReversal | None:
-    """Ask the provider for the noted refund and record it; None when it was recorded already."""
-    payment = lock_payment(session, request.payment_id)
-    if payment.refund_pending_key != request.key or payment.external_id is None:
+    """Ask the provider for the noted refund and record it; None when it was recorded already.
+
+    The caller has committed the note. The lock is taken only after the provider answered: on SQLite it is
+    database-wide, and holding it through the call would make every other writer give up. The note and its
+    idempotency key make a concurrent or repeated send refund once.
+    """
+    payment = session.get(Payment, request.payment_id, populate_existing=True)
+    if payment is None or payment.refund_pending_key != request.key or payment.external_id is None:
         return None  # a concurrent request finished it
-    reversal = provider.refund(payment.external_id, request.amount_cents, payment.currency, request.key)
+    external_id, currency = payment.external_id, payment.currency
+    session.commit()  # nothing written: end the read before the provider is asked
+    reversal = provider.refund(external_id, request.amount_cents, currency, request.key)
+    payment = lock_payment(session, request.payment_id)
     payment.refund_pending_key = None
     payment.refund_pending_cents = None
     recorded = record_reversal(session, payment, reversal, actor=actor, initiated_by=actor.id, request_key=request.key)
@@ -91,17 +101,37 @@ def send_paid_twice_refund(
     """Send the refund noted for a payment that paid invoices already paid (``services._handle_paid_twice``).
 
     The caller has committed the note. Raises ProviderUnavailable (the note stays, so the next try repeats the
-    key); when the provider refuses, the note is dropped and the money stays as credit for staff to handle.
+    key); when the provider refuses, the note is dropped and the money stays as credit for staff to handle,
+    and the debtor, told before that it would be paid back, is told it is kept as credit instead.
     """
     payment = session.get(Payment, payment_id)
     key = paid_twice_refund_key(payment_id)
     if payment is None or payment.refund_pending_key != key or not payment.refund_pending_cents:
         return None
-    request = RefundRequest(payment.id, payment.refund_pending_cents, key, retried=True)
+    # A refund whose answer was lost may have gone through: the provider's status then listed it, and sync
+    # recorded it and used up the credit. Send only what is still credit, so it is never paid back twice.
+    amount = min(payment.refund_pending_cents, payment.unallocated_cents)
+    if amount <= 0:
+        log.info("payment %s: the paid-twice refund was recorded already; note dropped", payment_id)
+        forget_refund_request(session, payment_id)
+        return None
+    request = RefundRequest(payment.id, amount, key, retried=True)
     try:
         return send_refund(session, provider, request, actor=actor)
     except ProviderRejected:
         session.rollback()
         log.error("payment %s: %s refused the paid-twice refund; the money stays as credit", payment_id, provider.name)
         forget_refund_request(session, payment_id)
+        refused = lock_payment(session, payment_id)
+        emit(
+            session,
+            payment_events.about(
+                payment_events.PAID_TWICE,
+                refused,
+                actor,
+                amount_cents=refused.unallocated_cents,
+                policy="credit",
+                reason=payment_events.REFUND_REFUSED,
+            ),
+        )
         return None

@@ -89,4 +89,17 @@ def undo_reversal(session: Session, payment: Payment, reversal: Reversal, *, act
     restored = allocation.restore(session, payment, row, now, actor=actor)
     kind = payment_events.REFUND_FAILED if row.kind == "refund" else payment_events.CHARGEBACK_REVERSED
     emit(session, payment_events.about(kind, payment, actor, amount_cents=row.amount_cents, invoices=restored))
+    if row.kind == "refund" and (row.request_key or "").endswith("-paid-twice"):
+        # The debtor was told this automatic refund was on its way: tell them the money is kept as credit.
+        emit(
+            session,
+            payment_events.about(
+                payment_events.PAID_TWICE,
+                payment,
+                actor,
+                amount_cents=row.amount_cents,
+                policy="credit",
+                reason=payment_events.REFUND_REFUSED,
+            ),
+        )
     return row

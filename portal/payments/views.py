@@ -12,6 +12,7 @@ from wtforms import SelectChoice
 
 from portal import clock
 from portal.accounts.view import balance_of
+from portal.audit.services import Actor
 from portal.debtor.access import debtor_actor, debtor_required, load_debtor, note_visit
 from portal.errors import message_for
 from portal.extensions import db
@@ -184,11 +185,31 @@ def pay() -> Response:
         )
         return _pay_page(form, open_invoices, error=message, status=502)
     db.session.commit()
-    _end_superseded_checkouts(payment)
-    return redirect(checkout_url, code=303)
+    response = redirect(checkout_url, code=303)
+    _end_superseded_after_the_response(response, payment.id, debtor_actor())
+    return response
 
 
-def _end_superseded_checkouts(payment: Payment) -> None:
+def _end_superseded_after_the_response(response: Response, payment_id: int, actor: Actor) -> None:
+    """Run ``_end_superseded_checkouts`` once the redirect has gone out: each old checkout costs the provider
+    two or three calls (10 s time-outs), which the debtor, on their way to pay, should not wait for."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+
+    def end() -> None:
+        with app.app_context():
+            try:
+                payment = db.session.get(Payment, payment_id)
+                if payment is not None:
+                    _end_superseded_checkouts(payment, actor)
+                db.session.commit()
+            except Exception:  # noqa: BLE001 - the debtor has their answer; a late payment is paid back
+                db.session.rollback()
+                log.exception("payment %s: ending the superseded checkouts failed", payment_id)
+
+    response.call_on_close(end)
+
+
+def _end_superseded_checkouts(payment: Payment, actor: Actor) -> None:
     """End the debtor's other open checkouts for these invoices, so they cannot pay them twice.
 
     Only once the new checkout is open (a failure there leaves the old one usable) and committed (every call
@@ -203,7 +224,7 @@ def _end_superseded_checkouts(payment: Payment) -> None:
             provider = get_provider(other.provider)
         except KeyError:
             continue  # that provider is no longer configured; the paid-twice policy covers a late payment
-        services.cancel_checkout(db.session, provider, payment_id, actor=debtor_actor())
+        services.cancel_checkout(db.session, provider, payment_id, actor=actor)
         db.session.commit()
 
 

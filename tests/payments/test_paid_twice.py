@@ -4,11 +4,14 @@ payment that still comes through for invoices already paid is paid back (or kept
 from __future__ import annotations
 
 import re
+import time
+from datetime import timedelta
 
 from sqlalchemy import select
 
 from portal.invoices.models import Invoice
 from portal.notifications.models import OutboxMessage
+from portal.payments import jobs
 from portal.payments.models import DemoCheckout, Payment
 from tests.fixtures.factories import csrf_token
 from tests.payments.conftest import start_payment
@@ -222,3 +225,101 @@ def test_mollie_down_while_cancelling_still_opens_the_new_checkout(
     assert ("DELETE", f"/v2/payments/{first.external_id}") in [(r[0], r[1]) for r in mollie_standin.requests]
     assert first.state == "open" and mollie_standin.payment(first.external_id)["status"] == "open"
     assert second.state == "open" and second.checkout_url, "the debtor was sent on to the new checkout"
+
+
+def test_mollie_a_paid_twice_refund_whose_answer_was_lost_is_not_sent_again(
+    mollie_app, session, mollie_standin, create_customer, create_invoice, login, frozen_clock
+):
+    client, customer, invoice, first, second = _two_checkouts(
+        mollie_app, session, create_customer, create_invoice, login, _mollie_first_past_cancelling(mollie_standin)
+    )
+    mollie_standin.set_status(second.external_id, "paid")
+    client.post("/webhooks/mollie", data=mollie_standin.webhook_body(second.external_id), headers=FORM)
+    mollie_standin.set_status(first.external_id, "paid")
+    # Mollie makes the refund, but its answer comes after the portal stopped waiting (1 s).
+    mollie_standin.delay_next_of("POST", 1.5)
+    client.post("/webhooks/mollie", data=mollie_standin.webhook_body(first.external_id), headers=FORM)
+    deadline = time.monotonic() + 10
+    while mollie_standin.payment(first.external_id).get("amountRefunded", {}).get("value") in (None, "0.00"):
+        assert time.monotonic() < deadline, "the stand-in never made the refund"
+        time.sleep(0.02)
+
+    frozen_clock.shift(timedelta(minutes=20))
+    jobs.reconcile_payments(mollie_app)
+    jobs.reconcile_payments(mollie_app)
+
+    refunds = [r for r in mollie_standin.requests if r[0] == "POST" and r[1].endswith("/refunds")]
+    assert len(refunds) == 1, "the debtor is paid back once"
+    session.expire_all()
+    late = session.get(Payment, first.id)
+    assert late.reversed_cents == invoice.total_cents and late.unallocated_cents == 0
+    assert late.refund_pending_key is None
+    assert len(_mails(session, customer, "payment_paid_twice")) == 1
+
+
+def test_mollie_a_refused_paid_twice_refund_is_kept_as_credit_and_the_debtor_is_told(
+    mollie_app, session, mollie_standin, create_customer, create_invoice, login
+):
+    client, customer, invoice, first, second = _two_checkouts(
+        mollie_app, session, create_customer, create_invoice, login, _mollie_first_past_cancelling(mollie_standin)
+    )
+    for payment in (second, first):
+        mollie_standin.set_status(payment.external_id, "paid")
+        if payment is first:
+            mollie_standin.fail_next_of("POST", 1, 422)  # Mollie refuses the automatic refund
+        client.post("/webhooks/mollie", data=mollie_standin.webhook_body(payment.external_id), headers=FORM)
+
+    session.expire_all()
+    late = session.get(Payment, first.id)
+    assert late.reversed_cents == 0 and late.unallocated_cents == invoice.total_cents
+    announced, corrected = sorted(_mails(session, customer, "payment_paid_twice"), key=lambda mail: mail.id)
+    assert "We are paying €" in announced.body_text
+    assert "kept as credit" in corrected.subject
+    assert "could not pay this money back to you automatically" in corrected.body_text
+    assert "We keep €" in corrected.body_text and "as credit on your account" in corrected.body_text
+    page = _text(client.get(f"/payments/{first.public_id}").get_data(as_text=True))
+    assert "You paid twice" in page and "as credit on your account" in page and "We are paying" not in page
+
+
+def test_mollie_a_paid_twice_refund_that_fails_later_is_kept_as_credit_and_the_debtor_is_told(
+    mollie_app, session, mollie_standin, create_customer, create_invoice, login
+):
+    client, customer, invoice, first, second = _two_checkouts(
+        mollie_app, session, create_customer, create_invoice, login, _mollie_first_past_cancelling(mollie_standin)
+    )
+    for payment in (second, first):
+        mollie_standin.set_status(payment.external_id, "paid")
+        client.post("/webhooks/mollie", data=mollie_standin.webhook_body(payment.external_id), headers=FORM)
+    session.expire_all()
+    [refund] = session.get(Payment, first.id).reversals
+    mollie_standin.fail_refund(refund.external_id)  # the debtor's bank sent it back
+    client.post("/webhooks/mollie", data=mollie_standin.webhook_body(first.external_id), headers=FORM)
+
+    session.expire_all()
+    assert session.get(Payment, first.id).unallocated_cents == invoice.total_cents
+    announced, corrected = sorted(_mails(session, customer, "payment_paid_twice"), key=lambda mail: mail.id)
+    assert "We are paying €" in announced.body_text
+    assert "could not pay this money back to you automatically" in corrected.body_text
+    assert "as credit on your account" in corrected.body_text
+    page = _text(client.get(f"/payments/{first.public_id}").get_data(as_text=True))
+    assert "as credit on your account" in page and "We are paying" not in page
+
+
+def test_mollie_the_debtor_is_sent_on_to_the_new_checkout_before_the_old_one_is_cancelled(
+    mollie_app, session, mollie_standin, create_customer, create_invoice, login
+):
+    client = mollie_app.test_client()
+    customer = create_customer(language="en")
+    create_invoice(customer, number="D-9")
+    login(client, customer)
+    assert start_payment(client, ["D-9"], method="ideal").status_code == 303
+    [first] = _payments(session, customer)
+    data = {"csrf_token": csrf_token(client, "/pay"), "invoice": ["D-9"], "method": "creditcard"}
+    # The answer as the server hands it over, before it is sent and closed.
+    answer = client.open("/pay", method="POST", data=data, buffered=False)
+    cancels = [r for r in mollie_standin.requests if r[0] == "DELETE"]
+    assert answer.status_code == 303 and not cancels, "the redirect does not wait for the old checkout's cancel"
+    answer.close()  # sent: now the old checkout is ended
+    assert ("DELETE", f"/v2/payments/{first.external_id}") in [(r[0], r[1]) for r in mollie_standin.requests]
+    first, second = _payments(session, customer)
+    assert first.state == "cancelled" and second.state == "open"

@@ -97,3 +97,37 @@ def test_a_chargeback_is_explained_but_does_not_pause_dunning(
     detail = _text(client.get("/invoices/L-1").get_data(as_text=True))
     assert f"Your bank reversed this payment on {_today_in_words()}" in detail
     assert "so this amount is open again" in detail
+
+
+def test_the_refund_confirmation_says_a_refund_out_of_credit_reopens_no_invoice(
+    mollie_app, session, mollie_standin, create_customer, create_invoice, login, staff_login
+):
+    def pay(client, payment):
+        mollie_standin.set_status(payment.external_id, "paid")
+        client.post("/webhooks/mollie", data=mollie_standin.webhook_body(payment.external_id), headers=FORM)
+
+    _client, customer, invoice, payment = _late_invoice_paid(
+        mollie_app, session, create_customer, create_invoice, login, pay
+    )
+    # The invoice was lowered by 10,00 while the debtor paid: that much of the payment is credit.
+    payment = session.get(Payment, payment.id)
+    [allocation] = payment.allocations
+    allocation.amount_cents -= 1000
+    payment.unallocated_cents = 1000
+    session.commit()
+    staff = mollie_app.test_client()
+    staff_login(staff, "supervisor", language="en")
+    page = f"/staff/customers/{customer.id}"
+
+    def confirmation(amount: str) -> str:
+        form = {**refund_form(staff, page, amount), "confirmed": ""}
+        answer = staff.post(f"{page}/payments/{payment.id}/refund", data=form)
+        assert answer.status_code == 200
+        return _text(answer.get_data(as_text=True))
+
+    out_of_credit = confirmation("10,00")
+    assert "comes out of the customer's credit" in out_of_credit and "no invoice is opened again" in out_of_credit
+    assert "open again" not in out_of_credit.replace("opened again", "")
+    whole = confirmation(f"{invoice.total_cents // 100},{invoice.total_cents % 100:02d}")
+    assert "€10.00 of it comes out of the customer's credit" in whole
+    assert "Invoice L-1 is open again for the amount refunded" in whole

@@ -214,3 +214,61 @@ def test_reconciliation_rechecks_paid_payments_oldest_checked_first_in_bounded_b
     frozen_clock.shift(timedelta(days=200))
     jobs.reconcile_payments(mollie_app)
     assert asked() == [], "payments paid long ago are left alone"
+
+
+def test_paid_payments_whose_check_always_fails_do_not_keep_the_others_from_being_rechecked(
+    mollie_app, session, mollie_standin, create_customer, create_invoice, login, frozen_clock, monkeypatch
+):
+    payments = []
+    for number in ("F-1", "F-2", "G-1", "G-2"):
+        client = mollie_app.test_client()
+        customer = create_customer()
+        create_invoice(customer, number=number)
+        login(client, customer)
+        start_payment(client, [number])
+        payment = session.scalars(select(Payment).where(Payment.customer_id == customer.id)).one()
+        _mollie_pay(mollie_standin)(client, payment)
+        payments.append(payment)
+        frozen_clock.shift(timedelta(minutes=1))  # F-1 and F-2 were checked longest ago
+    for failing in payments[:2]:
+        # Mollie no longer knows these (another account's, say): every check is refused.
+        failing = session.get(Payment, failing.id)
+        failing.external_id = f"tr_gone{failing.id}"
+    session.commit()
+    healthy = [payment.external_id for payment in payments[2:]]
+    monkeypatch.setattr(jobs, "RECHECK_PAID_BATCH", 2)
+    mollie_standin.requests.clear()
+
+    for _ in range(3):
+        frozen_clock.shift(timedelta(days=1))
+        jobs.reconcile_payments(mollie_app)
+    asked = {r[1].removeprefix("/v2/payments/").split("/")[0] for r in mollie_standin.requests if r[0] == "GET"}
+    assert set(healthy) <= asked, "the others are still rechecked"
+
+
+def test_paid_payments_whose_answer_is_always_ignored_do_not_keep_the_others_from_being_rechecked(
+    mollie_app, session, mollie_standin, create_customer, create_invoice, login, frozen_clock, monkeypatch
+):
+    payments = []
+    for number in ("H-1", "H-2", "K-1", "K-2"):
+        client = mollie_app.test_client()
+        customer = create_customer()
+        create_invoice(customer, number=number)
+        login(client, customer)
+        start_payment(client, [number])
+        payment = session.scalars(select(Payment).where(Payment.customer_id == customer.id)).one()
+        _mollie_pay(mollie_standin)(client, payment)
+        payments.append(payment)
+        frozen_clock.shift(timedelta(minutes=1))  # H-1 and H-2 were checked longest ago
+    for ignored in payments[:2]:
+        # Mollie's payment names another payment of ours (a mix-up on its side): the answer is ignored.
+        mollie_standin.set_metadata(ignored.external_id, {"payment_id": 999999})
+    healthy = [payment.external_id for payment in payments[2:]]
+    monkeypatch.setattr(jobs, "RECHECK_PAID_BATCH", 2)
+    mollie_standin.requests.clear()
+
+    for _ in range(3):
+        frozen_clock.shift(timedelta(days=1))
+        jobs.reconcile_payments(mollie_app)
+    asked = {r[1].removeprefix("/v2/payments/").split("/")[0] for r in mollie_standin.requests if r[0] == "GET"}
+    assert set(healthy) <= asked, "the others are still rechecked"
