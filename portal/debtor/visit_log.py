@@ -34,7 +34,9 @@ from sqlalchemy.orm import Session
 log = logging.getLogger(__name__)
 
 FLUSH_AT_ROWS = 500  # wake the writer early when this many rows wait
-MAX_FAILED_WRITES = 5  # a batch that failed this often is dropped: it would block every later row forever
+# A batch that failed this often (about five minutes of flushes, longer than a database restart) is dropped:
+# one row the database refuses would otherwise block every later row forever.
+MAX_FAILED_WRITES = 300
 MAX_PENDING_ROWS = 100_000  # while the database is away, memory must not grow without bound
 EXTENSION_KEY = "portal_visit_log"
 
