@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, current_app, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
+from portal.after_response import run_after_response
 from portal.audit.services import Actor
 from portal.debtor.access import bind_debtor, debtor_actor
 from portal.extensions import db, limiter
@@ -50,25 +51,18 @@ def _issue_after_the_response(response: Response, email: str, actor: Actor) -> N
     leaves before any of that work is done, so neither its content nor its timing tells them apart. The
     work commits in its own application context; the message is delivered after that commit, as always.
     """
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
 
     def issue() -> None:
-        with app.app_context():
-            try:
-                services.request_fresh_link(
-                    db.session,
-                    email,
-                    ttl_days=app.config["LINK_TTL_DAYS"],
-                    base_url=app.config["BASE_URL"],
-                    per_day=app.config["FRESH_LINKS_PER_DAY"],
-                    actor=actor,
-                )
-                db.session.commit()
-            except Exception:  # noqa: BLE001 - the visitor has their answer; they can ask again
-                db.session.rollback()
-                app.logger.exception("a fresh-link request failed")
+        services.request_fresh_link(
+            db.session,
+            email,
+            ttl_days=current_app.config["LINK_TTL_DAYS"],
+            base_url=current_app.config["BASE_URL"],
+            per_day=current_app.config["FRESH_LINKS_PER_DAY"],
+            actor=actor,
+        )
 
-    response.call_on_close(issue)
+    run_after_response(response, issue, what="a fresh-link request")
 
 
 @bp.get("/link/requested")

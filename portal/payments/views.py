@@ -12,6 +12,7 @@ from wtforms import SelectChoice
 
 from portal import clock
 from portal.accounts.view import balance_of
+from portal.after_response import run_after_response
 from portal.audit.services import Actor
 from portal.debtor.access import debtor_actor, debtor_required, load_debtor, note_visit
 from portal.errors import message_for
@@ -193,20 +194,13 @@ def pay() -> Response:
 def _end_superseded_after_the_response(response: Response, payment_id: int, actor: Actor) -> None:
     """Run ``_end_superseded_checkouts`` once the redirect has gone out: each old checkout costs the provider
     two or three calls (10 s time-outs), which the debtor, on their way to pay, should not wait for."""
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
 
     def end() -> None:
-        with app.app_context():
-            try:
-                payment = db.session.get(Payment, payment_id)
-                if payment is not None:
-                    _end_superseded_checkouts(payment, actor)
-                db.session.commit()
-            except Exception:  # noqa: BLE001 - the debtor has their answer; a late payment is paid back
-                db.session.rollback()
-                log.exception("payment %s: ending the superseded checkouts failed", payment_id)
+        payment = db.session.get(Payment, payment_id)
+        if payment is not None:
+            _end_superseded_checkouts(payment, actor)
 
-    response.call_on_close(end)
+    run_after_response(response, end, what=f"ending the checkouts superseded by payment {payment_id}")
 
 
 def _end_superseded_checkouts(payment: Payment, actor: Actor) -> None:
