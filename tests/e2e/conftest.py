@@ -94,6 +94,9 @@ def _server_env(database_url: str, base_url: str) -> dict[str, str]:
         PORTAL_BASE_URL=base_url,
         PORTAL_LINK_RATE_LIMIT="10000 per minute",
         PORTAL_DEMO_PAYMENTS="on",
+        # Several tests ask for a fresh link for the same demo customer in one run; the limit of 3 a day
+        # has tests of its own (tests/links/test_fresh_link_requests.py).
+        PORTAL_FRESH_LINKS_PER_DAY="1000",
         # Page views written in the request, so a staff page read right after a debtor's visit shows it
         # (in production they may come up to a second later); the write-behind has tests of its own.
         PORTAL_PAGE_VIEW_FLUSH_SECONDS="0",

@@ -344,6 +344,19 @@ def message_rows(page: Page, recipient: str) -> Locator:
     return page.locator("main table tbody tr").filter(has_text=recipient)
 
 
+def wait_for_message_rows(page: Page, recipient: str) -> Locator:
+    """The rows for ``recipient`` on the Sent messages page open in ``page``, reloading until there is one.
+
+    A fresh link is issued just after the visitor's answer has gone out (so its timing tells nothing), so
+    its e-mail can be listed a moment after the confirmation page.
+    """
+    deadline = time.monotonic() + 15
+    while message_rows(page, recipient).count() == 0 and time.monotonic() < deadline:
+        page.wait_for_timeout(250)
+        page.reload()
+    return message_rows(page, recipient)
+
+
 # ---------------------------------------------------------------------------------------------- log-in
 
 
@@ -641,7 +654,7 @@ def test_fresh_link_email_appears_under_sent_messages_in_the_customers_language(
     page.goto("/staff/")
     page.locator("nav.staff-nav").get_by_role("link", name="Sent messages", exact=True).click()
     assert path_of(page) == "/staff/messages/"
-    rows = message_rows(page, email)
+    rows = wait_for_message_rows(page, email)
     assert rows.count() >= 1, f"no message to {email} under Sent messages:\n{page.locator('main').inner_text()}"
     subject = FRESH_LINK_SUBJECTS[customer["language"]]
     subject_link = rows.first.get_by_role("link")
@@ -771,14 +784,8 @@ def _ensure_message(nc: NewContext, data: DemoData) -> str:
 
 def _messages(page: Page, server: LiveServer, accounts: StaffAccounts, data: DemoData, nc: NewContext) -> None:
     email = _ensure_message(nc, data)
-    # The fresh link is issued just after the visitor's answer has gone out (so its timing tells nothing):
-    # look again until its e-mail is listed.
-    deadline = time.monotonic() + 15
     page.goto("/staff/messages/")
-    while message_rows(page, email).count() == 0 and time.monotonic() < deadline:
-        page.wait_for_timeout(250)
-        page.reload()
-    assert message_rows(page, email).count() >= 1
+    assert wait_for_message_rows(page, email).count() >= 1
 
 
 def _message(page: Page, server: LiveServer, accounts: StaffAccounts, data: DemoData, nc: NewContext) -> None:
