@@ -91,6 +91,7 @@ def _declare_event_kinds() -> None:
     """Each feature declares its event kinds in its own events module; a worker or CLI process that never
     imports the feature's views must still know them (to emit them, and to show them on a timeline)."""
     import portal.customers.events
+    import portal.debits.events
     import portal.debtor.events
     import portal.invoices.events
     import portal.links.events

@@ -157,9 +157,10 @@ def staff_rotate_totp_key() -> None:
 
 
 def register_commands(app: Flask) -> None:
+    from portal.debits.cli import debits_cli
     from portal.imports.cli import import_cli
     from portal.notifications.cli import jobs_cli
     from portal.settings.cli import settings_cli
 
-    for group in (db_cli, links_cli, demo_cli, staff_cli, jobs_cli, import_cli, settings_cli):
+    for group in (db_cli, links_cli, demo_cli, staff_cli, jobs_cli, import_cli, settings_cli, debits_cli):
         app.cli.add_command(group)

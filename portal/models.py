@@ -2,6 +2,8 @@
 
 from portal.audit.models import AuditEvent
 from portal.customers.models import Customer, CustomerNote
+from portal.debits.models import DayChange, Debit, DebitReturn, DebitSchedule, Mandate, ProofCode, ProviderCustomer
+from portal.events.models import DomainEvent
 from portal.imports.models import ImportJob
 from portal.invoices.models import Invoice, InvoiceLine, InvoiceVatTotal
 from portal.leases import JobLease
@@ -21,19 +23,27 @@ __all__ = [
     "AuditEvent",
     "Customer",
     "CustomerNote",
+    "DayChange",
+    "Debit",
+    "DebitReturn",
+    "DebitSchedule",
     "DemoCheckout",
+    "DomainEvent",
     "ImportJob",
     "Invoice",
     "InvoiceLine",
     "InvoiceVatTotal",
     "JobLease",
     "LoginThrottle",
+    "Mandate",
     "OutboxMessage",
     "Payment",
     "PaymentAllocation",
     "PaymentItem",
     "PaymentReversal",
     "PortalLink",
+    "ProofCode",
+    "ProviderCustomer",
     "RecoveryCode",
     "SettingVersion",
     "StaffSession",

@@ -91,6 +91,16 @@ register_job(
 register_job(ScheduledJob("reconcile-payments", "portal.reconcile_payments", timedelta(minutes=5), _reconcile_payments))
 
 
+def _run_debits(app: Flask) -> object:
+    from portal.debits.jobs import run_scheduled
+
+    return run_scheduled(app)
+
+
+# Idempotent, so running it every hour (the first run after midnight does the day's work) costs only a query.
+register_job(ScheduledJob("direct-debits", "portal.run_debits", timedelta(hours=1), _run_debits))
+
+
 class Scheduler:
     """Runs the due jobs of the registry for one app; ``tick()`` is one round, ``start()`` a thread of rounds."""
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from datetime import timedelta
+from typing import Any
 
 from flask import Flask
 from sqlalchemy import and_, or_, select, update
@@ -20,7 +21,7 @@ from portal.extensions import db
 from portal.payments import refunds, services
 from portal.payments.models import Payment
 from portal.providers.base import ProviderRejected, ProviderUnavailable
-from portal.providers.registry import get_provider
+from portal.providers.registry import configured_provider_names, get_provider
 
 log = logging.getLogger(__name__)
 QUIET_FOR = timedelta(minutes=10)
@@ -34,7 +35,9 @@ RECHECK_PAID_BATCH = 200
 RECONCILER = Actor(type="system", id="reconciliation")
 
 
-def payments_to_reconcile(session: Session, *, older_than: timedelta, limit: int = 100) -> list[Payment]:
+def payments_to_reconcile(
+    session: Session, *, older_than: timedelta, limit: int = 100, providers: list[str] | None = None
+) -> list[Payment]:
     """Unfinished payments nobody has heard about for a while: webhooks get lost, debtors close tabs.
 
     Also those with a paid-twice refund noted but not sent (the request that noted it ended first)."""
@@ -44,6 +47,7 @@ def payments_to_reconcile(session: Session, *, older_than: timedelta, limit: int
             select(Payment)
             .where(
                 Payment.external_id.is_not(None),
+                *_asked_of(providers),
                 or_(
                     and_(
                         Payment.state.in_(("open", "pending")),
@@ -59,8 +63,19 @@ def payments_to_reconcile(session: Session, *, older_than: timedelta, limit: int
     )
 
 
+def _asked_of(providers: list[str] | None) -> list[Any]:
+    """Only payments of providers we can ask: a debit collected by the creditor's bank (its returns file tells) or
+    by the demo collector has nobody to ask."""
+    return [] if providers is None else [Payment.provider.in_(providers)]
+
+
 def paid_payments_to_recheck(
-    session: Session, *, paid_within: timedelta, checked_before: timedelta, limit: int
+    session: Session,
+    *,
+    paid_within: timedelta,
+    checked_before: timedelta,
+    limit: int,
+    providers: list[str] | None = None,
 ) -> list[Payment]:
     """Paid payments to ask the provider about again, those checked longest ago (or never) first."""
     now = clock.now()
@@ -70,6 +85,7 @@ def paid_payments_to_recheck(
             .where(
                 Payment.state == "paid",
                 Payment.external_id.is_not(None),
+                *_asked_of(providers),
                 Payment.paid_at >= now - paid_within,
                 or_(Payment.synced_at.is_(None), Payment.synced_at < now - checked_before),
             )
@@ -82,9 +98,14 @@ def paid_payments_to_recheck(
 def reconcile_payments(app: Flask) -> int:
     """Synchronise quiet unfinished payments and a batch of recently paid ones; returns how many were asked about."""
     with app.app_context():
-        stale = [payment.id for payment in payments_to_reconcile(db.session, older_than=QUIET_FOR)]
+        providers = configured_provider_names(app.config)
+        stale = [payment.id for payment in payments_to_reconcile(db.session, older_than=QUIET_FOR, providers=providers)]
         paid = paid_payments_to_recheck(
-            db.session, paid_within=RECHECK_PAID_WITHIN, checked_before=RECHECK_PAID_EVERY, limit=RECHECK_PAID_BATCH
+            db.session,
+            paid_within=RECHECK_PAID_WITHIN,
+            checked_before=RECHECK_PAID_EVERY,
+            limit=RECHECK_PAID_BATCH,
+            providers=providers,
         )
         ids = list(dict.fromkeys([*stale, *(payment.id for payment in paid)]))
         db.session.rollback()

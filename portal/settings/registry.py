@@ -14,6 +14,7 @@ from portal.i18n import _l
 from portal.settings.validators import (
     SettingProblem,
     contact_hours,
+    days_of_month,
     minimum_per_currency,
     one_of,
     parse_bic,
@@ -25,10 +26,16 @@ from portal.settings.validators import (
     parse_vat_number,
     payment_methods,
     text_validator,
+    whole_number,
 )
 
 __all__ = [
     "CONTACT_HOURS_KEY",
+    "DEBIT_ALLOWED_DAYS_KEY",
+    "DEBIT_CHANGES_PER_YEAR_KEY",
+    "DEBIT_FAILED_GRACE_DAYS_KEY",
+    "DEBIT_NOTICE_DAYS_KEY",
+    "DEBIT_RETRY_WINDOW_DAYS_KEY",
     "CREDITOR_PREFIX",
     "METHODS_KEY",
     "PAID_TWICE_CHOICES",
@@ -49,6 +56,11 @@ METHODS_KEY = "payments.methods"
 CONTACT_HOURS_KEY = "contact.hours"
 PAID_TWICE_KEY = "payments.paid_twice"
 PAID_TWICE_CHOICES = ("refund", "credit")
+DEBIT_NOTICE_DAYS_KEY = "debits.notice_days"
+DEBIT_ALLOWED_DAYS_KEY = "debits.allowed_days"
+DEBIT_CHANGES_PER_YEAR_KEY = "debits.changes_per_year"
+DEBIT_FAILED_GRACE_DAYS_KEY = "debits.failed_grace_days"
+DEBIT_RETRY_WINDOW_DAYS_KEY = "debits.retry_window_days"
 
 
 @dataclass(frozen=True)
@@ -80,6 +92,7 @@ SECTIONS: dict[str, Any] = {
     "creditor": _l("Company details"),
     "payments": _l("Payments"),
     "contact": _l("Contact hours"),
+    "debits": _l("Direct debit"),
 }
 
 _DECLARED = [
@@ -186,6 +199,49 @@ _DECLARED = [
         contact_hours,
         structured=True,
         example='{"weekdays": "08:00-21:00", "saturday": "09:00-17:00", "sunday": null}',
+    ),
+    Setting(
+        DEBIT_NOTICE_DAYS_KEY,
+        _l("Notice before each debit"),
+        _l(
+            "Calendar days between the pre-notification and the debit: 14 by law, unless your terms, which the "
+            "customer accepted, say less. A debit sooner than this is fixed and cannot be moved any more."
+        ),
+        14,
+        whole_number(1, 14),
+    ),
+    Setting(
+        DEBIT_ALLOWED_DAYS_KEY,
+        _l("Days customers may choose"),
+        _l(
+            "The days of the month a customer may pick for their direct debit, such as 1-28 or 1, 15, 25. "
+            "A day that is not a bank business day moves to the next one."
+        ),
+        list(range(1, 29)),
+        days_of_month,
+        structured=True,
+        example="[1, 15, 25]",
+    ),
+    Setting(
+        DEBIT_CHANGES_PER_YEAR_KEY,
+        _l("Changes of day per year"),
+        _l("How often a customer may move their collection day in any twelve months."),
+        2,
+        whole_number(0, 12),
+    ),
+    Setting(
+        DEBIT_FAILED_GRACE_DAYS_KEY,
+        _l("Quiet days after a failed debit"),
+        _l("No reminders for an invoice whose debit failed, for this many days, while the customer sorts it out."),
+        14,
+        whole_number(0, 60),
+    ),
+    Setting(
+        DEBIT_RETRY_WINDOW_DAYS_KEY,
+        _l("Latest retry after a failed debit"),
+        _l("A customer whose debit failed may pick a new date for it up to this many days ahead."),
+        10,
+        whole_number(1, 30),
     ),
 ]
 

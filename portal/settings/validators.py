@@ -47,6 +47,10 @@ PROBLEM_MESSAGES: dict[str, Message] = {
         "The start time must come before the end time, such as 08:00-21:00. A window cannot run past midnight."
     ),
     "not_a_choice": _l("Choose one of the options."),
+    "not_a_whole_number": _l("Enter a whole number from %(minimum)s to %(maximum)s."),
+    "invalid_days": _l(
+        "Enter days of the month from 1 to 31, separated by commas or as a range, such as 1-28 or 1, 15, 25."
+    ),
     # i18n: only seen when a value is set from the command line
     "invalid_structure": _l("This value does not have the expected form, such as %(example)s."),
 }
@@ -239,3 +243,36 @@ def one_of(*choices: str) -> Callable[[Any], str]:
         return value
 
     return parse
+
+
+def whole_number(minimum: int, maximum: int) -> Callable[[Any], int]:
+    """A validator for a count of days or changes: digits only, within [minimum, maximum]."""
+
+    def parse(raw: Any) -> int:
+        text = str(raw).strip() if not isinstance(raw, bool) else ""
+        if isinstance(raw, int) and not isinstance(raw, bool):
+            text = str(raw)
+        if not text.isascii() or not text.isdigit() or not minimum <= int(text) <= maximum:
+            raise SettingProblem("not_a_whole_number", minimum=minimum, maximum=maximum)
+        return int(text)
+
+    return parse
+
+
+def days_of_month(raw: Any) -> list[int]:
+    """``"1-28"``, ``"1, 15, 25"`` or ``[1, 15, 25]`` -> the sorted days; each from 1 to 31, at least one."""
+    parts: list[Any] = list(raw) if isinstance(raw, list | tuple) else str(raw or "").replace(";", ",").split(",")
+    days: set[int] = set()
+    for part in parts:
+        text = str(part).strip()
+        first, dash, last = text.partition("-")
+        bounds = [first.strip(), last.strip()] if dash else [text]
+        if not all(bound.isascii() and bound.isdigit() for bound in bounds):
+            raise SettingProblem("invalid_days")
+        low, high = int(bounds[0]), int(bounds[-1])
+        if not 1 <= low <= high <= 31:
+            raise SettingProblem("invalid_days")
+        days.update(range(low, high + 1))
+    if not days:
+        raise SettingProblem("invalid_days")
+    return sorted(days)

@@ -1,0 +1,109 @@
+"""``flask --app portal debits preview`` and ``debits collect``: the same rules and run as the pages and jobs."""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+import click
+from flask.cli import AppGroup
+from sqlalchemy import select
+
+from portal import clock
+from portal.customers.models import Customer
+from portal.debits import rules
+from portal.debits.jobs import BUSINESS_ZONE, run_debits
+from portal.debits.policy import debit_policy
+from portal.debits.services import active_schedule, changes_in_window, preview_day_change
+from portal.extensions import db
+from portal.money import AmountProblem, parse_amount
+
+debits_cli = AppGroup("debits", help="Direct debit: preview a change of collection day, collect what is due.")
+
+
+def _fail(message: str) -> None:
+    click.echo(message, err=True)
+    sys.exit(2)
+
+
+@debits_cli.command("preview")
+@click.argument("customer_ref", required=False)
+@click.option("--current-day", type=int, help="Preview for a debtor collected on this day (instead of a customer).")
+@click.option("--day", "new_day", type=int, required=True, help="The new collection day.")
+@click.option("--today", "today_text", help="Preview as if today were YYYY-MM-DD (default: today).")
+@click.option("--amount", "amount_text", help="The amount per debit with --current-day, e.g. 84.70.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+def preview(
+    customer_ref: str | None,
+    current_day: int | None,
+    new_day: int,
+    today_text: str | None,
+    amount_text: str | None,
+    as_json: bool,
+) -> None:
+    """What moving the collection day to --day would do: the next three debits before and after."""
+    if (customer_ref is None) == (current_day is None):
+        _fail("Give either a CUSTOMER_REF or --current-day, not both.")
+    try:
+        today = date.fromisoformat(today_text) if today_text else clock.today(BUSINESS_ZONE)
+    except ValueError:
+        _fail(f"--today must be a date such as 2027-01-31, not {today_text!r}.")
+    policy = debit_policy(db.session)
+    if customer_ref is not None:
+        customer = db.session.scalars(select(Customer).where(Customer.external_ref == customer_ref)).first()
+        if customer is None:
+            _fail(f"No customer with reference {customer_ref!r}.")
+        schedule = active_schedule(db.session, customer.id)  # type: ignore[union-attr]
+        if schedule is None:
+            _fail(f"Customer {customer_ref} has no direct debit.")
+        result = preview_day_change(db.session, schedule, new_day, today=today, policy=policy)  # type: ignore[arg-type]
+        changes = changes_in_window(db.session, schedule)  # type: ignore[arg-type]
+    else:
+        try:
+            cents = parse_amount(amount_text or "0.01", "EUR")
+        except AmountProblem as problem:
+            _fail(f"--amount: {problem.code}")
+        first = rules.period_of(today)
+        result = rules.preview(
+            current_day=int(current_day or 1),
+            new_day=new_day,
+            amount_cents=cents,
+            today=today,
+            notice_days=policy.notice_days,
+            # A debtor not yet pre-notified for anything: this month's debit if it can still be announced.
+            next_unnotified=first,
+            allowed_days=policy.allowed_days,
+            changes_in_window=0,
+            changes_per_year=policy.changes_per_year,
+        )
+        changes = 0
+    if as_json:
+        click.echo(json.dumps(result.as_json()))
+        return
+    click.echo("allowed" if result.allowed else f"not allowed: {result.reason}")
+    click.echo(f"changes in the last twelve months: {changes} of {policy.changes_per_year}")
+    for before, after in zip(result.before, result.after, strict=True):
+        amount = rules.decimal_text(after.amount_cents)
+        click.echo(f"{before.period}  {before.date.isoformat()} -> {after.date.isoformat()}  {amount}")
+
+
+@debits_cli.command("collect")
+@click.option("--at", "at_text", help="Collect as at this moment (YYYY-MM-DD or YYYY-MM-DDTHH:MM); default now.")
+def collect(at_text: str | None) -> None:
+    """Pre-notify what comes within reach and collect what is due. Running it twice collects nothing twice."""
+    if at_text:
+        try:
+            at = datetime.fromisoformat(at_text)
+        except ValueError:
+            _fail(f"--at must be a date or a moment such as 2027-01-04T06:00, not {at_text!r}.")
+        zone = ZoneInfo(BUSINESS_ZONE)
+        today = (at if at.tzinfo else at.replace(tzinfo=zone)).astimezone(zone).date()
+    else:
+        today = clock.today(BUSINESS_ZONE)
+    notified, report = run_debits(db.session, today=today)
+    click.echo(f"Collection run for {today.isoformat()}:")
+    click.echo(f"  pre-notified: {notified}")
+    for name, ids in report.as_json().items():
+        click.echo(f"  {name.replace('_', ' ')}: {len(ids)}")

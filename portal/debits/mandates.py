@@ -1,0 +1,117 @@
+"""Creating mandates and schedules: from the CSV import, a first payment in the portal, and later the API."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from schwifty import IBAN
+from schwifty.exceptions import SchwiftyException
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from portal import clock
+from portal.audit.services import Actor
+from portal.customers.models import Customer
+from portal.debits import events as debit_events
+from portal.debits import rules
+from portal.debits.errors import DebitProblem
+from portal.debits.models import COLLECTORS, DebitSchedule, Mandate
+from portal.events import emit
+
+MAX_REFERENCE = 35
+
+
+def compact_iban(text: str) -> str:
+    """The IBAN in its compact form; DebitProblem("invalid_iban") when its check digits or length are wrong."""
+    try:
+        return IBAN(text).compact
+    except SchwiftyException:
+        raise DebitProblem("invalid_iban") from None
+
+
+def create_mandate(
+    session: Session,
+    customer: Customer,
+    *,
+    reference: str,
+    signed_on: date,
+    debtor_name: str,
+    iban: str,
+    actor: Actor,
+    bic: str | None = None,
+    collector: str = "bank",
+    provider_mandate_id: str | None = None,
+) -> Mandate:
+    """A new active mandate; the UMR must be new (mandates are never edited: a change is a new one)."""
+    reference = reference.strip()
+    if not reference or len(reference) > MAX_REFERENCE:
+        raise DebitProblem("reference_too_long")
+    if collector not in COLLECTORS:
+        raise KeyError(collector)
+    if session.scalar(select(Mandate.id).where(Mandate.reference == reference)) is not None:
+        raise DebitProblem("reference_taken")
+    mandate = Mandate(
+        customer_id=customer.id,
+        reference=reference,
+        signed_on=signed_on,
+        debtor_name=debtor_name.strip()[:70],
+        iban=compact_iban(iban),
+        bic=(bic or "").strip().upper() or None,
+        status="active",
+        collector=collector,
+        provider_mandate_id=provider_mandate_id,
+        created_at=clock.now(),
+    )
+    mandate.customer = customer
+    session.add(mandate)
+    session.flush()
+    emit(session, debit_events.about_mandate(debit_events.MANDATE_CREATED, mandate, actor, collector=collector))
+    return mandate
+
+
+def create_schedule(
+    session: Session,
+    mandate: Mandate,
+    *,
+    day_of_month: int,
+    amount_cents: int,
+    first_period: str,
+    actor: Actor,
+    last_period: str | None = None,
+    currency: str = "EUR",
+) -> DebitSchedule:
+    """A monthly schedule on ``mandate``; the customer's earlier schedules end (one runs at a time)."""
+    rules.parse_period(first_period)
+    if last_period is not None:
+        rules.parse_period(last_period)
+    now = clock.now()
+    for earlier in session.scalars(
+        select(DebitSchedule).where(DebitSchedule.customer_id == mandate.customer_id, DebitSchedule.ended_at.is_(None))
+    ):
+        earlier.ended_at = now
+    schedule = DebitSchedule(
+        customer_id=mandate.customer_id,
+        mandate=mandate,
+        day_of_month=day_of_month,
+        amount_cents=amount_cents,
+        currency=currency,
+        first_period=first_period,
+        last_period=last_period,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(schedule)
+    session.flush()
+    emit(
+        session,
+        debit_events.about_schedule(
+            debit_events.SCHEDULE_SET,
+            schedule,
+            actor,
+            day=day_of_month,
+            amount_cents=amount_cents,
+            currency=currency,
+            first_period=first_period,
+        ),
+    )
+    return schedule

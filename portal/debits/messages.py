@@ -1,0 +1,98 @@
+"""The debtor's e-mails about direct debit, through the outbox: pre-notifications and failed debits.
+
+Each carries a fresh personal link, so the debtor can act on it (move the day, pay now, pick a new date)
+without asking for one; the stored copy has the link blanked once delivered.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from flask import current_app
+from sqlalchemy.orm import Session
+
+from portal.audit.services import Actor
+from portal.customers.models import Customer
+from portal.debits.models import Debit, Mandate
+from portal.debits.reasons import reason_text, remedy_for
+from portal.events.models import DomainEvent
+from portal.links.services import create_link
+from portal.notifications.services import queue_email
+
+
+def _link(session: Session, customer: Customer, *, actor: Actor, created_by: str) -> str:
+    config = current_app.config
+    issued = create_link(session, customer, ttl_days=config["LINK_TTL_DAYS"], created_by=created_by, actor=actor)
+    return issued.url(config["BASE_URL"])
+
+
+def queue_prenotification(
+    session: Session, mandate: Mandate, debits: Sequence[Debit], *, actor: Actor, moved: bool = False
+) -> None:
+    """Tell the debtor the date and amount of each of ``debits``, with the mandate reference and our creditor
+    identifier. ``moved``: they are the new dates after a change of collection day."""
+    customer = mandate.customer
+    if not customer.email or not debits:
+        return
+    url = _link(session, customer, actor=actor, created_by="prenotification")
+    queue_email(
+        session,
+        to=customer.email,
+        template="debit_prenotification",
+        language=customer.language,
+        context={
+            "customer_name": customer.name,
+            "link_url": url,
+            "debits": [
+                {
+                    "period": debit.period,
+                    "due_on": debit.due_on,
+                    "amount_cents": debit.amount_cents,
+                    "currency": debit.currency,
+                }
+                for debit in debits
+            ],
+            "mandate_reference": mandate.reference,
+            "iban": mandate.masked_iban,
+            "moved": moved,
+        },
+        actor=actor,
+        customer_id=customer.id,
+        secrets=(url,),
+    )
+
+
+def queue_failed_debit_message(session: Session, event: DomainEvent) -> None:
+    """A debit failed: say why in plain words and offer what suits the reason (pay now, a new date, tell us
+    what is wrong, or a new mandate)."""
+    debit = session.get(Debit, int(event.subject_id or 0))
+    if debit is None:
+        return
+    customer = debit.customer
+    if not customer.email:
+        return
+    actor = Actor(type=event.actor_type, id=event.actor_id)
+    remedy = remedy_for(debit.failure_code)
+    url = _link(session, customer, actor=actor, created_by="failed-debit")
+    queue_email(
+        session,
+        to=customer.email,
+        template="debit_failed",
+        language=customer.language,
+        context={
+            "customer_name": customer.name,
+            # Paying now opens the pay page with iDEAL chosen, the quickest way for most Dutch debtors.
+            "link_url": url + ("?method=ideal" if remedy == "pay_or_retry" else ""),
+            "due_on": debit.due_on,
+            "amount_cents": debit.amount_cents,
+            "currency": debit.currency,
+            "invoice_number": debit.invoice.number if debit.invoice else None,
+            "reason_code": debit.failure_code,
+            "reason": reason_text(debit.failure_code or ""),
+            "remedy": remedy,
+            "reversed": bool(event.payload.get("reversed")),
+        },
+        actor=actor,
+        customer_id=customer.id,
+        secrets=(url,),
+    )
