@@ -16,7 +16,7 @@ from portal.customers.models import Customer
 from portal.debits import rules
 from portal.debits.jobs import BUSINESS_ZONE, run_debits
 from portal.debits.policy import debit_policy
-from portal.debits.services import active_schedule, changes_in_window, preview_day_change
+from portal.debits.services import PRENOTIFY_AHEAD_DAYS, active_schedule, changes_in_window, preview_day_change
 from portal.extensions import db
 from portal.money import AmountProblem, parse_amount
 
@@ -65,15 +65,21 @@ def preview(
             cents = parse_amount(amount_text or "0.01", "EUR")
         except AmountProblem as problem:
             _fail(f"--amount: {problem.code}")
-        first = rules.period_of(today)
+        announced, next_unnotified = rules.as_if_running(
+            day_of_month=int(current_day or 1),
+            amount_cents=cents,
+            today=today,
+            notice_days=policy.notice_days,
+            announce_ahead_days=PRENOTIFY_AHEAD_DAYS,
+        )
         result = rules.preview(
             current_day=int(current_day or 1),
             new_day=new_day,
             amount_cents=cents,
             today=today,
             notice_days=policy.notice_days,
-            # A debtor not yet pre-notified for anything: this month's debit if it can still be announced.
-            next_unnotified=first,
+            next_unnotified=next_unnotified,
+            notified=announced,
             allowed_days=policy.allowed_days,
             changes_in_window=0,
             changes_per_year=policy.changes_per_year,

@@ -149,6 +149,22 @@ def change_refused(
     return None
 
 
+def as_if_running(
+    *, day_of_month: int, amount_cents: int, today: date, notice_days: int, announce_ahead_days: int
+) -> tuple[list[KnownDebit], str]:
+    """What the stored state would be for a debtor long collected on ``day_of_month``: the debits already
+    announced (from this month's, if still to come) and the first period not announced yet. For previews of
+    a debtor the portal has no schedule for (the CLI's ``--current-day``)."""
+    period = period_of(today)
+    if debit_date(period, day_of_month) < today:
+        period = next_period(period)
+    announced = []
+    while debit_date(period, day_of_month) <= today + timedelta(days=notice_days + announce_ahead_days):
+        announced.append(KnownDebit(period, debit_date(period, day_of_month), amount_cents))
+        period = next_period(period)
+    return announced, period
+
+
 @dataclass(frozen=True)
 class DayChangePreview:
     allowed: bool
