@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from portal.audit.services import Actor
 from portal.customers.models import Customer
 from portal.debits.models import Debit, Mandate
-from portal.debits.reasons import reason_text, remedy_for
+from portal.debits.reasons import reason_label, remedy_for
 from portal.events.models import DomainEvent
 from portal.links.services import create_link
 from portal.notifications.services import queue_email
@@ -88,7 +88,8 @@ def queue_failed_debit_message(session: Session, event: DomainEvent) -> None:
             "currency": debit.currency,
             "invoice_number": debit.invoice.number if debit.invoice else None,
             "reason_code": debit.failure_code,
-            "reason": reason_text(debit.failure_code or ""),
+            # Lazy: rendered in the customer's language, whoever's request wrote the message.
+            "reason": reason_label(debit.failure_code or ""),
             "remedy": remedy,
             "reversed": bool(event.payload.get("reversed")),
         },

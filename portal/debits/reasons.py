@@ -29,8 +29,14 @@ _REASONS: dict[str, tuple[Any, Remedy]] = {
 UNKNOWN: tuple[Any, Remedy] = (_l("the bank refused the debit"), "pay_or_retry")
 
 
+def reason_label(code: str) -> Any:
+    """The reason as a lazy string: it takes the language of wherever it is shown (an e-mail in the customer's)."""
+    return _REASONS.get(code.upper(), UNKNOWN)[0]
+
+
 def reason_text(code: str) -> str:
-    return str(_REASONS.get(code.upper(), UNKNOWN)[0])
+    """The reason in the current language."""
+    return str(reason_label(code))
 
 
 def remedy_for(code: str | None) -> Remedy:
