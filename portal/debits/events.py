@@ -15,6 +15,7 @@ from portal.i18n import _, _l, format_day, format_money
 
 MANDATE_CREATED = "mandate.created"
 MANDATE_REVOKED = "mandate.revoked"
+MANDATE_EXPIRED = "mandate.expired"  # unused for 36 months
 SCHEDULE_SET = "debit.schedule_set"  # a collection schedule: day, amount, from which month
 NOTIFIED = "debit.notified"  # pre-notified: date and amount told to the debtor
 DAY_CHANGED = "debit.day_changed"
@@ -27,6 +28,7 @@ CHOICE_MADE = "debit.choice_made"  # what the debtor chose after a failure: pay 
 _TITLES: dict[str, Any] = {
     MANDATE_CREATED: _l("Direct debit mandate"),
     MANDATE_REVOKED: _l("Direct debit stopped"),
+    MANDATE_EXPIRED: _l("Direct debit mandate expired"),
     SCHEDULE_SET: _l("Direct debit schedule"),
     NOTIFIED: _l("Direct debit announced"),
     DAY_CHANGED: _l("Collection day changed"),

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from portal import clock
 from portal.audit.services import Actor
 from portal.debits.collection import COLLECTOR_ACTOR, CollectReport, collect_due
+from portal.debits.expiry import expire_unused_mandates
 from portal.debits.messages import queue_prenotification
 from portal.debits.models import DebitSchedule
 from portal.debits.policy import debit_policy
@@ -47,6 +48,8 @@ def prenotify_all(session: Session, *, today: date, actor: Actor = COLLECTOR_ACT
 
 
 def run_debits(session: Session, *, today: date) -> tuple[int, CollectReport]:
+    expire_unused_mandates(session, today=today, actor=COLLECTOR_ACTOR)
+    session.commit()
     notified = prenotify_all(session, today=today)
     return notified, collect_due(session, today=today)
 
