@@ -53,12 +53,12 @@ def _providers() -> list[PaymentProvider]:
 def direct_debit_switch_offered() -> bool:
     """For the pay page: a debtor paying by hand, with a provider that can make a mandate, may switch."""
     customer = g.get("customer")
-    if customer is None:
-        return False
-    offered = any(
-        choice.method == switching.METHOD and choice.enabled for choice in method_settings(db.session, _providers())
-    )
-    return offered and switching.can_switch(db.session, customer)
+    return customer is not None and _first_payments_offered() and switching.can_switch(db.session, customer)
+
+
+def _first_payments_offered() -> bool:
+    choices = method_settings(db.session, _providers())
+    return any(choice.method == switching.METHOD and choice.enabled for choice in choices)
 
 
 def _page(form: SwitchForm, open_invoices: list[Invoice], *, error: str | None = None, status: int = 200) -> Response:
@@ -68,6 +68,7 @@ def _page(form: SwitchForm, open_invoices: list[Invoice], *, error: str | None =
             form=form,
             open_invoices=open_invoices,
             already=not switching.can_switch(db.session, g.customer),
+            offered=_first_payments_offered(),
             notice_days=debit_policy(db.session).notice_days,
             error=error,
         ),

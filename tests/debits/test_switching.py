@@ -152,3 +152,22 @@ def test_a_customer_on_direct_debit_is_sent_to_the_overview(
     assert "Switch to direct debit" not in _text(client.get("/pay"))
     page = _text(client.get("/debits/switch"))
     assert "You already pay by direct debit" in page and "Go to the overview" in page
+
+
+def test_a_first_payment_still_pending_sets_up_the_direct_debit_once_it_is_paid(
+    client, session, create_customer, create_invoice, login
+):
+    customer = create_customer(language="en")
+    invoice = _december_invoice(create_invoice, customer)
+    login(client, customer)
+    started = _switch(client, invoice.number, 25)
+    back = _decide(client, started.headers["Location"], "pending")
+    done_path = back.headers["Location"].removeprefix("http://localhost")
+
+    waiting = _text(client.get(done_path))
+    assert "Waiting for your bank" in waiting and _mandates(session, customer) == []
+
+    with time_machine.travel(datetime(2026, 12, 1, 9, 1, tzinfo=UTC), tick=False):  # the bank settles
+        settled = _text(client.get(done_path))
+    assert "Direct debit is set up" in settled and "Day 25 of each month" in settled
+    assert len(_mandates(session, customer)) == 1
