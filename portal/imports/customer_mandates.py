@@ -16,7 +16,7 @@ from decimal import Decimal
 from schwifty import BIC
 from schwifty.exceptions import SchwiftyException
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from portal import clock
 from portal.audit.services import Actor
@@ -191,12 +191,35 @@ class MandatePlan:
     first_period: str | None = None  # for "create": the new schedule's first period
 
 
+@dataclass(frozen=True)
+class KnownMandates:
+    """The mandates a batch of rows names, with their running schedules: two queries per batch, not per row."""
+
+    by_reference: dict[str, Mandate]
+    running: dict[int, DebitSchedule]  # mandate id -> its running schedule
+
+    @classmethod
+    def load(cls, session: Session, references: list[str]) -> KnownMandates:
+        if not references:
+            return cls({}, {})
+        mandates = session.scalars(
+            select(Mandate).where(Mandate.reference.in_(references)).options(selectinload(Mandate.customer))
+        ).all()
+        schedules = session.scalars(
+            select(DebitSchedule)
+            .where(DebitSchedule.mandate_id.in_([mandate.id for mandate in mandates]), DebitSchedule.ended_at.is_(None))
+            .options(selectinload(DebitSchedule.debits))
+        ).all()
+        return cls({mandate.reference: mandate for mandate in mandates}, {s.mandate_id: s for s in schedules})
+
+
 def plan_mandate(
     session: Session,
     row_number: int,
     row: MandateRow,
     customer_id: int | None,
     *,
+    known: KnownMandates,
     zone: str,
     policy: DebitPolicy,
     problems: Problems,
@@ -207,7 +230,7 @@ def plan_mandate(
             row_number, "debit_day", "debit_day_not_allowed", value=row.day, days=days_text(policy.allowed_days)
         )
         return None
-    existing = session.scalars(select(Mandate).where(Mandate.reference == row.reference)).one_or_none()
+    existing = known.by_reference.get(row.reference)
     if existing is not None and existing.customer_id != customer_id:
         problems.add(
             row_number,
@@ -218,7 +241,7 @@ def plan_mandate(
         )
         return None
     if existing is not None:
-        return _plan_existing(session, row_number, row, existing, problems)
+        return _plan_existing(row_number, row, existing, known.running.get(existing.id), problems)
     today = clock.today(zone)
     if row.first_period is not None and row.first_period < rules.period_of(today):
         problems.add(row_number, "debit_from", "debit_from_past", value=row.first_period)
@@ -239,7 +262,7 @@ def plan_mandate(
 
 
 def _plan_existing(
-    session: Session, row_number: int, row: MandateRow, mandate: Mandate, problems: Problems
+    row_number: int, row: MandateRow, mandate: Mandate, schedule: DebitSchedule | None, problems: Problems
 ) -> MandatePlan | None:
     differs = [
         name
@@ -257,9 +280,6 @@ def _plan_existing(
         return None
     if mandate.status != "active":
         return MandatePlan(row, "unchanged")  # stopped in the portal: it stays stopped; a new UMR starts again
-    schedule = session.scalars(
-        select(DebitSchedule).where(DebitSchedule.mandate_id == mandate.id, DebitSchedule.ended_at.is_(None))
-    ).first()
     if schedule is None:
         return MandatePlan(row, "unchanged")
     changes = []

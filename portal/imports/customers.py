@@ -20,7 +20,14 @@ from portal.customers.models import Customer
 from portal.debits.policy import DebitPolicy, debit_policy
 from portal.imports import customer_mandates
 from portal.imports.columns import ABSENT, Cells, Column, map_header, shown
-from portal.imports.customer_mandates import MandatePlan, MandateRow, plan_mandate, read_mandate, write_mandate
+from portal.imports.customer_mandates import (
+    KnownMandates,
+    MandatePlan,
+    MandateRow,
+    plan_mandate,
+    read_mandate,
+    write_mandate,
+)
 from portal.imports.parsing import Table
 from portal.imports.problems import Problem, Problems
 from portal.imports.tally import BATCH_SIZE, PROGRESS_EVERY, Tally, batches
@@ -158,10 +165,11 @@ def apply_customers(
         creates: list[dict[str, Any]] = []
         updates: list[dict[str, Any]] = []
         plans: dict[str, MandatePlan] = {}
+        known = KnownMandates.load(session, [customer.mandate.reference for customer in batch if customer.mandate])
         for customer in batch:
             old = existing.get(customer.external_ref)
             sample = {"row": customer.row, "ref": customer.external_ref, "name": customer.values["name"]}
-            plan = _plan(session, customer, old, policy, problems)
+            plan = _plan(session, customer, old, policy, known, problems)
             if plan is not None and plan.action != "unchanged":
                 plans[customer.external_ref] = plan
             if old is None:
@@ -191,7 +199,12 @@ def apply_customers(
 
 
 def _plan(
-    session: Session, customer: CustomerRow, old: Any, policy: DebitPolicy | None, problems: Problems
+    session: Session,
+    customer: CustomerRow,
+    old: Any,
+    policy: DebitPolicy | None,
+    known: KnownMandates,
+    problems: Problems,
 ) -> MandatePlan | None:
     if customer.mandate is None or policy is None:
         return None
@@ -201,6 +214,7 @@ def _plan(
         customer.row,
         customer.mandate,
         old.id if old is not None else None,
+        known=known,
         zone=zone,
         policy=policy,
         problems=problems,
