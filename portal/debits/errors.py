@@ -29,6 +29,9 @@ class DebitProblem(DomainError):
         "reference_too_long": _l("A mandate reference has at most 35 characters."),
         "retry_date_not_allowed": _l("Pick a date from %(first)s to %(last)s on a bank business day."),
         "not_failed": _l("This debit has not failed, so there is nothing to choose."),
+        "already_on_direct_debit": _l(
+            "You already pay by direct debit. You can see it, move the day or stop it on your overview."
+        ),
         "provider_refused": _l(
             "%(provider)s did not accept the change, so nothing has changed. Please try again later or contact us."
         ),

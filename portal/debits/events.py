@@ -123,3 +123,4 @@ name_category("debit", _l("Direct debit"))
 # payment's outcome means for the debit it collected.
 import portal.debits.outcomes  # noqa: E402, F401
 import portal.debits.pausing  # noqa: E402, F401
+import portal.debits.switching  # noqa: E402, F401

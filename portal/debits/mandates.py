@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 from schwifty import IBAN
 from schwifty.exceptions import SchwiftyException
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from portal import clock
@@ -15,7 +15,7 @@ from portal.customers.models import Customer
 from portal.debits import events as debit_events
 from portal.debits import rules
 from portal.debits.errors import DebitProblem
-from portal.debits.models import COLLECTORS, DebitSchedule, Mandate
+from portal.debits.models import COLLECTORS, Debit, DebitSchedule, Mandate
 from portal.events import emit
 
 MAX_REFERENCE = 35
@@ -27,6 +27,24 @@ def compact_iban(text: str) -> str:
         return IBAN(text).compact
     except SchwiftyException:
         raise DebitProblem("invalid_iban") from None
+
+
+def first_collectable_period(day_of_month: int, *, today: date, notice_days: int, not_before: str | None = None) -> str:
+    """The first period, from ``not_before`` (or this month) on, whose debit date is at least the notice period
+    away: a new schedule's first debit can then be pre-notified in time."""
+    period = max(rules.period_of(today), not_before or "")
+    earliest = today + timedelta(days=notice_days)
+    while rules.debit_date(period, day_of_month) < earliest:
+        period = rules.next_period(period)
+    return period
+
+
+def last_covered_period(session: Session, customer_id: int) -> str | None:
+    """The latest period any of the customer's schedules has a debit for (cancelled ones aside): a new schedule
+    starts after it, so no period is collected twice (rule 4), not even across mandates."""
+    return session.scalar(
+        select(func.max(Debit.period)).where(Debit.customer_id == customer_id, Debit.state != "cancelled")
+    )
 
 
 def create_mandate(

@@ -211,3 +211,26 @@ class DebitReturn(Base):
     amount_cents: Mapped[int]
     file_name: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+
+
+class DebitSwitch(Base):
+    """A customer switching to direct debit: the day they chose, kept with the first payment that makes the
+    mandate. Once that payment is paid, ``mandate_id`` names the mandate it became (only ever one)."""
+
+    __tablename__ = "debit_switches"
+    __table_args__ = (
+        CheckConstraint("day_of_month BETWEEN 1 AND 31", name="day_of_month"),
+        UniqueConstraint("payment_id", name="uq_debit_switches_payment_id"),
+        Index("ix_debit_switches_customer", "customer_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    payment_id: Mapped[int] = mapped_column(ForeignKey("payments.id", ondelete="CASCADE"))
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"))
+    day_of_month: Mapped[int]
+    mandate_id: Mapped[int | None] = mapped_column(ForeignKey("mandates.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+
+    payment: Mapped[Payment] = relationship()
+    mandate: Mapped[Mandate | None] = relationship()

@@ -100,6 +100,38 @@ MESSAGES = {
     "paid_at_not_paid": _l("paid_at is only for paid invoices: set state to paid, or leave paid_at empty."),
     "amount_too_large": _l("This amount is too large to import."),
     "amount_mismatch": _l("The amount %(amount)s does not match quantity \u00d7 unit price, which is %(expected)s."),
+    # Direct debit (customers file)
+    "invalid_iban": _l(
+        "\u201c%(value)s\u201d is not a valid IBAN. Check the letters and digits, for example NL91 ABNA 0417 1643 00."
+    ),
+    "invalid_bic": _l("\u201c%(value)s\u201d is not a valid BIC. It has 8 or 11 characters, for example ABNANL2A."),
+    "debit_day_range": _l("\u201c%(value)s\u201d is not a day of the month. Write a whole number from 1 to 31."),
+    "debit_day_not_allowed": _l(
+        "Day %(value)s cannot be used as a collection day. The allowed days are %(days)s (a setting)."
+    ),
+    "debit_amount_positive": _l("The amount to collect each month must be more than zero."),
+    "not_a_period": _l(
+        "\u201c%(value)s\u201d is not a month. Write the year and month as YYYY-MM, for example 2027-01."
+    ),
+    "debit_period_order": _l("debit_until is before debit_from."),
+    "debit_from_past": _l("The month %(value)s has already begun or passed. Direct debit can only start later."),
+    "debit_until_before_start": _l(
+        "debit_until (%(value)s) is before %(first)s, the first month that can still be collected."
+    ),
+    "debit_until_notified": _l(
+        "debit_until (%(value)s) is before a month that was already announced to the customer. "
+        "Stop the mandate in the portal instead."
+    ),
+    "unknown_collector": _l("Unknown collector \u201c%(value)s\u201d. Use bank, mollie, stripe or demo."),
+    "mandate_reference_missing": _l("Direct debit details need a mandate_reference in the same row."),
+    "duplicate_mandate_reference": _l(
+        "The mandate reference %(value)s is also in row %(other_row)s. Each mandate needs its own reference."
+    ),
+    "mandate_reference_taken": _l("The mandate reference %(value)s already belongs to customer %(owner)s."),
+    "mandate_differs": _l(
+        "Mandate %(value)s is already in the portal with other details (%(columns)s). A mandate cannot be changed: "
+        "give the new mandate its own reference."
+    ),
     # Rows that belong together, and what is in the database
     "duplicate_customer": _l(
         "The reference %(value)s is also in row %(other_row)s. Each customer can appear only once in a file."

@@ -92,10 +92,13 @@ def _apply(
     *,
     write: bool,
     on_progress: Callable[[int], None] | None,
+    actor: Actor | None = None,
 ) -> None:
     """Match the checked rows against the database; with ``write`` (and no errors) write them."""
     if outcome.kind == "customers":
-        outcome.tally = apply_customers(session, records, outcome.problems, write=write, on_progress=on_progress)
+        outcome.tally = apply_customers(
+            session, records, outcome.problems, write=write, on_progress=on_progress, actor=actor
+        )
     else:
         outcome.tally = apply_invoices(session, records, outcome.problems, write=write, on_progress=on_progress)
 
@@ -134,7 +137,7 @@ def import_file(
     if saving:
         saving(0)  # the step changes before the transaction begins, so every reader can see it
     with session.begin_nested() as savepoint:
-        _apply(session, outcome, records, write=True, on_progress=saving)
+        _apply(session, outcome, records, write=True, on_progress=saving, actor=actor)
         if not outcome.ok:
             savepoint.rollback()
     outcome.imported = outcome.ok

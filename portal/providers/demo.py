@@ -35,8 +35,16 @@ from portal.providers.base import (
 # "Pending, then paid" settles after this long, as a slow bank would.
 SETTLE_AFTER = timedelta(seconds=4)
 OUTCOMES = ("paid", "failed", "cancelled", "pending")
+# A paid demo checkout by direct debit leaves a demo mandate behind, as a first payment at Mollie does; the
+# demo has no real account behind it, so its mandates all carry this IBAN (valid, at the made-up bank DEMO).
+DEMO_MANDATE_IBAN = "NL32DEMO0000001234"
 # The demo only ever stores these in its status column; the map reads the column back as a ProviderState.
 STATES: dict[str, ProviderState] = {state: state for state in get_args(ProviderState)}
+
+
+def demo_mandate_id(checkout: DemoCheckout) -> str | None:
+    """The id of the demo mandate a paid direct-debit checkout made (derived, so it is the same on every fetch)."""
+    return f"mdt_{checkout.id.removeprefix('demo_')}" if checkout.method == "directdebit" else None
 
 
 class DemoProvider(PaymentProvider):
@@ -94,6 +102,7 @@ class DemoProvider(PaymentProvider):
             payment_id=checkout.payment_id,
             reversals=tuple(Reversal(str(ref), "refund", int(cents)) for ref, cents in checkout.refunds),
             failure_reason="demo_declined" if checkout.status == "failed" else None,
+            mandate_reference=demo_mandate_id(checkout) if checkout.status == "paid" else None,
         )
 
     def parse_webhook(self, body: bytes, headers: Mapping[str, str]) -> WebhookNotice | None:
