@@ -16,7 +16,7 @@ from portal.errors import message_for
 from portal.extensions import db
 from portal.i18n import _, current_locale
 from portal.settings import queries, registry, services
-from portal.settings.forms import ContactHoursForm, CreditorForm, SettingsForm, payments_form
+from portal.settings.forms import ContactHoursForm, CreditorForm, DebitsForm, SettingsForm, payments_form
 from portal.settings.registry import CONTACT_HOURS_KEY, CREDITOR_PREFIX, PAID_TWICE_KEY, PARTIAL_MINIMUM_KEY
 from portal.staff.auth import staff_actor
 from portal.staff.permissions import Permission, requires
@@ -54,7 +54,8 @@ def _forms() -> dict[str, SettingsForm]:
         },
     )
     contact = ContactHoursForm(formdata=None, data=values[CONTACT_HOURS_KEY])
-    forms: dict[str, SettingsForm] = {"creditor": creditor, "payments": payments, "contact": contact}
+    debits = DebitsForm.shown(values)
+    forms: dict[str, SettingsForm] = {"creditor": creditor, "payments": payments, "contact": contact, "debits": debits}
     for form in forms.values():
         form.show_versions(versions)
     return forms
@@ -68,6 +69,7 @@ def _page(*, status: int = 200, **submitted: SettingsForm) -> Response:
         creditor_form=forms["creditor"],
         payments_form=forms["payments"],
         contact_form=forms["contact"],
+        debits_form=forms["debits"],
         contact_setting=registry.get(CONTACT_HOURS_KEY),
         sections=registry.SECTIONS,
     )
@@ -133,6 +135,15 @@ def save_contact() -> Response:
     if not form.validate_on_submit():
         return _page(contact=form, status=400)
     return _save("contact", form)
+
+
+@bp.post("/debits")
+@requires(Permission.MANAGE_SETTINGS)
+def save_debits() -> Response:
+    form = DebitsForm()
+    if not form.validate_on_submit():
+        return _page(debits=form, status=400)
+    return _save("debits", form)
 
 
 @bp.get("/history")
