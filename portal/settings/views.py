@@ -18,6 +18,7 @@ from portal.i18n import _, current_locale
 from portal.settings import queries, registry, services
 from portal.settings.forms import ContactHoursForm, CreditorForm, DebitsForm, SettingsForm, payments_form
 from portal.settings.registry import CONTACT_HOURS_KEY, CREDITOR_PREFIX, PAID_TWICE_KEY, PARTIAL_MINIMUM_KEY
+from portal.settings.validators import days_text
 from portal.staff.auth import staff_actor
 from portal.staff.permissions import Permission, requires
 
@@ -190,6 +191,7 @@ class _PageCreditor(Mapping[str, str]):
 
 def init_app(app: Flask) -> None:
     """Every page template sees ``creditor`` (name, phone, e-mail ...) as in force now."""
+    app.add_template_global(days_text, "days_text")  # the history writes allowed debit days as typed: 1-28
 
     @app.context_processor
     def _creditor() -> dict[str, Any]:

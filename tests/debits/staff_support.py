@@ -23,7 +23,9 @@ def period_invoice(create_invoice, customer, month: int, *, number: str | None =
     start = date(2027, month, 1)
     end = date(2027, month, 28)
     extra = {"number": number} if number else {}
-    return create_invoice(customer, issue_date=date(2026, 12, 1), due_date=end, period_start=start, period_end=end, **extra)
+    return create_invoice(
+        customer, issue_date=date(2026, 12, 1), due_date=end, period_start=start, period_end=end, **extra
+    )
 
 
 def run_at(app, session, moment: datetime, today: date):
