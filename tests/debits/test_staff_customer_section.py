@@ -196,3 +196,27 @@ def test_a_customer_with_no_changes_left_is_told_in_the_preview(
     assert "You have already changed your collection day 2 times in the past twelve months." in html
     assert "2 of 2 in the past twelve months" in text_of(html)
     assert f'action="/staff/debits/customers/{customer.id}/day"' not in html
+
+
+def test_the_preview_says_which_debits_stay_and_when_two_fall_together(
+    app, client, session, create_customer, create_direct_debit, staff_login
+):
+    """On the 28th, on 20 January: January's debit is fixed, February's new date (1 February) is too close,
+    so February keeps 1 March (28 February is a Sunday) and March moves to 1 March as well."""
+    customer = create_customer()
+    create_direct_debit(customer, day=28, first_period="2027-01")
+    run_at(app, session, datetime(2027, 1, 10, 9, tzinfo=UTC), date(2027, 1, 10))  # January's is announced
+    moment = datetime(2027, 1, 20, 9, tzinfo=UTC)
+    with time_machine.travel(moment, tick=False):
+        staff_login(client, "agent", language="en")
+        html = _page(client, customer, "?debit_day=1")
+    table = html.split('class="before-after"', 1)[1].split("</table>", 1)[0]
+    rows = [text_of(row) for row in table.split("<tr>")[2:]]
+    assert "28 January 2027" in rows[0] and "stays: too close to move" in rows[0]
+    assert rows[1].count("1 March 2027") == 2 and "stays: too close to move" in rows[1]
+    # 28 March 2027 is Easter Sunday, and Easter Monday is no bank day either.
+    assert "30 March 2027" in rows[2] and "1 March 2027 moves" in rows[2]
+    assert (
+        "The debits for February 2027 and March 2027 both fall on 1 March 2027, because the first one is too close "
+        "to move." in text_of(html)
+    )

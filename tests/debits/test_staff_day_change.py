@@ -4,7 +4,7 @@ change with new pre-notifications; a second press changes nothing more; viewers 
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
 import time_machine
@@ -200,3 +200,26 @@ def test_an_unknown_customer_is_not_found(client, on_direct_debit, staff_login):
     staff_login(client, "agent", language="en")
     answer = client.post("/staff/debits/customers/987654321/day", data=_form(client, customer))
     assert answer.status_code == 404
+
+
+def test_the_confirmation_says_which_debits_keep_their_date(
+    app, client, session, create_customer, create_direct_debit, staff_login
+):
+    """On the 28th, moving to the 1st on 20 January: January is fixed and February's 1st is too close."""
+    customer = create_customer(name="Jip Jansen", email=None)
+    schedule = create_direct_debit(customer, day=28, first_period="2027-01")
+    run_at(app, session, datetime(2027, 1, 10, 9, tzinfo=UTC), date(2027, 1, 10))
+    with time_machine.travel(datetime(2027, 1, 20, 9, tzinfo=UTC), tick=False):
+        staff_login(client, "agent", language="en")
+        html = client.post(_url(customer), data=_form(client, customer, new_day="1", from_day="28")).get_data(
+            as_text=True
+        )
+        text = text_of(html)
+        assert "The debit of January 2027 stays on 28 January 2027: it is too close to move." in text
+        assert "The debit of February 2027 stays on 1 March 2027: it is too close to move." in text
+        assert "both fall on 1 March 2027" in text
+        assert "gets an e-mail" not in text, "no debit already announced moves, and there is no address"
+        done = client.post(_url(customer), data=_form(client, customer, new_day="1", from_day="28", confirmed="yes"))
+        landing = text_of(client.get(done.headers["Location"]).get_data(as_text=True))
+    assert "The collection day of Jip Jansen is now day 1." in landing
+    assert session.get(DebitSchedule, schedule.id).day_of_month == 1
