@@ -13,6 +13,7 @@ from portal.customers import queries, services
 from portal.customers.forms import NoteForm, RevokeLinkForm
 from portal.customers.models import Customer
 from portal.customers.timeline import build_timeline
+from portal.debits.staff_views import customer_section as debit_section
 from portal.events.registry import categories
 from portal.extensions import db
 from portal.i18n import _, current_locale
@@ -87,6 +88,7 @@ def _render_detail(customer: Customer, note_form: NoteForm) -> str:
         can_refund=role_allows(role, Permission.REFUND_PAYMENTS),
         refund_form=RefundForm(formdata=None),
         new_refund_request_id=new_request_id,
+        direct_debit=debit_section(customer),
     )
 
 

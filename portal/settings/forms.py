@@ -17,7 +17,7 @@ from wtforms.validators import ValidationError
 from portal.i18n import _l
 from portal.settings import registry
 from portal.settings.registry import CONTACT_HOURS_KEY, CREDITOR_PREFIX, SettingProblem
-from portal.settings.validators import CONTACT_DAYS, parse_contact_window
+from portal.settings.validators import CONTACT_DAYS, days_text, parse_contact_window
 
 
 def _check(parse: Callable[[Any], Any]) -> Callable[[Any, Field], None]:
@@ -161,3 +161,48 @@ class ContactHoursForm(SettingsForm):
 
     def changes(self) -> dict[str, Any]:
         return {CONTACT_HOURS_KEY: {field.name: field.data or "" for field in self.window_fields()}}
+
+
+# The direct-debit policy (portal/debits/policy.py): field names are the keys without "debits.".
+DEBIT_KEYS = (
+    registry.DEBIT_NOTICE_DAYS_KEY,
+    registry.DEBIT_ALLOWED_DAYS_KEY,
+    registry.DEBIT_CHANGES_PER_YEAR_KEY,
+    registry.DEBIT_FAILED_GRACE_DAYS_KEY,
+    registry.DEBIT_RETRY_WINDOW_DAYS_KEY,
+)
+DEBITS_PREFIX = "debits."
+
+
+def _debit_field(key: str) -> Field:
+    setting = registry.get(key)
+    return StringField(setting.label, description=setting.help)
+
+
+class DebitsForm(SettingsForm):
+    notice_days = _debit_field(registry.DEBIT_NOTICE_DAYS_KEY)
+    allowed_days = _debit_field(registry.DEBIT_ALLOWED_DAYS_KEY)
+    changes_per_year = _debit_field(registry.DEBIT_CHANGES_PER_YEAR_KEY)
+    failed_grace_days = _debit_field(registry.DEBIT_FAILED_GRACE_DAYS_KEY)
+    retry_window_days = _debit_field(registry.DEBIT_RETRY_WINDOW_DAYS_KEY)
+
+    @classmethod
+    def shown(cls, values: Mapping[str, Any]) -> DebitsForm:
+        """The form filled with the values in force; the allowed days as a person types them ("1-28")."""
+        data = {key.removeprefix(DEBITS_PREFIX): str(values[key]) for key in DEBIT_KEYS}
+        data["allowed_days"] = days_text(values[registry.DEBIT_ALLOWED_DAYS_KEY])
+        return cls(formdata=None, data=data)
+
+    def setting_fields(self) -> list[Field]:
+        return [self[key.removeprefix(DEBITS_PREFIX)] for key in DEBIT_KEYS]
+
+    def setting_keys(self) -> list[str]:
+        return list(DEBIT_KEYS)
+
+    def validate(self, extra_validators: Any = None) -> bool:
+        checks = {key.removeprefix(DEBITS_PREFIX): [_check(registry.get(key).parse)] for key in DEBIT_KEYS}
+        return super().validate(extra_validators=checks)
+
+    def changes(self) -> dict[str, Any]:
+        # As typed: set_settings parses each through its validator ("1-28" is stored as the list of days).
+        return {key: self[key.removeprefix(DEBITS_PREFIX)].data or "" for key in DEBIT_KEYS}

@@ -8,7 +8,7 @@ stored value can be sent through them again.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal
 from functools import cache
 from typing import Any, ClassVar
@@ -276,3 +276,17 @@ def days_of_month(raw: Any) -> list[int]:
     if not days:
         raise SettingProblem("invalid_days")
     return sorted(days)
+
+
+def days_text(days: Sequence[int]) -> str:
+    """[1, 2, ..., 28] -> "1-28", [1, 15, 16, 17] -> "1, 15-17": days as a person types them (see days_of_month)."""
+    parts: list[str] = []
+    ordered = sorted(set(days))
+    start = 0
+    for index, day in enumerate(ordered):
+        if index + 1 < len(ordered) and ordered[index + 1] == day + 1:
+            continue
+        first = ordered[start]
+        parts.append(str(first) if first == day else f"{first}-{day}")
+        start = index + 1
+    return ", ".join(parts)

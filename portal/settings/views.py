@@ -16,8 +16,9 @@ from portal.errors import message_for
 from portal.extensions import db
 from portal.i18n import _, current_locale
 from portal.settings import queries, registry, services
-from portal.settings.forms import ContactHoursForm, CreditorForm, SettingsForm, payments_form
+from portal.settings.forms import ContactHoursForm, CreditorForm, DebitsForm, SettingsForm, payments_form
 from portal.settings.registry import CONTACT_HOURS_KEY, CREDITOR_PREFIX, PAID_TWICE_KEY, PARTIAL_MINIMUM_KEY
+from portal.settings.validators import days_text
 from portal.staff.auth import staff_actor
 from portal.staff.permissions import Permission, requires
 
@@ -54,7 +55,8 @@ def _forms() -> dict[str, SettingsForm]:
         },
     )
     contact = ContactHoursForm(formdata=None, data=values[CONTACT_HOURS_KEY])
-    forms: dict[str, SettingsForm] = {"creditor": creditor, "payments": payments, "contact": contact}
+    debits = DebitsForm.shown(values)
+    forms: dict[str, SettingsForm] = {"creditor": creditor, "payments": payments, "contact": contact, "debits": debits}
     for form in forms.values():
         form.show_versions(versions)
     return forms
@@ -68,6 +70,7 @@ def _page(*, status: int = 200, **submitted: SettingsForm) -> Response:
         creditor_form=forms["creditor"],
         payments_form=forms["payments"],
         contact_form=forms["contact"],
+        debits_form=forms["debits"],
         contact_setting=registry.get(CONTACT_HOURS_KEY),
         sections=registry.SECTIONS,
     )
@@ -135,6 +138,15 @@ def save_contact() -> Response:
     return _save("contact", form)
 
 
+@bp.post("/debits")
+@requires(Permission.MANAGE_SETTINGS)
+def save_debits() -> Response:
+    form = DebitsForm()
+    if not form.validate_on_submit():
+        return _page(debits=form, status=400)
+    return _save("debits", form)
+
+
 @bp.get("/history")
 @requires(Permission.MANAGE_SETTINGS)
 def history() -> str:
@@ -179,6 +191,7 @@ class _PageCreditor(Mapping[str, str]):
 
 def init_app(app: Flask) -> None:
     """Every page template sees ``creditor`` (name, phone, e-mail ...) as in force now."""
+    app.add_template_global(days_text, "days_text")  # the history writes allowed debit days as typed: 1-28
 
     @app.context_processor
     def _creditor() -> dict[str, Any]:

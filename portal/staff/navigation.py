@@ -26,6 +26,7 @@ class NavItem:
 NAV_ITEMS: list[NavItem] = [
     NavItem(_l("Dashboard"), "dashboard.index", Permission.VIEW_DASHBOARD),
     NavItem(_l("Customers"), "staff_customers.search", Permission.VIEW_CUSTOMERS),
+    NavItem(_l("Failed debits"), "staff_debits.failed", Permission.VIEW_CUSTOMERS),
     NavItem(_l("Sent messages"), "messages.index", Permission.VIEW_MESSAGES),
     NavItem(_l("Imports"), "imports.index", Permission.RUN_IMPORTS),
     NavItem(_l("Audit trail"), "audit.index", Permission.VIEW_AUDIT),
@@ -36,7 +37,7 @@ NAV_ITEMS: list[NavItem] = [
 
 # Pages served by one feature's blueprint that belong under another menu item: a refund is made on a
 # customer's page, so "Customers" is the current item there, not "Payment methods".
-MENU_ITEM_OF_ENDPOINT = {"staff_payments.refund": "staff_customers"}
+MENU_ITEM_OF_ENDPOINT = {"staff_payments.refund": "staff_customers", "staff_debits.change_day": "staff_customers"}
 
 
 def _menu() -> dict[str, Any]:

@@ -24,10 +24,16 @@ class Permission(StrEnum):
     REFUND_PAYMENTS = "refund_payments"
     MANAGE_PAYMENT_METHODS = "manage_payment_methods"
     MANAGE_SETTINGS = "manage_settings"
+    CHANGE_DEBIT_DAY = "change_debit_day"  # move a customer's collection day on their behalf
 
 
 _VIEWER = {Permission.VIEW_CUSTOMERS, Permission.VIEW_DASHBOARD, Permission.VIEW_MESSAGES}
-_AGENT = _VIEWER | {Permission.ADD_NOTES, Permission.MANAGE_LINKS, Permission.RETRY_MESSAGES}
+_AGENT = _VIEWER | {
+    Permission.ADD_NOTES,
+    Permission.MANAGE_LINKS,
+    Permission.RETRY_MESSAGES,
+    Permission.CHANGE_DEBIT_DAY,
+}
 _SUPERVISOR = _AGENT | {Permission.RUN_IMPORTS, Permission.VIEW_AUDIT, Permission.REFUND_PAYMENTS}
 _ADMIN = _SUPERVISOR | {Permission.MANAGE_STAFF, Permission.MANAGE_PAYMENT_METHODS, Permission.MANAGE_SETTINGS}
 
