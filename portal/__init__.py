@@ -103,6 +103,7 @@ def _register_blueprints(app: Flask) -> None:
     from portal.audit.views import bp as audit_bp
     from portal.customers.staff_views import bp as staff_customers_bp
     from portal.dashboard.views import bp as dashboard_bp
+    from portal.debits.views import bp as debits_bp
     from portal.debtor.views import bp as debtor_bp
     from portal.imports.views import bp as imports_bp
     from portal.links.views import bp as links_bp
@@ -134,6 +135,7 @@ def _register_blueprints(app: Flask) -> None:
         app.register_blueprint(blueprint)
     app.register_blueprint(links_bp)
     app.register_blueprint(debtor_bp)
+    app.register_blueprint(debits_bp)
     app.register_blueprint(payments_bp)
     app.register_blueprint(webhooks_bp)
     app.register_blueprint(demo_checkout_bp)
