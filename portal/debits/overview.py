@@ -39,7 +39,11 @@ def schedule_with_debits(session: Session, customer_id: int) -> DebitSchedule | 
                 DebitSchedule.ended_at.is_(None),
                 Mandate.status == "active",
             )
-            .options(joinedload(DebitSchedule.mandate), joinedload(DebitSchedule.debits))
+            .options(
+                joinedload(DebitSchedule.mandate),
+                # With what each collected: a debit takes no more than is still owed on its invoice.
+                joinedload(DebitSchedule.debits).joinedload(Debit.payment),
+            )
             .order_by(DebitSchedule.id.desc())
         )
         .unique()

@@ -58,7 +58,8 @@ def _today() -> date:
 def _schedule() -> DebitSchedule:
     schedule = active_schedule(db.session, g.customer.id)
     if schedule is None:
-        abort(404)
+        # Stopped meanwhile (in another tab, or by staff): the overview says how things stand.
+        abort(redirect(url_for("debtor.overview")))
     return schedule
 
 
