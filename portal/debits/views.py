@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import Blueprint, abort, g, redirect, render_template, request, url_for
+from flask import Blueprint, abort, g, make_response, redirect, render_template, request, url_for
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 from werkzeug.wrappers import Response
@@ -106,7 +106,7 @@ def _preview_page(schedule: DebitSchedule, day: int, *, error: str | None = None
         refusal=message_for(problem) if problem else None,
         error=error,
     )
-    return Response(page, status=status)
+    return make_response(page, status)
 
 
 @bp.get("/day/preview")
@@ -142,7 +142,7 @@ def _code_page(form: CodeForm, *, purpose: str, day: int | None, error: str | No
     page = render_template(
         "debits/code.html", form=form, purpose=purpose, new_day=day, email=_masked_email(g.customer.email), error=error
     )
-    return Response(page, status=status)
+    return make_response(page, status)
 
 
 @bp.route("/day/confirm", methods=["GET", "POST"])
@@ -213,7 +213,7 @@ def send_stop_code() -> Response:
         page = render_template(
             "debits/stop.html", schedule=schedule, fixed=_still_fixed(schedule), error=message_for(problem)
         )
-        return Response(page, status=429)
+        return make_response(page, 429)
     db.session.commit()
     return redirect(url_for("debits.confirm_stop"))
 
@@ -269,7 +269,7 @@ def _failed_page(debit: Debit, *, error: str | None = None, tell_form: TellUsFor
         tell_form=tell_form or TellUsForm(formdata=None),
         error=error,
     )
-    return Response(page, status=400 if error else 200)
+    return make_response(page, 400 if error else 200)
 
 
 @bp.get("/failed/<int:debit_id>")

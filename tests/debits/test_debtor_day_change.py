@@ -47,7 +47,9 @@ def test_the_overview_links_to_changing_the_day(on_the_first, client) -> None:
 
 
 def test_preview_shows_before_and_after_in_plain_words(on_the_first, client) -> None:
-    page = text_of(client.get("/direct-debit/day/preview?day=25").get_data(as_text=True))
+    response = client.get("/direct-debit/day/preview?day=25")
+    assert response.mimetype == "text/html", "a browser shows it as a page"
+    page = text_of(response.get_data(as_text=True))
     assert "From day 1 to day 25" in page
     # 1 January is a TARGET holiday: the January debit was announced for Monday 4 January.
     assert "January 2027 4 Jan 2027 25 Jan 2027" in page
