@@ -47,6 +47,8 @@ def _lock_failed(session: Session, debit: Debit) -> Debit:
         raise DebitProblem("not_failed")
     if debit.choice is not None:
         raise DebitProblem("choice_made")
+    if debit.invoice is not None and debit.invoice.state != "open":
+        raise DebitProblem("invoice_settled")  # paid another way meanwhile: nothing to try again
     return debit
 
 

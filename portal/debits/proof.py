@@ -92,12 +92,6 @@ def request_code(session: Session, customer: Customer, purpose: str, details: di
     )
 
 
-def has_code(session: Session, customer: Customer, purpose: str, details: dict[str, Any]) -> bool:
-    """Whether a code for exactly this was sent and may still be tried (the page then asks for it)."""
-    row = _latest(session, customer, purpose)
-    return row is not None and row.details == details and row.used_at is None and row.expires_at > clock.now()
-
-
 def _latest(session: Session, customer: Customer, purpose: str, *, lock: bool = False) -> ProofCode | None:
     statement = (
         select(ProofCode)

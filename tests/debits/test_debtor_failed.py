@@ -14,6 +14,7 @@ from portal.debits.collectors import DEMO_FAILING_IBANS
 from portal.debits.jobs import run_debits
 from portal.debits.models import Debit
 from portal.events.models import DomainEvent
+from portal.invoices.models import Invoice
 from tests.debits.debtor_pages import messages, text_of, token_on
 
 IBAN_FOR = {code: iban for iban, code in DEMO_FAILING_IBANS.items()}
@@ -161,3 +162,20 @@ def test_another_customers_debit_is_not_found(failed_debit, create_customer, log
     _customer, _invoice, debit = failed_debit("AM04")
     login(client, create_customer(language="en"))
     assert client.get(f"/direct-debit/failed/{debit.id}").status_code == 404
+
+
+def test_an_invoice_paid_meanwhile_needs_no_choice(failed_debit, session, client) -> None:
+    _customer, invoice, debit = failed_debit("AM04")
+    html = client.get(f"/direct-debit/failed/{debit.id}").get_data(as_text=True)  # the page is left open
+    invoice = session.get(Invoice, invoice.id)  # paid another way meanwhile
+    invoice.state = "paid"
+    invoice.paid_cents = invoice.total_cents
+    session.commit()
+    response = client.post(
+        f"/direct-debit/failed/{debit.id}/retry", data={"csrf_token": token_on(html), "on": "2027-01-11"}
+    )
+    assert response.status_code == 400
+    assert "This invoice is paid now, so there is nothing more to collect." in text_of(response.get_data(as_text=True))
+    session.expire_all()
+    assert session.get(Debit, debit.id).state == "failed", "no new attempt for a paid invoice"
+    assert "Or try again" not in text_of(client.get(f"/direct-debit/failed/{debit.id}").get_data(as_text=True))
