@@ -2,8 +2,9 @@
 moves to the 25th, confirms with the code from "Sent messages", and sees the new next debits; on a 360 px
 phone and on a desktop, with axe-core finding nothing on the pages on the way.
 
-Demo customer used (see portal/demo.py): C-1013 Anouk Smit (Dutch), on direct debit on the 1st. Only this
-test changes her collection day (the demo allows two changes a year).
+Demo customers used (see portal/demo.py): C-1013 Anouk Smit (Dutch), on direct debit on the 1st; only this
+test changes her collection day (the demo allows two changes a year). C-1009 Daan Mulder, whose debit fails
+with AM04: his choices are looked at, never made.
 """
 
 from __future__ import annotations
@@ -119,3 +120,22 @@ def test_a_customer_moves_her_collection_day_with_the_code_from_sent_messages(
     check_page(desktop, "preview", DESKTOP["width"])
     desktop.goto("/direct-debit/stop")
     check_page(desktop, "stop", DESKTOP["width"])
+
+
+@pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["360", "desktop"])
+def test_after_a_failed_debit_the_overview_leads_to_the_choices(
+    live_server: LiveServer, new_context: NewContext, viewport: dict[str, int]
+) -> None:
+    """C-1009 Daan Mulder's account lacks the money (AM04): pay now with iDEAL, or pick a new date. Only looked
+    at: the staff tests may look at his failed debit in their queue."""
+    live_server.flask("debits", "collect")  # collected already if the scheduler ran; twice collects nothing twice
+    page = new_context(locale="nl-NL", viewport=viewport).new_page()
+    page.goto(live_server.link_path("C-1009"))
+    banner = page.locator("main section.notice")
+    assert banner.count() == 1, page.locator("main").inner_text()
+    check_page(page, "failed-overview", viewport["width"])
+    banner.locator("a.button").click()
+    assert re.fullmatch(r"/direct-debit/failed/\d+", path_of(page))
+    assert page.locator("main a[href*='method=ideal']").count() == 1, "pay now, with iDEAL chosen"
+    assert page.locator("main select#on option").count() >= 1, "dates to try again"
+    check_page(page, "failed-choices", viewport["width"])
