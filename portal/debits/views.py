@@ -24,7 +24,7 @@ from portal.debits.policy import debit_policy
 from portal.debits.reasons import reason_text, remedy_for
 from portal.debits.services import WAITING, active_schedule, change_day, preview_day_change, stop_mandate
 from portal.debits.services import upcoming_debits as planned_debits
-from portal.debtor.access import debtor_actor, debtor_required
+from portal.debtor.access import debtor_actor, debtor_required, note_visit
 from portal.errors import message_for
 from portal.extensions import db
 from portal.i18n import _l, format_day
@@ -63,6 +63,13 @@ def _schedule() -> DebitSchedule:
     return schedule
 
 
+def _note_and_commit(page: str) -> None:
+    """The page view on the customer's timeline; after rendering, so the page reads everything in one
+    transaction (a read after a commit would begin a second one)."""
+    note_visit(page)
+    db.session.commit()
+
+
 def _masked_email(address: str | None) -> str:
     """c*******9@example.com: enough to recognise one's own address, not to learn someone else's."""
     local, _, domain = (address or "").partition("@")
@@ -84,12 +91,11 @@ def _day_arg() -> int | None:
 def choose_day() -> str:
     schedule = _schedule()
     policy = debit_policy(db.session)
-    return render_template(
-        "debits/day.html",
-        schedule=schedule,
-        days=[day for day in policy.allowed_days if day != schedule.day_of_month],
-        error=None,
+    page = render_template(
+        "debits/day.html", schedule=schedule, days=[day for day in policy.allowed_days if day != schedule.day_of_month]
     )
+    _note_and_commit("debit_day")
+    return page
 
 
 def _preview_page(schedule: DebitSchedule, day: int, *, error: str | None = None, status: int = 200) -> Response:
@@ -195,7 +201,9 @@ def _still_fixed(schedule: DebitSchedule) -> list[Debit]:
 @debtor_required
 def stop() -> str:
     schedule = _schedule()
-    return render_template("debits/stop.html", schedule=schedule, fixed=_still_fixed(schedule), error=None)
+    page = render_template("debits/stop.html", schedule=schedule, fixed=_still_fixed(schedule), error=None)
+    _note_and_commit("debit_stop")
+    return page
 
 
 @bp.post("/stop/code")
@@ -275,7 +283,9 @@ def _failed_page(debit: Debit, *, error: str | None = None, tell_form: TellUsFor
 @bp.get("/failed/<int:debit_id>")
 @debtor_required
 def failed(debit_id: int) -> Response:
-    return _failed_page(_own_debit(debit_id))
+    response = _failed_page(_own_debit(debit_id))
+    _note_and_commit("debit_failed")
+    return response
 
 
 @bp.post("/failed/<int:debit_id>/retry")

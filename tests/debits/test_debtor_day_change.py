@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from portal.debits.jobs import prenotify_all
 from portal.debits.models import DayChange, Debit, ProofCode
+from portal.events.models import DomainEvent
 from tests.debits.debtor_pages import latest_code, messages, text_of, token_on
 
 DEC_15 = datetime(2026, 12, 15, 9, tzinfo=UTC)
@@ -38,12 +39,14 @@ def _confirm(client, day: int, code: str):
     return client.post(f"/direct-debit/day/confirm?day={day}", data={"csrf_token": token_on(page), "code": code})
 
 
-def test_the_overview_links_to_changing_the_day(on_the_first, client) -> None:
+def test_the_overview_links_to_changing_the_day(on_the_first, session, client) -> None:
     page = text_of(client.get("/overview").get_data(as_text=True))
     assert "We collect on day 1 of each month, from account NL91 **** 4300." in page
     assert "Change the collection day" in page and "Stop direct debit" in page
     choose = text_of(client.get("/direct-debit/day").get_data(as_text=True))
     assert "We now collect on day 1 of each month." in choose and "Day 25" in choose
+    seen = session.scalars(select(DomainEvent).where(DomainEvent.kind == "portal.page_viewed")).all()
+    assert "debit_day" in [event.payload["page"] for event in seen], "staff see the visit on the timeline"
 
 
 def test_preview_shows_before_and_after_in_plain_words(on_the_first, client) -> None:
