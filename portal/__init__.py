@@ -105,6 +105,7 @@ def _register_blueprints(app: Flask) -> None:
     from portal.dashboard.views import bp as dashboard_bp
     from portal.debits.staff_views import bp as staff_debits_bp
     from portal.debits.switch_views import bp as debit_switch_bp
+    from portal.debits.views import bp as debits_bp
     from portal.debtor.views import bp as debtor_bp
     from portal.imports.views import bp as imports_bp
     from portal.links.views import bp as links_bp
@@ -138,6 +139,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(links_bp)
     app.register_blueprint(debtor_bp)
     app.register_blueprint(debit_switch_bp)
+    app.register_blueprint(debits_bp)
     app.register_blueprint(payments_bp)
     app.register_blueprint(webhooks_bp)
     app.register_blueprint(demo_checkout_bp)

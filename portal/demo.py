@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from portal.audit.services import Actor
 from portal.customers.models import Customer
-from portal.events import emit_many
+from portal.events import emit, emit_many
 from portal.invoices import events as invoice_events
 from portal.invoices.models import Invoice, InvoiceLine, InvoiceVatTotal
 from portal.payments.demo_history import add_demo_payments
@@ -118,6 +118,7 @@ def load_demo_data(session: Session, *, today: date) -> bool:
         (invoice_events.paid(i, demo, by="portal", at=i.paid_at) for i in invoices if i.paid_at is not None),
     )
     add_demo_payments(session, invoices)
+    _add_direct_debits(session, today, demo, invoices)
     return True
 
 
@@ -292,3 +293,74 @@ def _utc(day: date, rng: random.Random, hour: int | None = None) -> datetime:
     """A moment on `day` (UTC): at `hour`, or during the day at random."""
     chosen_hour = rng.randint(7, 20) if hour is None else hour
     return datetime(day.year, day.month, day.day, chosen_hour, rng.randint(0, 59), tzinfo=UTC)
+
+
+# Customers on direct debit with the demo collector, all on the 1st: (reference, the account they pay from).
+# C-1009's account is one the demo bank refuses for lack of money (AM04), so ``flask --app portal debits
+# collect`` shows a failed debit and what follows it; C-1013 is the one who moves her day in the demo.
+DIRECT_DEBIT_DAY = 1
+
+
+def _direct_debit_customers() -> list[tuple[str, str]]:
+    from schwifty import IBAN
+
+    from portal.debits.collectors import DEMO_FAILING_IBANS
+
+    not_enough_money = next(iban for iban, code in DEMO_FAILING_IBANS.items() if code == "AM04")
+    return [
+        ("C-1013", str(IBAN.generate("NL", bank_code="INGB", account_code="0006501234"))),
+        ("C-1010", str(IBAN.generate("NL", bank_code="RABO", account_code="0308471552"))),
+        ("C-1009", not_enough_money),
+    ]
+
+
+def _add_direct_debits(session: Session, today: date, actor: Actor, invoices: list[Invoice]) -> None:
+    """Put a few customers on direct debit: each one's latest open invoice is announced for collection on the
+    most recent TARGET day (so the next ``debits collect`` collects it at once), and later months follow."""
+    from portal.business_calendar import is_target_day
+    from portal.debits import events as debit_events
+    from portal.debits import rules
+    from portal.debits.mandates import create_mandate, create_schedule
+    from portal.debits.models import Debit
+
+    collect_on = today
+    while not is_target_day(collect_on):
+        collect_on -= timedelta(days=1)
+    for ref, iban in _direct_debit_customers():
+        customer = session.scalars(select(Customer).where(Customer.external_ref == ref)).one()
+        latest = max(
+            (invoice for invoice in invoices if invoice.customer is customer and invoice.state == "open"),
+            key=lambda invoice: (invoice.issue_date, invoice.id),
+        )
+        mandate = create_mandate(
+            session,
+            customer,
+            reference=f"ZE-{ref}-01",
+            signed_on=customer.created_at.date(),
+            debtor_name=customer.name,
+            iban=iban,
+            collector="demo",
+            actor=actor,
+        )
+        period = rules.period_of(collect_on)
+        schedule = create_schedule(
+            session,
+            mandate,
+            day_of_month=DIRECT_DEBIT_DAY,
+            amount_cents=latest.total_cents,
+            first_period=period,
+            actor=actor,
+        )
+        debit = Debit(
+            schedule=schedule,
+            customer_id=customer.id,
+            period=period,
+            due_on=collect_on,
+            amount_cents=latest.outstanding_cents,
+            currency=latest.currency,
+            state="notified",
+            invoice_id=latest.id,
+        )
+        session.add(debit)
+        session.flush()
+        emit(session, debit_events.about_debit(debit_events.NOTIFIED, debit, actor))

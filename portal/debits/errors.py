@@ -35,4 +35,18 @@ class DebitProblem(DomainError):
         "provider_refused": _l(
             "%(provider)s did not accept the change, so nothing has changed. Please try again later or contact us."
         ),
+        "no_email": _l("We have no e-mail address for you, so we cannot send you a code. Please contact us."),
+        "code_requests": _l(
+            "You have asked for several codes in the last hour. Please wait a while, or use the last code we sent."
+        ),
+        "code_missing": _l("Ask for a code first. We send it to your e-mail address."),
+        "code_wrong": _l("That code is not right. Check the e-mail and try again (%(left)s tries left)."),
+        "code_expired": _l("This code has expired: a code works for 10 minutes. Ask for a new code."),
+        "code_used": _l("This code has already been used. Ask for a new code if you want to make another change."),
+        "code_locked": _l("The code was entered wrongly too often. Ask for a new code."),
+        "code_other_change": _l("This code was sent for another change. Ask for a new code for this change."),
+        "message_missing": _l("Tell us in a few words what is wrong."),
+        "message_too_long": _l("Please keep it to %(limit)s characters. You can tell us more by phone or e-mail."),
+        "invoice_settled": _l("This invoice is paid now, so there is nothing more to collect. Thank you!"),
+        "choice_made": _l("You have already made a choice for this debit. Nothing else has changed."),
     }

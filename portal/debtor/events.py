@@ -17,6 +17,9 @@ _PAGES: dict[str, Any] = {
     "invoice": _l("Invoice %(number)s"),
     "invoice_pdf": _l("PDF of invoice %(number)s"),
     "pay": _l("Pay page"),
+    "debit_day": _l("Direct debit: change the collection day"),
+    "debit_stop": _l("Direct debit: stop"),
+    "debit_failed": _l("Direct debit: choices after a failed debit"),
 }
 
 

@@ -10,6 +10,7 @@ from werkzeug.wrappers import Response
 from portal import clock
 from portal.accounts.view import balance_from_open_invoices
 from portal.audit.services import record
+from portal.debits.overview import collection_dates, direct_debit_view, schedule_with_debits
 from portal.debtor.access import debtor_actor, debtor_required, note_visit, reads_only
 from portal.extensions import db
 from portal.invoices import queries
@@ -80,6 +81,9 @@ def overview() -> str:
     # before the commit: a query after it would begin a second transaction, on SQLite one with the write lock.
     history = invoice_history(db.session, customer.id, [invoice.number for invoice in open_invoices])
     reopened_by = {number: note for number, notes in history.items() if (note := latest_reason_reopened(notes))}
+    # Direct debit in one query, before the commit too (its policy comes with the settings already read).
+    direct_debit = direct_debit_view(db.session, customer.id, open_invoices, today=today)
+    collects = direct_debit.collects if direct_debit else {}
     note_visit("overview", access="overview.viewed")
     db.session.commit()
     with_status = [(invoice, invoice_status(invoice, today)) for invoice in open_invoices]
@@ -87,12 +91,17 @@ def overview() -> str:
         "debtor/overview.html",
         open_invoices=with_status,
         reopened_by=reopened_by,
-        # A refunded invoice is not late: we paid it back (its status says "Refunded").
+        # A refunded invoice is not late: we paid it back (its status says "Refunded"); nor is one a debit
+        # will collect (its status says when).
         overdue_count=sum(
             1
             for invoice, status in with_status
-            if status.state == "overdue" and getattr(reopened_by.get(invoice.number), "kind", None) != "refunded"
+            if status.state == "overdue"
+            and getattr(reopened_by.get(invoice.number), "kind", None) != "refunded"
+            and invoice.number not in collects
         ),
+        direct_debit=direct_debit,
+        collects=collects,
         totals=totals,
         credit=balance.credit,
         transfers=transfers,
@@ -120,6 +129,9 @@ def invoice(number: str) -> str | Response:
     comparison = compare_with_usual(db.session, found)
     history = invoice_history(db.session, g.customer.id, [found.number]).get(found.number, [])
     reopened = latest_reason_reopened(history) if found.state == "open" else None
+    collects_on = None
+    if found.state == "open":
+        collects_on = collection_dates(schedule_with_debits(db.session, g.customer.id), [found]).get(found.number)
     record(db.session, debtor_actor(), "invoice.viewed", customer_id=g.customer.id, subject=("invoice", found.number))
     note_visit("invoice", found.number)
     db.session.commit()
@@ -132,6 +144,7 @@ def invoice(number: str) -> str | Response:
         creditor=creditor,
         history=history,
         reopened=reopened,
+        collects_on=collects_on,
     )
 
 
