@@ -223,6 +223,7 @@ class StripeProvider(PaymentProvider):
             "off_session": True,
             "description": charge.description,
             "metadata": metadata,
+            "expand": ["latest_charge"],  # the charge names the mandate it was collected on
         }
         intent = self._call(
             "charge_mandate",
