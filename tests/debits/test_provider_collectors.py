@@ -21,15 +21,11 @@ from portal.debits.provider_collectors import MollieCollector, StripeCollector, 
 from portal.invoices.models import Invoice
 from portal.notifications.models import OutboxMessage
 from portal.payments.models import Payment
+from tests.payments.conftest import close_providers
 
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 NOTICE_DAY = datetime(2026, 12, 15, 9, tzinfo=UTC)
 DEBIT_DAY = datetime(2027, 1, 4, 9, tzinfo=UTC)  # a Monday: the schedule's day 4 falls on it
-
-
-def _close_providers(app: Flask) -> None:
-    for provider in app.extensions.get("payment_providers", {}).values():
-        provider.close()
 
 
 @pytest.fixture()
@@ -40,7 +36,7 @@ def mollie_app(make_app: Callable[..., Flask], mollie_standin: Any) -> Iterator[
         PROVIDER_TIMEOUT_SECONDS=1,
     )
     yield app
-    _close_providers(app)
+    close_providers(app)
 
 
 @pytest.fixture()
@@ -52,7 +48,7 @@ def stripe_app(make_app: Callable[..., Flask], stripe_standin: Any) -> Iterator[
         PROVIDER_TIMEOUT_SECONDS=1,
     )
     yield app
-    _close_providers(app)
+    close_providers(app)
 
 
 def _notified_debit(session, create_customer, create_invoice, create_direct_debit, *, collector, customer, mandate):
