@@ -25,6 +25,7 @@ from mollie.api.error import (
     ResponseError,
     ResponseHandlingError,
 )
+from mollie.api.objects.customer import Customer
 from mollie.api.objects.payment import Payment
 
 from portal.providers.base import (
@@ -75,6 +76,8 @@ _VOID_REFUND_STATES = frozenset({"failed", "canceled"})
 
 # Mollie's page size maximum: one list call covers all but the most unusual payments.
 _LIST_LIMIT = 250
+# A retried debit looks among the customer's newest payments (Mollie lists newest first) for the one it made.
+_RECENT_PAYMENTS = 50
 
 
 def _format_amount(cents: int) -> str:
@@ -188,12 +191,24 @@ class MollieProvider(PaymentProvider):
         if charge.webhook_url:
             data["webhookUrl"] = charge.webhook_url
         with self._translate("charge_mandate", payment_id=charge.payment_id):
-            payment = self._client.payments.create(data, idempotency_key=charge.idempotency_key)
-        logger.info("Mollie recurring payment %s created for payment %s", payment.id, charge.payment_id)
+            payment = self._made_before(charge)
+            if payment is None:
+                payment = self._client.payments.create(data, idempotency_key=charge.idempotency_key)
+                logger.info("Mollie recurring payment %s created for payment %s", payment.id, charge.payment_id)
         try:
             return self._status(payment, (), ())
         except (KeyError, TypeError, ValueError, InvalidOperation) as err:
             raise ProviderUnavailable("Mollie answered with an unexpected payment shape") from err
+
+    def _made_before(self, charge: MandateCharge) -> Payment | None:
+        """The payment an earlier try made for this charge, if its answer was lost. Mollie keeps an idempotency
+        key for a limited time only, and the next collection run comes a day later: so look first."""
+        customer = Customer({"id": charge.provider_customer_id}, self._client)
+        for payment in customer.payments.list(limit=_RECENT_PAYMENTS):
+            metadata = payment.metadata if isinstance(payment.metadata, Mapping) else {}
+            if str(metadata.get("payment_id")) == str(charge.payment_id):
+                return payment
+        return None
 
     # -- status ---------------------------------------------------------------------------------------------
 

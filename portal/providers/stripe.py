@@ -61,6 +61,8 @@ INTENT_EVENT_TYPES = frozenset({"charge.refunded", "charge.refund.updated"})
 INTENT_EVENT_PREFIXES = ("refund.", "charge.dispute.", "payment_intent.")
 
 LIST_PAGE_SIZE = 100
+# A retried debit looks among the customer's newest payment intents (Stripe lists newest first) for its own.
+RECENT_INTENTS = 20
 
 # Stripe's failure codes of a bank debit (the charge's ``failure_code``, or the payment intent's
 # ``last_payment_error``) as the SEPA reason codes our failed-debit messages follow (portal/debits/reasons.py).
@@ -225,16 +227,36 @@ class StripeProvider(PaymentProvider):
             "metadata": metadata,
             "expand": ["latest_charge"],  # the charge names the mandate it was collected on
         }
-        intent = self._call(
+        intent = self._made_before(charge, subject)
+        if intent is None:
+            intent = self._call(
+                "charge_mandate",
+                subject,
+                lambda: self._client.v1.payment_intents.create(
+                    params=params,  # type: ignore[arg-type]
+                    options={"idempotency_key": charge.idempotency_key},
+                ),
+            ).to_dict()
+            logger.info("stripe payment intent %s for payment %s", intent["id"], charge.payment_id)
+        return self._intent_status(intent)
+
+    def _made_before(self, charge: MandateCharge, subject: str) -> dict[str, Any] | None:
+        """The payment intent an earlier try made for this charge, if its answer was lost. Stripe keeps an
+        idempotency key for 24 hours, and the next collection run comes about a day later: so look first."""
+        params: dict[str, Any] = {
+            "customer": charge.provider_customer_id,
+            "limit": RECENT_INTENTS,
+            "expand": ["data.latest_charge"],
+        }
+        page = self._call(
             "charge_mandate",
             subject,
-            lambda: self._client.v1.payment_intents.create(
-                params=params,  # type: ignore[arg-type]
-                options={"idempotency_key": charge.idempotency_key},
-            ),
+            lambda: self._client.v1.payment_intents.list(params=params),  # type: ignore[arg-type]
         ).to_dict()
-        logger.info("stripe payment intent %s for payment %s", intent["id"], charge.payment_id)
-        return self._intent_status(intent)
+        for intent in page.get("data") or []:
+            if (intent.get("metadata") or {}).get("payment_id") == str(charge.payment_id):
+                return dict(intent)
+        return None
 
     # -- status --------------------------------------------------------------------------------------------
 
