@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -20,6 +20,7 @@ from portal.debits.models import Debit, ProviderCustomer
 from portal.debits.provider_collectors import MollieCollector, StripeCollector, provider_collector
 from portal.invoices.models import Invoice
 from portal.notifications.models import OutboxMessage
+from portal.payments.jobs import reconcile_payments
 from portal.payments.models import Payment
 from tests.payments.conftest import close_providers
 
@@ -419,3 +420,18 @@ def test_stripe_dispute_on_a_collected_debit_fails_it_with_the_reason(
     assert (debit.state, debit.failure_code) == ("failed", "AC01")
     assert invoice.state == "open" and payment.reversed_cents == invoice.total_cents
     assert len(_failure_messages(session, person)) == 1
+
+
+def test_stripe_debit_whose_webhook_was_lost_is_settled_by_reconciliation(
+    stripe_app, session, stripe_standin, stripe_debit
+) -> None:
+    person, invoice, debit, customer_id, _mandate = stripe_debit
+    _collect(session)
+    [intent] = stripe_standin.intents_of(customer_id)
+    stripe_standin.settle_intent(intent["id"])  # paid at Stripe; its webhook never arrives
+
+    with time_machine.travel(DEBIT_DAY + timedelta(days=1), tick=False):
+        assert reconcile_payments(stripe_app) >= 1
+
+    debit, invoice, payment = _fresh(session, debit, invoice)
+    assert payment.state == "paid" and debit.state == "collected" and invoice.state == "paid"
