@@ -24,7 +24,7 @@ from portal.business_calendar import add_target_days
 from portal.debits import events as debit_events
 from portal.debits import rules
 from portal.debits.collectors import Collector, CollectorAnswer, DebitOrder, collector_for
-from portal.debits.models import Debit, Mandate
+from portal.debits.models import Debit, Mandate, ProviderCustomer
 from portal.events import emit
 from portal.invoices.models import Invoice
 from portal.payments import events as payment_events
@@ -126,7 +126,7 @@ def _collect_one(
         if payment is None:
             return
         session.commit()  # before the call to the outside world
-    order = _order(debit, payment)
+    order = _order(session, debit, payment)
     try:
         answer = collector.collect(order)
     except ProviderUnavailable:
@@ -192,8 +192,14 @@ def _start(
     return payment
 
 
-def _order(debit: Debit, payment: Payment) -> DebitOrder:
+def _order(session: Session, debit: Debit, payment: Payment) -> DebitOrder:
     mandate = debit.schedule.mandate
+    # A provider's mandate hangs on its customer record of this debtor (Mollie's customer, Stripe's customer).
+    provider_customer_id = session.scalars(
+        select(ProviderCustomer.external_id).where(
+            ProviderCustomer.customer_id == debit.customer_id, ProviderCustomer.provider == mandate.collector
+        )
+    ).first()
     return DebitOrder(
         debit_id=debit.id,
         payment_id=payment.id,
@@ -209,6 +215,7 @@ def _order(debit: Debit, payment: Payment) -> DebitOrder:
         description=f"{debit.invoice.number if debit.invoice else debit.period} {payment.reference}",
         idempotency_key=f"debit-{debit.id}-{debit.attempt}",
         provider_mandate_id=mandate.provider_mandate_id,
+        provider_customer_id=provider_customer_id,
     )
 
 

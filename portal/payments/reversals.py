@@ -64,6 +64,8 @@ def record_reversal(
     kind = payment_events.REFUNDED if reversal.kind == "refund" else payment_events.CHARGED_BACK
     # ``invoices``: what the debtor's invoice pages explain (payments/history.py).
     payload = {"amount_cents": amount, "initiated_by": initiated_by, "invoices": reopened}
+    if reversal.reason:
+        payload["reason"] = reversal.reason  # a chargeback's SEPA reason code: what the debit's reaction follows
     emit(session, payment_events.about(kind, payment, actor, **payload))
     return row
 

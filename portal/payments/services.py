@@ -14,11 +14,13 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from portal import clock
 from portal.audit.services import Actor
 from portal.customers.models import Customer
+from portal.debits.models import ProviderCustomer
 from portal.events import emit
 from portal.invoices.models import Invoice
 from portal.payments import allocation
@@ -185,6 +187,11 @@ def open_checkout(
     if payment.checkout_url and payment.state in ("created", "open"):
         return payment.checkout_url
     customer = payment.customer
+    known_customer = session.scalars(
+        select(ProviderCustomer).where(
+            ProviderCustomer.customer_id == customer.id, ProviderCustomer.provider == provider.name
+        )
+    ).first()
     checkout = provider.start_checkout(
         CheckoutRequest(
             payment_id=payment.id,
@@ -199,14 +206,29 @@ def open_checkout(
             customer_name=customer.name,
             customer_email=customer.email,
             idempotency_key=f"payment-{payment.id}",
+            provider_customer_id=known_customer.external_id if known_customer else None,
         )
     )
+    if checkout.provider_customer_id and known_customer is None:
+        _remember_provider_customer(session, customer.id, provider.name, checkout.provider_customer_id)
     # A webhook may have got here first while we waited for the provider: change only what is still unset.
     payment = lock_payment(session, payment.id)
     payment.external_id = payment.external_id or checkout.external_id
     payment.checkout_url = checkout.redirect_url
     transition(payment, "open", clock.now())
     return checkout.redirect_url
+
+
+def _remember_provider_customer(session: Session, customer_id: int, provider: str, external_id: str) -> None:
+    """Keep the provider's customer record of this customer, so later first payments and debits use the same one.
+
+    Two checkouts at once may both have made one; the first saved stays (a savepoint keeps the checkout's own
+    changes when the second insert meets the unique constraint)."""
+    try:
+        with session.begin_nested():
+            session.add(ProviderCustomer(customer_id=customer_id, provider=provider, external_id=external_id))
+    except IntegrityError:
+        log.info("customer %s: already has a %s customer; %s not kept", customer_id, provider, external_id)
 
 
 def give_up_checkout(session: Session, payment: Payment, *, reason: str) -> None:

@@ -58,12 +58,16 @@ class CheckoutRequest:
     customer_name: str
     customer_email: str | None
     idempotency_key: str  # derived from our ids, e.g. "payment-42": a retry reuses the same checkout
+    # The provider's customer we already keep for this customer (ProviderCustomer): a direct-debit first payment
+    # hangs its mandate on it instead of creating a customer each time.
+    provider_customer_id: str | None = None
 
 
 @dataclass(frozen=True)
 class Checkout:
     external_id: str  # the provider's id of what we re-fetch (Stripe checkout session, Mollie payment)
     redirect_url: str  # the provider's hosted page
+    provider_customer_id: str | None = None  # the provider's customer the checkout was made for, if any
 
 
 @dataclass(frozen=True)
@@ -73,6 +77,24 @@ class Reversal:
     external_id: str  # unique per provider, so a reversal is never counted twice
     kind: Literal["refund", "chargeback"]
     amount_cents: int
+    # The SEPA reason code of a chargeback (MD06, AM04, ...), when the provider gives one. Not part of equality:
+    # the same reversal read twice is the same reversal.
+    reason: str | None = field(default=None, compare=False)
+
+
+@dataclass(frozen=True)
+class MandateCharge:
+    """One collection on a mandate the provider holds (a recurring SEPA debit), started by us, not the debtor."""
+
+    payment_id: int  # our Payment.id; echoed back in metadata
+    amount_cents: int
+    currency: str
+    description: str
+    provider_customer_id: str
+    provider_mandate_id: str
+    idempotency_key: str  # the same for a retry of the same attempt, so it is never collected twice
+    webhook_url: str | None = None  # where a provider without a dashboard-configured endpoint reports changes
+    metadata: Mapping[str, str] = field(default_factory=dict)  # our further ids (the debit), for staff at the provider
 
 
 @dataclass(frozen=True)
@@ -91,7 +113,10 @@ class ProviderStatus:
     undone_reversals: tuple[Reversal, ...] = field(default_factory=tuple)
     failure_reason: str | None = None  # the provider's short reason code, for staff
     secondary_reference: str | None = None  # another id later webhooks may name (Stripe's payment intent)
-    mandate_reference: str | None = None  # a SEPA mandate the payment created, if any
+    # The provider's id of the SEPA mandate the payment created or was collected on (Mollie ``mdt_...``, Stripe
+    # ``mandate_...``): what a Mandate of ours keeps as ``provider_mandate_id``.
+    mandate_reference: str | None = None
+    provider_customer_id: str | None = None  # the provider's customer the payment belongs to, when it has one
 
 
 @dataclass(frozen=True)
@@ -134,6 +159,13 @@ class PaymentProvider(ABC):
     def cancel_checkout(self, external_id: str) -> bool:
         """End an unfinished checkout so it can no longer be paid; False when the provider cannot end it
         (already paid, or a method it does not allow to be cancelled). Raises ProviderUnavailable."""
+
+    def charge_mandate(self, charge: MandateCharge) -> ProviderStatus:
+        """Collect ``charge`` on a mandate this provider holds, or find the one the same idempotency key made.
+
+        Raises ProviderUnavailable or ProviderRejected; a provider that holds no mandates refuses.
+        """
+        raise ProviderRejected(f"{self.name} does not collect on mandates")
 
     @abstractmethod
     def refund(self, external_id: str, amount_cents: int, currency: str, idempotency_key: str) -> Reversal:

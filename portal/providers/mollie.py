@@ -25,12 +25,14 @@ from mollie.api.error import (
     ResponseError,
     ResponseHandlingError,
 )
+from mollie.api.objects.customer import Customer
 from mollie.api.objects.payment import Payment
 
 from portal.providers.base import (
     Checkout,
     CheckoutRequest,
     InvalidWebhook,
+    MandateCharge,
     MethodRule,
     PaymentProvider,
     ProviderRejected,
@@ -74,6 +76,8 @@ _VOID_REFUND_STATES = frozenset({"failed", "canceled"})
 
 # Mollie's page size maximum: one list call covers all but the most unusual payments.
 _LIST_LIMIT = 250
+# A retried debit looks among the customer's newest payments (Mollie lists newest first) for the one it made.
+_RECENT_PAYMENTS = 50
 
 
 def _format_amount(cents: int) -> str:
@@ -141,18 +145,10 @@ class MollieProvider(PaymentProvider):
         with self._translate("start_checkout", payment_id=request.payment_id):
             if request.method == "directdebit":
                 # A first payment (e.g. by iDEAL) both pays this amount and leaves a SEPA mandate behind; Mollie
-                # offers only mandate-capable methods when none is preset, and needs a customer to hang it on.
-                customer_data: dict[str, Any] = {
-                    "name": request.customer_name,
-                    "locale": locale,
-                    "metadata": {"customer_ref": request.customer_ref},
-                }
-                if request.customer_email:
-                    customer_data["email"] = request.customer_email
-                customer = self._client.customers.create(
-                    customer_data, idempotency_key=f"{request.idempotency_key}-customer"
-                )
-                data["customerId"] = customer.id
+                # offers only mandate-capable methods when none is preset, and needs a customer to hang it on:
+                # the one we already keep for this customer, so all their mandates sit on one Mollie customer.
+                customer_id = request.provider_customer_id or self._create_customer(request, locale)
+                data["customerId"] = customer_id
                 data["sequenceType"] = "first"
             elif request.method in _MOLLIE_METHOD:
                 data["method"] = _MOLLIE_METHOD[request.method]
@@ -165,7 +161,54 @@ class MollieProvider(PaymentProvider):
             logger.warning("Mollie payment %s for payment %s has no checkout url", payment.id, request.payment_id)
             raise ProviderRejected("Mollie returned a payment without a checkout url")
         logger.info("Mollie payment %s created for payment %s", payment.id, request.payment_id)
-        return Checkout(external_id=payment.id, redirect_url=payment.checkout_url)
+        return Checkout(
+            external_id=payment.id, redirect_url=payment.checkout_url, provider_customer_id=payment.customer_id
+        )
+
+    def _create_customer(self, request: CheckoutRequest, locale: str) -> str:
+        customer_data: dict[str, Any] = {
+            "name": request.customer_name,
+            "locale": locale,
+            "metadata": {"customer_ref": request.customer_ref},
+        }
+        if request.customer_email:
+            customer_data["email"] = request.customer_email
+        customer = self._client.customers.create(customer_data, idempotency_key=f"{request.idempotency_key}-customer")
+        return str(customer.id)
+
+    # -- collecting on a mandate ------------------------------------------------------------------------------
+
+    def charge_mandate(self, charge: MandateCharge) -> ProviderStatus:
+        """A recurring SEPA payment on the customer's mandate; Mollie answers "pending" until the bank settles it."""
+        data: dict[str, Any] = {
+            "amount": {"currency": charge.currency, "value": _format_amount(charge.amount_cents)},
+            "description": charge.description,
+            "sequenceType": "recurring",
+            "customerId": charge.provider_customer_id,
+            "mandateId": charge.provider_mandate_id,
+            "metadata": {**charge.metadata, "payment_id": charge.payment_id},
+        }
+        if charge.webhook_url:
+            data["webhookUrl"] = charge.webhook_url
+        with self._translate("charge_mandate", payment_id=charge.payment_id):
+            payment = self._made_before(charge)
+            if payment is None:
+                payment = self._client.payments.create(data, idempotency_key=charge.idempotency_key)
+                logger.info("Mollie recurring payment %s created for payment %s", payment.id, charge.payment_id)
+        try:
+            return self._status(payment, (), ())
+        except (KeyError, TypeError, ValueError, InvalidOperation) as err:
+            raise ProviderUnavailable("Mollie answered with an unexpected payment shape") from err
+
+    def _made_before(self, charge: MandateCharge) -> Payment | None:
+        """The payment an earlier try made for this charge, if its answer was lost. Mollie keeps an idempotency
+        key for a limited time only, and the next collection run comes a day later: so look first."""
+        customer = Customer({"id": charge.provider_customer_id}, self._client)
+        for payment in customer.payments.list(limit=_RECENT_PAYMENTS):
+            metadata = payment.metadata if isinstance(payment.metadata, Mapping) else {}
+            if str(metadata.get("payment_id")) == str(charge.payment_id):
+                return payment
+        return None
 
     # -- status ---------------------------------------------------------------------------------------------
 
@@ -212,6 +255,7 @@ class MollieProvider(PaymentProvider):
             undone_reversals=undone,
             failure_reason=failure_reason,
             mandate_reference=payment.mandate_id,
+            provider_customer_id=payment.customer_id,
         )
 
     def _reversals(self, payment: Payment) -> tuple[tuple[Reversal, ...], tuple[Reversal, ...]]:
@@ -225,7 +269,14 @@ class MollieProvider(PaymentProvider):
                 (undone if refund.status in _VOID_REFUND_STATES else found).append(reversal)
         if payment.has_chargebacks() or _parse_amount(payment.amount_chargedback):
             for chargeback in self._all(payment.chargebacks.list(limit=_LIST_LIMIT)):
-                reversal = Reversal(chargeback.id, "chargeback", _parse_amount(chargeback.amount))
+                reason = chargeback.reason if isinstance(chargeback.reason, Mapping) else {}
+                code = reason.get("code")
+                reversal = Reversal(
+                    chargeback.id,
+                    "chargeback",
+                    _parse_amount(chargeback.amount),
+                    reason=str(code).upper() if code else None,
+                )
                 # A reversed chargeback: the bank withdrew it and the money is ours again.
                 (undone if chargeback.reversed_at else found).append(reversal)
         return tuple(found), tuple(undone)

@@ -17,6 +17,7 @@ from portal.providers.base import (
     Checkout,
     CheckoutRequest,
     InvalidWebhook,
+    MandateCharge,
     MethodRule,
     PaymentProvider,
     ProviderRejected,
@@ -60,6 +61,39 @@ INTENT_EVENT_TYPES = frozenset({"charge.refunded", "charge.refund.updated"})
 INTENT_EVENT_PREFIXES = ("refund.", "charge.dispute.", "payment_intent.")
 
 LIST_PAGE_SIZE = 100
+# A retried debit looks among the customer's newest payment intents (Stripe lists newest first) for its own.
+RECENT_INTENTS = 20
+
+# Stripe's failure codes of a bank debit (the charge's ``failure_code``, or the payment intent's
+# ``last_payment_error``) as the SEPA reason codes our failed-debit messages follow (portal/debits/reasons.py).
+# Sources: Stripe's list of bank debit decline codes and the EPC's guidance on SEPA reason codes.
+# ``debit_not_authorized``: the debtor told their bank they did not authorise the debit; we ask what is wrong
+# (MD06's "tell us") rather than presume the mandate is gone. Anything unknown is MS03, "no reason given".
+SEPA_FAILURE_CODES = {
+    "insufficient_funds": "AM04",
+    "account_closed": "AC04",
+    "bank_account_closed": "AC04",
+    "account_frozen": "AC06",
+    "bank_account_frozen": "AC06",
+    "bank_account_restricted": "AC06",
+    "bank_account_unusable": "AG01",
+    "invalid_account_number": "AC01",
+    "bank_account_invalid_details": "AC01",
+    "no_account": "AC01",
+    "debit_not_authorized": "MD06",
+    "recipient_deceased": "MD07",
+    "account_holder_deceased": "MD07",
+    "refer_to_customer": "MS02",
+}
+NO_REASON_GIVEN = "MS03"
+# A dispute on a SEPA debit is the debtor asking their bank for the money back (MD06), unless Stripe names
+# another cause.
+REFUND_REQUESTED = "MD06"
+DISPUTE_REASONS = {
+    "insufficient_funds": "AM04",
+    "incorrect_account_details": "AC01",
+    "bank_cannot_process": NO_REASON_GIVEN,
+}
 
 
 class StripeProvider(PaymentProvider):
@@ -128,7 +162,15 @@ class StripeProvider(PaymentProvider):
             "payment_intent_data": {"metadata": metadata},
             "locale": "nl" if request.locale.lower().startswith("nl") else "en",
         }
-        if request.customer_email:
+        customer_id = None
+        if request.method == "directdebit":
+            # The debtor chose direct debit: the SEPA mandate and payment method are saved on the one Stripe
+            # customer we keep for them, so later debits can be collected off-session.
+            customer_id = request.provider_customer_id or self._create_customer(request)
+            params["customer"] = customer_id
+            params["payment_intent_data"] = {"metadata": metadata, "setup_future_usage": "off_session"}
+        elif request.customer_email:
+            # Stripe takes either a customer or an e-mail address to prefill, not both.
             params["customer_email"] = request.customer_email
         # request.webhook_url is unused: Stripe sends events to the endpoint configured in its dashboard.
         session = self._call(
@@ -142,15 +184,97 @@ class StripeProvider(PaymentProvider):
         if not session.get("url"):
             raise ProviderUnavailable("Stripe created a checkout session without a hosted page")
         logger.info("stripe checkout %s for payment %s", session["id"], request.payment_id)
-        return Checkout(external_id=session["id"], redirect_url=session["url"])
+        return Checkout(external_id=session["id"], redirect_url=session["url"], provider_customer_id=customer_id)
+
+    def _create_customer(self, request: CheckoutRequest) -> str:
+        params: dict[str, Any] = {"name": request.customer_name, "metadata": {"customer_ref": request.customer_ref}}
+        if request.customer_email:
+            params["email"] = request.customer_email
+        customer = self._call(
+            "create_customer",
+            f"payment {request.payment_id}",
+            lambda: self._client.v1.customers.create(
+                params=params,  # type: ignore[arg-type]
+                options={"idempotency_key": f"{request.idempotency_key}-customer"},
+            ),
+        )
+        return str(customer.id)
+
+    # -- collecting on a mandate -----------------------------------------------------------------------------
+
+    def charge_mandate(self, charge: MandateCharge) -> ProviderStatus:
+        """An off-session SEPA debit on the payment method the mandate belongs to (saved by a first payment)."""
+        subject = f"payment {charge.payment_id}"
+        mandate = self._call(
+            "charge_mandate", subject, lambda: self._client.v1.mandates.retrieve(charge.provider_mandate_id)
+        ).to_dict()
+        if mandate.get("status") != "active":
+            raise ProviderRejected(f"Stripe mandate {charge.provider_mandate_id} is {mandate.get('status')}")
+        payment_method = mandate.get("payment_method")
+        if isinstance(payment_method, dict):
+            payment_method = payment_method.get("id")
+        metadata = {**charge.metadata, "payment_id": str(charge.payment_id)}
+        params: dict[str, Any] = {
+            "amount": charge.amount_cents,
+            "currency": charge.currency.lower(),
+            "customer": charge.provider_customer_id,
+            "payment_method": payment_method,
+            "payment_method_types": ["sepa_debit"],
+            "mandate": charge.provider_mandate_id,
+            "confirm": True,
+            "off_session": True,
+            "description": charge.description,
+            "metadata": metadata,
+            "expand": ["latest_charge"],  # the charge names the mandate it was collected on
+        }
+        intent = self._made_before(charge, subject)
+        if intent is None:
+            intent = self._call(
+                "charge_mandate",
+                subject,
+                lambda: self._client.v1.payment_intents.create(
+                    params=params,  # type: ignore[arg-type]
+                    options={"idempotency_key": charge.idempotency_key},
+                ),
+            ).to_dict()
+            logger.info("stripe payment intent %s for payment %s", intent["id"], charge.payment_id)
+        return self._intent_status(intent)
+
+    def _made_before(self, charge: MandateCharge, subject: str) -> dict[str, Any] | None:
+        """The payment intent an earlier try made for this charge, if its answer was lost. Stripe keeps an
+        idempotency key for 24 hours, and the next collection run comes about a day later: so look first."""
+        params: dict[str, Any] = {
+            "customer": charge.provider_customer_id,
+            "limit": RECENT_INTENTS,
+            "expand": ["data.latest_charge"],
+        }
+        page = self._call(
+            "charge_mandate",
+            subject,
+            lambda: self._client.v1.payment_intents.list(params=params),  # type: ignore[arg-type]
+        ).to_dict()
+        for intent in page.get("data") or []:
+            if (intent.get("metadata") or {}).get("payment_id") == str(charge.payment_id):
+                return dict(intent)
+        return None
 
     # -- status --------------------------------------------------------------------------------------------
 
     def fetch_status(self, external_id: str) -> ProviderStatus:
+        if external_id.startswith("pi_"):
+            # A debit we collected off-session: a payment intent of its own, without a checkout session.
+            debit = self._call(
+                "fetch_status",
+                f"intent {external_id}",
+                lambda: self._client.v1.payment_intents.retrieve(external_id, params={"expand": ["latest_charge"]}),
+            ).to_dict()
+            return self._intent_status(debit, with_reversals=True)
         session = self._call(
             "fetch_status",
             f"checkout {external_id}",
-            lambda: self._client.v1.checkout.sessions.retrieve(external_id, params={"expand": ["payment_intent"]}),
+            lambda: self._client.v1.checkout.sessions.retrieve(
+                external_id, params={"expand": ["payment_intent", "payment_intent.latest_charge"]}
+            ),
         ).to_dict()
         intent = session.get("payment_intent")
         if isinstance(intent, str):
@@ -172,6 +296,36 @@ class StripeProvider(PaymentProvider):
             undone_reversals=undone,
             failure_reason=failure_reason,
             secondary_reference=intent_id,
+            mandate_reference=_saved_mandate_of(intent) if state == "paid" else None,
+            provider_customer_id=_id_of(session.get("customer")),
+        )
+
+    def _intent_status(self, intent: dict[str, Any], *, with_reversals: bool = False) -> ProviderStatus:
+        intent_id = str(intent["id"])
+        status = intent.get("status")
+        failure_reason = None
+        state: ProviderState
+        if status == "succeeded":
+            state = "paid"
+        elif status in FAILED_INTENT_STATUSES:
+            state = "failed"
+            failure_reason = sepa_reason_of_failure(intent)
+        else:
+            # "processing": a SEPA debit takes days to settle, or to come back.
+            state = "pending"
+        reversals, undone = self._reversals(intent_id, intent_id) if with_reversals else ((), ())
+        return ProviderStatus(
+            external_id=intent_id,
+            state=state,
+            amount_cents=int(intent.get("amount") or 0),
+            currency=str(intent.get("currency") or "").upper(),
+            method=_method_of({}, intent),
+            payment_id=_int_or_none((intent.get("metadata") or {}).get("payment_id")),
+            reversals=reversals,
+            undone_reversals=undone,
+            failure_reason=failure_reason,
+            mandate_reference=_saved_mandate_of(intent),
+            provider_customer_id=_id_of(intent.get("customer")),
         )
 
     def _reversals(self, intent_id: str, external_id: str) -> tuple[tuple[Reversal, ...], tuple[Reversal, ...]]:
@@ -188,7 +342,10 @@ class StripeProvider(PaymentProvider):
             elif refund.get("status") in UNDONE_REFUND_STATUSES:
                 undone.append(reversal)
         for dispute in disputes:
-            reversal = Reversal(external_id=dispute["id"], kind="chargeback", amount_cents=int(dispute["amount"]))
+            reason = DISPUTE_REASONS.get(str(dispute.get("reason")), REFUND_REQUESTED)
+            reversal = Reversal(
+                external_id=dispute["id"], kind="chargeback", amount_cents=int(dispute["amount"]), reason=reason
+            )
             if dispute.get("status") in COUNTED_DISPUTE_STATUSES:
                 found.append(reversal)
             elif dispute.get("status") in UNDONE_DISPUTE_STATUSES:
@@ -257,14 +414,20 @@ class StripeProvider(PaymentProvider):
 
     def refund(self, external_id: str, amount_cents: int, currency: str, idempotency_key: str) -> Reversal:
         subject = f"checkout {external_id}"
-        session = self._call(
-            "refund", subject, lambda: self._client.v1.checkout.sessions.retrieve(external_id)
-        ).to_dict()
-        intent = session.get("payment_intent")
-        intent_id = intent.get("id") if isinstance(intent, dict) else intent
+        if external_id.startswith("pi_"):
+            # A debit collected off-session is its own payment intent.
+            owner = self._call(
+                "refund", subject, lambda: self._client.v1.payment_intents.retrieve(external_id)
+            ).to_dict()
+            intent_id: str | None = external_id
+        else:
+            owner = self._call(
+                "refund", subject, lambda: self._client.v1.checkout.sessions.retrieve(external_id)
+            ).to_dict()
+            intent_id = _id_of(owner.get("payment_intent"))
         if not intent_id:
             raise ProviderRejected(f"Stripe checkout {external_id} has no payment to refund")
-        if str(session.get("currency") or "").upper() != currency.upper():
+        if str(owner.get("currency") or "").upper() != currency.upper():
             raise ProviderRejected(f"Stripe checkout {external_id} is not in {currency.upper()}")
         refund = self._call(
             "refund",
@@ -325,6 +488,38 @@ def _session_state(session: dict[str, Any], intent: dict[str, Any]) -> tuple[Pro
         return "failed", _str_or_none(reason) or intent_status
     # A completed session whose money has not arrived yet: SEPA debit takes days.
     return "pending", None
+
+
+def sepa_reason_of_failure(intent: dict[str, Any]) -> str:
+    """The SEPA reason code of a failed debit: the charge's failure code first (the bank's answer), then the
+    payment intent's last error."""
+    charge = intent.get("latest_charge")
+    error = intent.get("last_payment_error") or {}
+    candidates = [
+        charge.get("failure_code") if isinstance(charge, dict) else None,
+        error.get("decline_code"),
+        error.get("code"),
+    ]
+    for code in candidates:
+        if code in SEPA_FAILURE_CODES:
+            return SEPA_FAILURE_CODES[code]
+    return NO_REASON_GIVEN
+
+
+def _saved_mandate_of(intent: dict[str, Any]) -> str | None:
+    """The SEPA mandate a debit was collected on (or a first payment saved): on the charge's method details."""
+    charge = intent.get("latest_charge")
+    if not isinstance(charge, dict):
+        return None
+    details = (charge.get("payment_method_details") or {}).get("sepa_debit") or {}
+    return _str_or_none(details.get("mandate"))
+
+
+def _id_of(value: object) -> str | None:
+    """An id, whether Stripe gave the object expanded or only its id."""
+    if isinstance(value, dict):
+        value = value.get("id")
+    return _str_or_none(value)
 
 
 def _method_of(session: dict[str, Any], intent: dict[str, Any]) -> str | None:

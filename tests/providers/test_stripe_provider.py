@@ -176,7 +176,7 @@ def test_open_session(provider: StripeProvider, stripe_standin: StripeStandin) -
     assert status.reversals == ()
     _, path, form, _ = stripe_standin.requests[-1]
     assert path == f"/v1/checkout/sessions/{checkout.external_id}"
-    assert form["expand"] == ["payment_intent"]
+    assert form["expand"] == ["payment_intent", "payment_intent.latest_charge"]
 
 
 def test_paid_session(provider: StripeProvider, stripe_standin: StripeStandin) -> None:
