@@ -33,7 +33,7 @@ def test_the_demo_collects_two_and_one_fails_for_lack_of_money(app, session, log
         daan = session.scalars(select(Customer).where(Customer.external_ref == "C-1009")).one()
         failed = session.get(Debit, report.failed[0])
         assert failed.customer_id == daan.id and failed.failure_code == "AM04"
-        assert "not enough money" in messages(session, daan, "debit_failed")[0].body_text
+        assert "niet genoeg geld" in messages(session, daan, "debit_failed")[0].body_text, "in Daan's Dutch"
 
         anouk = session.scalars(select(Customer).where(Customer.external_ref == "C-1013")).one()
         login(client, anouk)
