@@ -103,6 +103,7 @@ def _register_blueprints(app: Flask) -> None:
     from portal.audit.views import bp as audit_bp
     from portal.customers.staff_views import bp as staff_customers_bp
     from portal.dashboard.views import bp as dashboard_bp
+    from portal.debits.bank_views import bp as staff_debits_bank_bp
     from portal.debtor.views import bp as debtor_bp
     from portal.imports.views import bp as imports_bp
     from portal.links.views import bp as links_bp
@@ -130,6 +131,7 @@ def _register_blueprints(app: Flask) -> None:
         messages_bp,
         staff_payments_bp,
         staff_settings_bp,
+        staff_debits_bank_bp,
     ):
         app.register_blueprint(blueprint)
     app.register_blueprint(links_bp)
