@@ -59,4 +59,8 @@ class BankFileProblem(DomainError):
             "Line %(line)s: %(value)s is not a reason code (four letters or digits, such as AM04). Nothing changed."
         ),
         "bad_amount": _l("Line %(line)s: %(value)s is not an amount (such as 84.70). Nothing changed."),
+        "whole_file_rejected": _l(
+            "The bank rejected the whole file or a whole batch (reason %(reason)s), without naming the debits. "
+            "Nothing changed here: ask the bank what was wrong, and send the file again."
+        ),
     }

@@ -160,7 +160,18 @@ def _pain002(document: Element) -> ReturnsFile:
             amount = _xml_cents(_text(transaction, "OrgnlTxRef/Amt/InstdAmt"), line)
             end_to_end_id = _text(transaction, "OrgnlEndToEndId")
             returns.append(_checked(end_to_end_id, code, amount, _text(transaction, "StsId"), line))
+        if batch_rejected and batch.find("TxInfAndSts") is None:
+            _whole_file_rejected(batch)
+    group = document.find(".//OrgnlGrpInfAndSts")
+    if group is not None and _text(group, "GrpSts") == "RJCT" and not returns:
+        _whole_file_rejected(group)
     return ReturnsFile("pain.002", returns, ignored)
+
+
+def _whole_file_rejected(status: Element) -> None:
+    """The bank refused a whole file or batch without naming its debits: nothing of it was collected, and only
+    staff can put that right (correct it and send it again), so it is not taken for a list of returns."""
+    raise BankFileProblem("whole_file_rejected", reason=_text(status, "StsRsnInf/Rsn/Cd") or "-")
 
 
 def _csv(text: str) -> ReturnsFile:

@@ -131,3 +131,16 @@ def test_the_staff_list_counts_each_date_and_says_what_was_downloaded(session, t
     session.commit()
     january = {day.date: day for day in collection_days(session, today=JANUARY)}[JANUARY]
     assert january.downloaded_by == "staff@example.com" and january.added_since == 0
+
+
+def test_debits_added_to_a_date_after_its_download_are_pointed_out(session, two_debtors) -> None:
+    anna, _bram = two_debtors
+    file = build_pain008(session, JANUARY)
+    downloaded = record_download(session, file, downloaded_by="staff@example.com")
+    # As if the file had been downloaded before Anna's debit was handed over.
+    downloaded.end_to_end_ids = [
+        i for i in file.end_to_end_ids if i != debit_of(session, anna, "2027-01").end_to_end_id
+    ]
+    session.commit()
+    january = {day.date: day for day in collection_days(session, today=JANUARY)}[JANUARY]
+    assert january.added_since == 1

@@ -189,3 +189,16 @@ def test_the_csv_example_reads_with_its_amounts() -> None:
         ("D00000001-1", "AM04", 8470, "RTN-20270108-000123"),
         ("D00000002-1", "MD06", 12345, None),
     ]
+
+
+def test_a_whole_file_rejected_is_not_taken_for_a_list_of_returns() -> None:
+    report = b"""<?xml version="1.0" encoding="UTF-8"?>
+<Document xmlns="urn:iso:std:iso:20022:tech:xsd:pain.002.001.03"><CstmrPmtStsRpt>
+<GrpHdr><MsgId>R1</MsgId><CreDtTm>2027-01-02T08:00:00</CreDtTm></GrpHdr>
+<OrgnlGrpInfAndSts><OrgnlMsgId>M1</OrgnlMsgId><OrgnlMsgNmId>pain.008.001.02</OrgnlMsgNmId><GrpSts>RJCT</GrpSts>
+<StsRsnInf><Rsn><Cd>FF01</Cd></Rsn></StsRsnInf></OrgnlGrpInfAndSts>
+</CstmrPmtStsRpt></Document>"""
+    with pytest.raises(BankFileProblem) as problem:
+        read_returns_file(report)
+    assert problem.value.code == "whole_file_rejected"
+    assert "reason FF01" in message_for(problem.value)
