@@ -103,6 +103,7 @@ def _register_blueprints(app: Flask) -> None:
     from portal.audit.views import bp as audit_bp
     from portal.customers.staff_views import bp as staff_customers_bp
     from portal.dashboard.views import bp as dashboard_bp
+    from portal.debits.bank_views import bp as staff_debits_bank_bp
     from portal.debits.staff_views import bp as staff_debits_bp
     from portal.debits.switch_views import bp as debit_switch_bp
     from portal.debits.views import bp as debits_bp
@@ -134,6 +135,7 @@ def _register_blueprints(app: Flask) -> None:
         staff_payments_bp,
         staff_settings_bp,
         staff_debits_bp,
+        staff_debits_bank_bp,
     ):
         app.register_blueprint(blueprint)
     app.register_blueprint(links_bp)

@@ -1,7 +1,7 @@
 """Debit switches: the collection day a customer chose, kept with the first payment that makes the mandate.
 
 Revision ID: 5e2b7c9d1a40
-Revises: 7181ab6e50ab
+Revises: b4e1c2d3a5f6
 Create Date: 2026-12-01 20:30:00.000000+00:00
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 import portal.db
 
 revision = '5e2b7c9d1a40'
-down_revision = '7181ab6e50ab'
+down_revision = 'b4e1c2d3a5f6'
 branch_labels = None
 depends_on = None
 

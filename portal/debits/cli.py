@@ -1,10 +1,12 @@
-"""``flask --app portal debits preview`` and ``debits collect``: the same rules and run as the pages and jobs."""
+"""``flask --app portal debits preview``, ``collect``, ``pain008`` and ``returns``: the same rules, runs and files as
+the pages and jobs."""
 
 from __future__ import annotations
 
 import json
 import sys
 from datetime import date, datetime
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import click
@@ -12,15 +14,24 @@ from flask.cli import AppGroup
 from sqlalchemy import select
 
 from portal import clock
+from portal.audit.services import Actor
 from portal.customers.models import Customer
 from portal.debits import rules
+from portal.debits.bank import build_pain008, record_download
+from portal.debits.errors import BankFileProblem
 from portal.debits.jobs import BUSINESS_ZONE, run_debits
 from portal.debits.policy import debit_policy
+from portal.debits.returns import import_returns
 from portal.debits.services import PRENOTIFY_AHEAD_DAYS, active_schedule, changes_in_window, preview_day_change
+from portal.errors import message_for
 from portal.extensions import db
 from portal.money import AmountProblem, parse_amount
 
-debits_cli = AppGroup("debits", help="Direct debit: preview a change of collection day, collect what is due.")
+debits_cli = AppGroup(
+    "debits",
+    help="Direct debit: preview a change of collection day, collect what is due, the bank's files in and out.",
+)
+CLI_ACTOR = Actor(type="system", id="cli")
 
 
 def _fail(message: str) -> None:
@@ -113,3 +124,45 @@ def collect(at_text: str | None) -> None:
     click.echo(f"  pre-notified: {notified}")
     for name, ids in report.as_json().items():
         click.echo(f"  {name.replace('_', ' ')}: {len(ids)}")
+
+
+@debits_cli.command("pain008")
+@click.argument("collection_date")
+@click.option("-o", "--output", "output", type=click.Path(dir_okay=False, path_type=Path), help="Write to FILE.")
+def pain008(collection_date: str, output: Path | None) -> None:
+    """The pain.008 file of COLLECTION_DATE (YYYY-MM-DD) for the bank, to standard output or -o FILE."""
+    try:
+        day = date.fromisoformat(collection_date)
+    except ValueError:
+        _fail(f"COLLECTION_DATE must be a date such as 2027-01-04, not {collection_date!r}.")
+    try:
+        file = build_pain008(db.session, day)
+    except BankFileProblem as problem:
+        _fail(message_for(problem))
+    record_download(db.session, file, downloaded_by="cli")
+    db.session.commit()
+    if output is None:
+        click.echo(file.content, nl=False)
+        return
+    output.write_bytes(file.content)
+    total = rules.decimal_text(file.total_cents)
+    click.echo(f"{output}: {len(file.end_to_end_ids)} debits, EUR {total}, collection date {day.isoformat()}", err=True)
+
+
+@debits_cli.command("returns")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def returns(file: Path) -> None:
+    """Read the bank's returns FILE (camt.054, pain.002 or CSV) and apply each return not applied before."""
+    try:
+        report = import_returns(db.session, file.read_bytes(), file_name=file.name, actor=CLI_ACTOR)
+    except BankFileProblem as problem:
+        db.session.rollback()
+        _fail(message_for(problem))
+    db.session.commit()
+    click.echo(f"Returns file {file.name} ({report.kind}):")
+    click.echo(f"  failed before collection: {len(report.failed)}")
+    click.echo(f"  taken back after collection: {len(report.reversed)}")
+    click.echo(f"  applied before: {len(report.already)}")
+    click.echo(f"  not found: {len(report.unknown)}")
+    for unknown in report.unknown:
+        click.echo(f"    {unknown.end_to_end_id} ({unknown.reason_code}, line {unknown.line})")

@@ -50,3 +50,34 @@ class DebitProblem(DomainError):
         "invoice_settled": _l("This invoice is paid now, so there is nothing more to collect. Thank you!"),
         "choice_made": _l("You have already made a choice for this debit. Nothing else has changed."),
     }
+
+
+class BankFileProblem(DomainError):
+    """A pain.008 file that cannot be made, or a returns file from the bank that cannot be read (nothing changed)."""
+
+    area = "debit_bank_file"
+    messages: ClassVar[Mapping[str, Message]] = {
+        "no_debits": _l("No debits are collected through the bank on %(date)s, so there is no file for that date."),
+        "creditor_incomplete": _l(
+            "The creditor's %(missing)s is missing in the settings. A direct-debit file needs it: fill it in first."
+        ),
+        "empty_file": _l("The file is empty. Choose the returns file you downloaded from the bank."),
+        "unknown_format": _l(
+            "This is not a returns file we can read. Upload the bank's camt.054 or pain.002 file, "
+            "or a CSV file with the columns end_to_end_id, reason_code and amount."
+        ),
+        "unsafe_xml": _l("The file contains a DOCTYPE or ENTITY declaration, which we do not accept. Nothing changed."),
+        "bad_xml": _l("The file is not valid XML (%(error)s). Nothing changed."),
+        "missing_columns": _l("The CSV file lacks the column(s) %(columns)s. Nothing changed."),
+        "bad_end_to_end_id": _l(
+            "Line %(line)s: the end-to-end id is missing or longer than 35 characters. Nothing changed."
+        ),
+        "bad_reason_code": _l(
+            "Line %(line)s: %(value)s is not a reason code (four letters or digits, such as AM04). Nothing changed."
+        ),
+        "bad_amount": _l("Line %(line)s: %(value)s is not an amount (such as 84.70). Nothing changed."),
+        "whole_file_rejected": _l(
+            "The bank rejected the whole file or a whole batch (reason %(reason)s), without naming the debits. "
+            "Nothing changed here: ask the bank what was wrong, and send the file again."
+        ),
+    }

@@ -234,3 +234,20 @@ class DebitSwitch(Base):
 
     payment: Mapped[Payment] = relationship()
     mandate: Mapped[Mandate | None] = relationship()
+
+
+class BankFile(Base):
+    """A pain.008 file handed to staff (page or CLI): which debits it held, so the page can say whether the file
+    of a date was downloaded, and whether debits were added to that date since."""
+
+    __tablename__ = "debit_bank_files"
+    __table_args__ = (Index("ix_debit_bank_files_date", "collection_date"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    collection_date: Mapped[date] = mapped_column(Date)
+    message_id: Mapped[str] = mapped_column(String(35))  # the file's MsgId, as the bank will quote it
+    debit_count: Mapped[int]
+    total_cents: Mapped[int]
+    end_to_end_ids: Mapped[list[str]] = mapped_column(JSON)
+    downloaded_by: Mapped[str] = mapped_column(String(254))  # a staff member's address, or "cli"
+    downloaded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)

@@ -30,9 +30,12 @@ def record_reversal(
     actor: Actor,
     initiated_by: str | None = None,
     request_key: str | None = None,
+    reason: str | None = None,
 ) -> PaymentReversal | None:
     """Record a refund or chargeback once, and reopen what it takes back. None when already recorded.
 
+    ``reason``: the bank's reason code where one is known (a SEPA return of a debit: MD06, AM04, ...); it goes
+    with the event, so what reacts to it (the debit's outcome) can follow the reason.
     The caller holds the payment's row lock, so two reports of the same reversal cannot both pass the check.
     """
     existing = session.scalars(
@@ -64,8 +67,11 @@ def record_reversal(
     kind = payment_events.REFUNDED if reversal.kind == "refund" else payment_events.CHARGED_BACK
     # ``invoices``: what the debtor's invoice pages explain (payments/history.py).
     payload = {"amount_cents": amount, "initiated_by": initiated_by, "invoices": reopened}
-    if reversal.reason:
-        payload["reason"] = reversal.reason  # a chargeback's SEPA reason code: what the debit's reaction follows
+    # A chargeback's SEPA reason code (from the provider's reversal, or the bank's returns file): what the
+    # debit's reaction follows.
+    reason = reason or reversal.reason
+    if reason:
+        payload["reason"] = reason
     emit(session, payment_events.about(kind, payment, actor, **payload))
     return row
 
