@@ -23,8 +23,9 @@ from portal.debits.jobs import BUSINESS_ZONE, run_debits
 from portal.debits.policy import debit_policy
 from portal.debits.returns import import_returns
 from portal.debits.services import PRENOTIFY_AHEAD_DAYS, active_schedule, changes_in_window, preview_day_change
-from portal.errors import message_for
+from portal.errors import DomainError, message_for
 from portal.extensions import db
+from portal.i18n import force_locale
 from portal.money import AmountProblem, parse_amount
 
 debits_cli = AppGroup(
@@ -32,6 +33,12 @@ debits_cli = AppGroup(
     help="Direct debit: preview a change of collection day, collect what is due, the bank's files in and out.",
 )
 CLI_ACTOR = Actor(type="system", id="cli")
+
+
+def _in_english(problem: DomainError) -> str:
+    """Commands speak English, as the other commands do (the operator's shell, not a debtor's page)."""
+    with force_locale("en"):
+        return message_for(problem)
 
 
 def _fail(message: str) -> None:
@@ -138,7 +145,7 @@ def pain008(collection_date: str, output: Path | None) -> None:
     try:
         file = build_pain008(db.session, day)
     except BankFileProblem as problem:
-        _fail(message_for(problem))
+        _fail(_in_english(problem))
     record_download(db.session, file, downloaded_by="cli")
     db.session.commit()
     if output is None:
@@ -157,7 +164,7 @@ def returns(file: Path) -> None:
         report = import_returns(db.session, file.read_bytes(), file_name=file.name, actor=CLI_ACTOR)
     except BankFileProblem as problem:
         db.session.rollback()
-        _fail(message_for(problem))
+        _fail(_in_english(problem))
     db.session.commit()
     click.echo(f"Returns file {file.name} ({report.kind}):")
     click.echo(f"  failed before collection: {len(report.failed)}")

@@ -79,10 +79,10 @@ def start_switch(
 def reported_iban(payment: Payment) -> str | None:
     """The account the first payment came from, where we know it.
 
-    The demo's mandates carry the demo's IBAN. Mollie and Stripe report the payer's account on their payment,
-    but our ProviderStatus does not carry it yet, so for them there is none here (and no mandate is made).
+    The demo's mandates carry the demo's IBAN; Mollie reports the payer's account on the first payment.
+    Stripe gives only the last four digits of it, so a Stripe first payment makes no mandate here (yet).
     """
-    return DEMO_MANDATE_IBAN if payment.provider == "demo" else None
+    return DEMO_MANDATE_IBAN if payment.provider == "demo" else payment.payer_iban
 
 
 def new_reference(session: Session, customer: Customer) -> str:

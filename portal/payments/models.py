@@ -58,6 +58,8 @@ class Payment(Base):
     checkout_url: Mapped[str | None] = mapped_column(Text)
     failure_reason: Mapped[str | None] = mapped_column(String(64))
     mandate_reference: Mapped[str | None] = mapped_column(String(64))
+    # The account a first payment came from, as the provider reports it: the new mandate's IBAN.
+    payer_iban: Mapped[str | None] = mapped_column(String(34))
     locale: Mapped[str] = mapped_column(String(2), default="nl")
     # A refund sent to the provider whose answer we have not seen: a retry sends the same key, so it
     # cannot refund twice, whatever happened to the first attempt.

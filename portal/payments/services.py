@@ -272,6 +272,7 @@ def apply_status(session: Session, payment_id: int, status: ProviderStatus, *, a
     payment.external_id = payment.external_id or status.external_id
     payment.secondary_reference = status.secondary_reference or payment.secondary_reference
     payment.mandate_reference = status.mandate_reference or payment.mandate_reference
+    payment.payer_iban = status.payer_iban or payment.payer_iban
     if status.currency != payment.currency:
         log.error(
             "payment %s: provider reports currency %s, we asked %s", payment.id, status.currency, payment.currency

@@ -117,6 +117,8 @@ class ProviderStatus:
     # ``mandate_...``): what a Mandate of ours keeps as ``provider_mandate_id``.
     mandate_reference: str | None = None
     provider_customer_id: str | None = None  # the provider's customer the payment belongs to, when it has one
+    # The account a first payment was paid from (Mollie's consumerAccount): the mandate it made collects from it.
+    payer_iban: str | None = None
 
 
 @dataclass(frozen=True)

@@ -256,6 +256,7 @@ class MollieProvider(PaymentProvider):
             failure_reason=failure_reason,
             mandate_reference=payment.mandate_id,
             provider_customer_id=payment.customer_id,
+            payer_iban=details.get("consumerAccount") if payment.sequence_type == Payment.SEQUENCETYPE_FIRST else None,
         )
 
     def _reversals(self, payment: Payment) -> tuple[tuple[Reversal, ...], tuple[Reversal, ...]]:

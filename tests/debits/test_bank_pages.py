@@ -34,7 +34,7 @@ def on_january_4th():
 
 
 def test_a_supervisor_downloads_the_file_of_a_date(client, staff_login, session, handed_over, on_january_4th) -> None:
-    staff = staff_login(client, "supervisor")
+    staff = staff_login(client, "supervisor", language="en")
     page = client.get(PAGE).get_data(as_text=True)
     assert "Bank files" in page and "Not downloaded yet" in page
     assert "/staff/debits/bank/pain008?date=2027-01-04" in page
@@ -51,7 +51,7 @@ def test_a_supervisor_downloads_the_file_of_a_date(client, staff_login, session,
 
 
 def test_a_date_without_debits_says_so(client, staff_login, session, handed_over, on_january_4th) -> None:
-    staff_login(client, "supervisor")
+    staff_login(client, "supervisor", language="en")
     response = client.get("/staff/debits/bank/pain008?date=2027-01-05", follow_redirects=True)
     assert "No debits are collected through the bank on 2027-01-05" in response.get_data(as_text=True)
     assert session.scalar(select(func.count(BankFile.id))) == 0
@@ -73,7 +73,7 @@ def _upload(client, content: bytes, name: str):
 
 
 def test_a_returns_file_uploaded_twice_applies_once(client, staff_login, session, handed_over, on_january_4th) -> None:
-    staff_login(client, "supervisor")
+    staff_login(client, "supervisor", language="en")
     debit = debit_of(session, handed_over, "2027-01")
     csv = f"end_to_end_id,reason_code,amount\n{debit.end_to_end_id},AM04,84.70\nD77777777-1,AC04,10.00\n".encode()
     page = _upload(client, csv, "returns.csv").get_data(as_text=True)
@@ -89,7 +89,7 @@ def test_a_returns_file_uploaded_twice_applies_once(client, staff_login, session
 
 
 def test_a_malformed_returns_file_is_refused_with_a_reason(client, staff_login, session, handed_over) -> None:
-    staff_login(client, "supervisor")
+    staff_login(client, "supervisor", language="en")
     response = _upload(client, b"<Document><oops>", "returns.xml")
     assert response.status_code == 400
     assert "The file is not valid XML" in response.get_data(as_text=True)

@@ -16,6 +16,7 @@ from portal.debits.models import DebitReturn
 from portal.debits.returns import import_returns
 from portal.debits.returns_files import read_returns_file
 from portal.errors import message_for
+from portal.i18n import force_locale
 from portal.notifications.models import OutboxMessage
 from portal.payments.models import PaymentReversal
 from tests.debits.bank_cases import bank_customer, debit_of, run_on
@@ -201,4 +202,5 @@ def test_a_whole_file_rejected_is_not_taken_for_a_list_of_returns() -> None:
     with pytest.raises(BankFileProblem) as problem:
         read_returns_file(report)
     assert problem.value.code == "whole_file_rejected"
-    assert "reason FF01" in message_for(problem.value)
+    with force_locale("en"):
+        assert "reason FF01" in message_for(problem.value)
