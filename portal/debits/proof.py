@@ -89,6 +89,9 @@ def request_code(session: Session, customer: Customer, purpose: str, details: di
         },
         actor=actor,
         customer_id=customer.id,
+        # Blanked from the stored copy once delivered, and hidden from staff who may not create links: a code
+        # read off the outbox would stand in for the debtor's own mailbox.
+        secrets=(code,),
     )
 
 

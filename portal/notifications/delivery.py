@@ -32,8 +32,9 @@ RETRY_DELAYS = (
 )
 MAX_ATTEMPTS = len(RETRY_DELAYS) + 1
 DEFAULT_LEASE = timedelta(minutes=5)
-REDACTED = "[link removed after delivery]"
-REDACTED_FOR_STAFF = "[personal link, hidden from staff]"
+# A personal link or a one-time code (a secret of the message) in the stored copy.
+REDACTED = "[removed after delivery]"
+REDACTED_FOR_STAFF = "[personal link or code, hidden from staff]"
 
 
 def _due(now: datetime) -> ColumnElement[bool]:

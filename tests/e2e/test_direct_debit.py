@@ -99,8 +99,13 @@ def test_a_customer_moves_her_collection_day_with_the_code_from_sent_messages(
     assert path_of(page) == "/direct-debit/day/confirm"
     check_page(page, "code", PHONE["width"])
 
-    staff = staff_page("viewer", "en")
-    code = code_from_sent_messages(staff, anouk["email"])
+    # A viewer, who may not create links, sees the code's place marked; an agent reads it (no mail server here,
+    # so the message is kept, not sent, and staff read it for the customer).
+    viewer = staff_page("viewer", "en")
+    with pytest.raises(AssertionError, match="no six-digit code"):
+        code_from_sent_messages(viewer, anouk["email"])
+    assert "hidden from staff" in viewer.locator("main pre.message-text").inner_text()
+    code = code_from_sent_messages(staff_page("agent", "en"), anouk["email"])
     page.locator("main input#code").fill(code)
     page.locator("main form[action^='/direct-debit/day/confirm'] button[type='submit']").click()
     assert path_of(page) == "/direct-debit/day/changed", page.locator("main").inner_text()
