@@ -81,7 +81,7 @@ def test_moving_with_the_emailed_code_changes_the_dates(on_the_first, session, c
     debit = session.scalars(select(Debit).where(Debit.schedule_id == schedule.id)).one()
     assert debit.due_on == date(2027, 1, 25)
     moved = messages(session, customer, "debit_prenotification")[-1]
-    assert "You changed the day of your direct debit" in moved.body_text and "25 January 2027" in moved.body_text
+    assert "The day of your direct debit has changed" in moved.body_text and "25 January 2027" in moved.body_text
     overview = text_of(client.get("/overview").get_data(as_text=True))
     assert "We collect on day 25 of each month" in overview
 
