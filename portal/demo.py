@@ -295,22 +295,24 @@ def _utc(day: date, rng: random.Random, hour: int | None = None) -> datetime:
     return datetime(day.year, day.month, day.day, chosen_hour, rng.randint(0, 59), tzinfo=UTC)
 
 
-# Customers on direct debit with the demo collector, all on the 1st: (reference, the account they pay from).
-# C-1009's account is one the demo bank refuses for lack of money (AM04), so ``flask --app portal debits
-# collect`` shows a failed debit and what follows it; C-1013 is the one who moves her day in the demo.
+# Customers on direct debit, all on the 1st: (reference, the account they pay from, who collects). C-1009's
+# account is one the demo bank refuses for lack of money (AM04), so ``flask --app portal debits collect`` shows
+# a failed debit and what follows it; C-1013 is the one who moves her day in the demo; C-1008's debits go
+# through the creditor's own bank, so Bank files has a pain.008 file to download.
 DIRECT_DEBIT_DAY = 1
 
 
-def _direct_debit_customers() -> list[tuple[str, str]]:
+def _direct_debit_customers() -> list[tuple[str, str, str]]:
     from schwifty import IBAN
 
     from portal.debits.collectors import DEMO_FAILING_IBANS
 
     not_enough_money = next(iban for iban, code in DEMO_FAILING_IBANS.items() if code == "AM04")
     return [
-        ("C-1013", str(IBAN.generate("NL", bank_code="INGB", account_code="0006501234"))),
-        ("C-1010", str(IBAN.generate("NL", bank_code="RABO", account_code="0308471552"))),
-        ("C-1009", not_enough_money),
+        ("C-1013", str(IBAN.generate("NL", bank_code="INGB", account_code="0006501234")), "demo"),
+        ("C-1010", str(IBAN.generate("NL", bank_code="RABO", account_code="0308471552")), "demo"),
+        ("C-1009", not_enough_money, "demo"),
+        ("C-1008", str(IBAN.generate("NL", bank_code="ABNA", account_code="0417164300")), "bank"),
     ]
 
 
@@ -326,7 +328,7 @@ def _add_direct_debits(session: Session, today: date, actor: Actor, invoices: li
     collect_on = today
     while not is_target_day(collect_on):
         collect_on -= timedelta(days=1)
-    for ref, iban in _direct_debit_customers():
+    for ref, iban, collector in _direct_debit_customers():
         customer = session.scalars(select(Customer).where(Customer.external_ref == ref)).one()
         latest = max(
             (invoice for invoice in invoices if invoice.customer is customer and invoice.state == "open"),
@@ -339,7 +341,7 @@ def _add_direct_debits(session: Session, today: date, actor: Actor, invoices: li
             signed_on=customer.created_at.date(),
             debtor_name=customer.name,
             iban=iban,
-            collector="demo",
+            collector=collector,
             actor=actor,
         )
         period = rules.period_of(collect_on)

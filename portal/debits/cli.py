@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import sys
-from datetime import date, datetime
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -18,6 +18,7 @@ from portal.audit.services import Actor
 from portal.customers.models import Customer
 from portal.debits import rules
 from portal.debits.bank import build_pain008, record_download
+from portal.debits.collection import outcomes_between
 from portal.debits.errors import BankFileProblem
 from portal.debits.jobs import BUSINESS_ZONE, run_debits
 from portal.debits.policy import debit_policy
@@ -131,6 +132,12 @@ def collect(at_text: str | None) -> None:
     click.echo(f"  pre-notified: {notified}")
     for name, ids in report.as_json().items():
         click.echo(f"  {name.replace('_', ' ')}: {len(ids)}")
+    # The scheduler may have run before this command did (it runs hourly in every web process): say what the
+    # day's runs did together, so "collected: 0" is not read as nothing having happened.
+    zone = ZoneInfo(BUSINESS_ZONE)
+    start = datetime.combine(today, time(0), tzinfo=zone)
+    day = outcomes_between(db.session, start, start + timedelta(days=1))
+    click.echo(f"Today so far, all runs together: {day['collected']} collected, {day['failed']} failed.")
 
 
 @debits_cli.command("pain008")

@@ -13,9 +13,9 @@ import logging
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 
-from sqlalchemy import extract, select
+from sqlalchemy import extract, func, select
 from sqlalchemy.orm import Session
 
 from portal import clock
@@ -258,3 +258,12 @@ def _settle_own(session: Session, *, today: date, actor: Actor, report: CollectR
         _apply(session, payment.id, answer, amount_cents=payment.amount_cents, currency=payment.currency, actor=actor)
         report.settled.append(debit.id)
         session.commit()
+
+
+def outcomes_between(session: Session, start: datetime, end: datetime) -> dict[str, int]:
+    """How many debits were collected and how many failed in [start, end): what a day's runs together did."""
+    collected = session.scalar(
+        select(func.count(Debit.id)).where(Debit.collected_at >= start, Debit.collected_at < end)
+    )
+    failed = session.scalar(select(func.count(Debit.id)).where(Debit.failed_at >= start, Debit.failed_at < end))
+    return {"collected": int(collected or 0), "failed": int(failed or 0)}

@@ -74,6 +74,7 @@ def test_collect_twice_collects_once(app, session, create_customer, create_invoi
         assert "collected: 1" in collected.output, collected.output
         again = runner.invoke(args=["debits", "collect", "--at", "2027-01-04T10:00"])
         assert "collected: 0" in again.output
+        assert "Today so far, all runs together: 1 collected, 0 failed." in again.output
     session.expire_all()
     assert [debit.state for debit in session.query(Debit).filter_by(customer_id=customer.id)] == ["collected"]
     assert runner.invoke(args=["debits", "collect", "--at", "yesterday"]).exit_code == 2

@@ -1,4 +1,5 @@
-"""The demo: three customers on direct debit on the 1st, collected by the next run, one failing with AM04."""
+"""The demo: four customers on direct debit on the 1st (one through the bank), collected by the next run, one
+failing with AM04."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import time_machine
 from sqlalchemy import select
 
 from portal.customers.models import Customer
+from portal.debits.bank import pain008_for
 from portal.debits.collection import collect_due
 from portal.debits.models import Debit
 from portal.demo import load_demo_data
@@ -16,7 +18,7 @@ from tests.debits.debtor_pages import messages, text_of
 SUNDAY = date(2026, 11, 22)
 
 
-def test_the_demo_collects_two_and_one_fails_for_lack_of_money(app, session, login, client) -> None:
+def test_the_demo_collects_three_and_one_fails_for_lack_of_money(app, session, login, client) -> None:
     with time_machine.travel(datetime(2026, 11, 22, 9, tzinfo=UTC), tick=False), app.app_context():
         assert load_demo_data(session, today=SUNDAY)
         session.commit()
@@ -25,11 +27,16 @@ def test_the_demo_collects_two_and_one_fails_for_lack_of_money(app, session, log
             ("C-1013", date(2026, 11, 20), "notified"),  # Friday: the most recent TARGET day
             ("C-1010", date(2026, 11, 20), "notified"),
             ("C-1009", date(2026, 11, 20), "notified"),
+            ("C-1008", date(2026, 11, 20), "notified"),  # through the creditor's own bank
         ]
         assert all(d.invoice is not None and d.invoice.state == "open" for d in debits)
 
         report = collect_due(session, today=SUNDAY)
-        assert len(report.collected) == 2 and len(report.failed) == 1
+        assert len(report.collected) == 3 and len(report.failed) == 1
+        noor = session.scalars(select(Customer).where(Customer.external_ref == "C-1008")).one()
+        banked = session.scalars(select(Debit).where(Debit.customer_id == noor.id)).one()
+        assert banked.state == "submitted" and banked.payment.state == "pending", "in the bank's file, not paid yet"
+        assert b"ZE-C-1008-01" in pain008_for(session, date(2026, 11, 20))
         daan = session.scalars(select(Customer).where(Customer.external_ref == "C-1009")).one()
         failed = session.get(Debit, report.failed[0])
         assert failed.customer_id == daan.id and failed.failure_code == "AM04"
