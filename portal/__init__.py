@@ -92,6 +92,12 @@ def _declare_event_kinds() -> None:
     imports the feature's views must still know them (to emit them, and to show them on a timeline)."""
     import portal.customers.events
     import portal.debits.events
+
+    # What the other features' events mean for direct debit (a payment's outcome for its debit, a first payment
+    # becoming a mandate), and why a failed debit pauses dunning: loaded with the kinds, in every process.
+    import portal.debits.outcomes
+    import portal.debits.pausing
+    import portal.debits.switching
     import portal.debtor.events
     import portal.invoices.events
     import portal.links.events

@@ -29,6 +29,9 @@ from portal.extensions import db
 from portal.i18n import force_locale
 from portal.money import AmountProblem, parse_amount
 
+# "collected" in the report is what was handed over: paid at once, or pending (in the bank's file, at a provider).
+REPORT_LINES = {"collected": "handed to the collector (paid at once, or pending at the bank or provider)"}
+
 debits_cli = AppGroup(
     "debits",
     help="Direct debit: preview a change of collection day, collect what is due, the bank's files in and out.",
@@ -131,7 +134,7 @@ def collect(at_text: str | None) -> None:
     click.echo(f"Collection run for {today.isoformat()}:")
     click.echo(f"  pre-notified: {notified}")
     for name, ids in report.as_json().items():
-        click.echo(f"  {name.replace('_', ' ')}: {len(ids)}")
+        click.echo(f"  {REPORT_LINES.get(name, name.replace('_', ' '))}: {len(ids)}")
     # The scheduler may have run before this command did (it runs hourly in every web process): say what the
     # day's runs did together, so "collected: 0" is not read as nothing having happened.
     zone = ZoneInfo(BUSINESS_ZONE)

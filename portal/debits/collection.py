@@ -23,7 +23,8 @@ from portal.audit.services import Actor
 from portal.business_calendar import add_target_days
 from portal.debits import events as debit_events
 from portal.debits import rules
-from portal.debits.collectors import Collector, CollectorAnswer, DebitOrder, collector_for
+from portal.debits.collector_registry import collector_for
+from portal.debits.collectors import Collector, CollectorAnswer, DebitOrder
 from portal.debits.models import Debit, Mandate, ProviderCustomer
 from portal.events import emit
 from portal.invoices.models import Invoice

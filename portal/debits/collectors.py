@@ -98,18 +98,3 @@ class DemoCollector(Collector):
         if code is not None:
             return CollectorAnswer(state="failed", external_id=order.end_to_end_id, failure_code=code)
         return CollectorAnswer(state="paid", external_id=order.end_to_end_id)
-
-
-_OWN: dict[str, Collector] = {"bank": BankCollector(), "demo": DemoCollector()}
-
-
-def collector_for(name: str) -> Collector:
-    """The collector of a mandate; KeyError when this deployment has none by that name.
-
-    Mollie and Stripe collect through the payment providers configured for this deployment.
-    """
-    if name in _OWN:
-        return _OWN[name]
-    from portal.debits.provider_collectors import provider_collector
-
-    return provider_collector(name)

@@ -118,9 +118,3 @@ for _name in _TITLES:
         )
     )
 name_category("debit", _l("Direct debit"))
-
-# Loaded with the kinds, so every process that knows debits knows why a failed one pauses dunning, and what a
-# payment's outcome means for the debit it collected.
-import portal.debits.outcomes  # noqa: E402, F401
-import portal.debits.pausing  # noqa: E402, F401
-import portal.debits.switching  # noqa: E402, F401

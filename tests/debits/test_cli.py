@@ -71,9 +71,11 @@ def test_collect_twice_collects_once(app, session, create_customer, create_invoi
         assert "pre-notified: 1" in first.output, first.output
     with time_machine.travel(datetime(2027, 1, 4, 9, tzinfo=UTC), tick=False):
         collected = runner.invoke(args=["debits", "collect"])
-        assert "collected: 1" in collected.output, collected.output
+        assert "handed to the collector (paid at once, or pending at the bank or provider): 1" in collected.output, (
+            collected.output
+        )
         again = runner.invoke(args=["debits", "collect", "--at", "2027-01-04T10:00"])
-        assert "collected: 0" in again.output
+        assert "handed to the collector (paid at once, or pending at the bank or provider): 0" in again.output
         assert "Today so far, all runs together: 1 collected, 0 failed." in again.output
     session.expire_all()
     assert [debit.state for debit in session.query(Debit).filter_by(customer_id=customer.id)] == ["collected"]

@@ -12,7 +12,8 @@ from sqlalchemy import select
 
 from portal.audit.services import Actor
 from portal.debits.collection import collect_due
-from portal.debits.collectors import Collector, CollectorAnswer, DebitOrder, collector_for
+from portal.debits.collector_registry import collector_for
+from portal.debits.collectors import Collector, CollectorAnswer, DebitOrder
 from portal.debits.errors import DebitProblem
 from portal.debits.jobs import prenotify_all
 from portal.debits.models import Debit

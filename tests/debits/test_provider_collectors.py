@@ -14,7 +14,7 @@ from flask import Flask
 from sqlalchemy import select
 
 from portal.debits.collection import collect_due
-from portal.debits.collectors import collector_for
+from portal.debits.collector_registry import collector_for
 from portal.debits.jobs import prenotify_all
 from portal.debits.models import Debit, ProviderCustomer
 from portal.debits.provider_collectors import MollieCollector, StripeCollector, provider_collector

@@ -211,14 +211,20 @@ def log_in_by_keyboard(page: Page, email: str, password: str) -> dict[str, Any] 
     return first
 
 
+# Per live server: other e2e modules import the fixtures below, which gives each module its own instance of them;
+# an account can be enrolled only once, so every instance shares what the first one enrolled (and saw fail).
+_ENROLMENTS: dict[str, dict[str, Enrolment]] = {}
+_FAILURES: dict[str, dict[str, str]] = {}
+
+
 class StaffAccounts:
     """Enrols each demo account once per session, through the real pages, and remembers what it saw."""
 
     def __init__(self, browser: Browser, server: LiveServer) -> None:
         self.browser = browser
         self.server = server
-        self._enrolments: dict[str, Enrolment] = {}
-        self._failures: dict[str, str] = {}
+        self._enrolments = _ENROLMENTS.setdefault(server.url, {})
+        self._failures = _FAILURES.setdefault(server.url, {})
 
     def enrolment(self, role: str) -> Enrolment:
         if role in self._failures:
