@@ -1,4 +1,5 @@
-"""The account a first payment came from (payments.payer_iban): the IBAN of the mandate it sets up.
+"""The account a first payment came from (payments.payer_iban, or only its last digits where the provider keeps
+the IBAN: payer_account_hint), for the mandate it sets up (mandates.account_hint for such a mandate).
 
 Revision ID: c7d2e4f6a8b1
 Revises: 5e2b7c9d1a40
@@ -17,8 +18,12 @@ depends_on = None
 
 def upgrade() -> None:
     op.add_column("payments", sa.Column("payer_iban", sa.String(length=34), nullable=True))
+    op.add_column("payments", sa.Column("payer_account_hint", sa.String(length=20), nullable=True))
+    op.add_column("mandates", sa.Column("account_hint", sa.String(length=20), nullable=True))
 
 
 def downgrade() -> None:
-    # A plain DROP COLUMN (SQLite has it since 3.35): no batch copy of the table.
+    # Plain DROP COLUMNs (SQLite has them since 3.35): no batch copy of the tables.
+    op.drop_column("mandates", "account_hint")
+    op.drop_column("payments", "payer_account_hint")
     op.drop_column("payments", "payer_iban")

@@ -47,6 +47,13 @@ def last_covered_period(session: Session, customer_id: int) -> str | None:
     )
 
 
+def _iban_or_none_held(iban: str | None, collector: str, account_hint: str | None) -> str:
+    """The compact IBAN; empty only for a Stripe mandate, whose IBAN Stripe keeps (and collects from) itself."""
+    if not iban and collector == "stripe" and account_hint:
+        return ""
+    return compact_iban(iban or "")
+
+
 def create_mandate(
     session: Session,
     customer: Customer,
@@ -54,11 +61,12 @@ def create_mandate(
     reference: str,
     signed_on: date,
     debtor_name: str,
-    iban: str,
+    iban: str | None,
     actor: Actor,
     bic: str | None = None,
     collector: str = "bank",
     provider_mandate_id: str | None = None,
+    account_hint: str | None = None,
 ) -> Mandate:
     """A new active mandate; the UMR must be new (mandates are never edited: a change is a new one)."""
     reference = reference.strip()
@@ -73,7 +81,8 @@ def create_mandate(
         reference=reference,
         signed_on=signed_on,
         debtor_name=debtor_name.strip()[:70],
-        iban=compact_iban(iban),
+        iban=_iban_or_none_held(iban, collector, account_hint),
+        account_hint=account_hint,
         bic=(bic or "").strip().upper() or None,
         status="active",
         collector=collector,

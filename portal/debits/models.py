@@ -49,7 +49,10 @@ class Mandate(Base):
     reference: Mapped[str] = mapped_column(String(35), unique=True)  # the UMR
     signed_on: Mapped[date] = mapped_column(Date)
     debtor_name: Mapped[str] = mapped_column(String(70))
-    iban: Mapped[str] = mapped_column(String(34))  # validated and compact; shown only through ``masked_iban``
+    # Validated and compact; shown only through ``masked_iban``. Empty for a mandate a provider holds without
+    # telling us the IBAN (Stripe): ``account_hint`` says which account it is, and only the provider collects.
+    iban: Mapped[str] = mapped_column(String(34))
+    account_hint: Mapped[str | None] = mapped_column(String(20))
     bic: Mapped[str | None] = mapped_column(String(11))
     status: Mapped[str] = mapped_column(String(10), default="active")
     collector: Mapped[str] = mapped_column(String(10), default="bank")
@@ -63,7 +66,7 @@ class Mandate(Base):
 
     @property
     def masked_iban(self) -> str:
-        return mask_iban(self.iban)
+        return mask_iban(self.iban) if self.iban else (self.account_hint or "****")
 
 
 class ProviderCustomer(Base):

@@ -80,7 +80,7 @@ def reported_iban(payment: Payment) -> str | None:
     """The account the first payment came from, where we know it.
 
     The demo's mandates carry the demo's IBAN; Mollie reports the payer's account on the first payment.
-    Stripe gives only the last four digits of it, so a Stripe first payment makes no mandate here (yet).
+    Stripe gives only its country and last four digits (``Payment.payer_account_hint``): Stripe collects.
     """
     return DEMO_MANDATE_IBAN if payment.provider == "demo" else payment.payer_iban
 
@@ -118,7 +118,8 @@ def _set_up(session: Session, event: DomainEvent) -> None:
     if not can_switch(session, customer):
         return  # a direct debit was set up meanwhile (another first payment, the import): never two
     iban = reported_iban(payment)
-    if payment.provider not in PROVIDER_COLLECTORS or iban is None:
+    hint = payment.payer_account_hint
+    if payment.provider not in PROVIDER_COLLECTORS or (iban is None and hint is None):
         log.warning("payment %s: paid as a first payment, but %s reports no account", payment.id, payment.provider)
         return
     actor = Actor(type=event.actor_type, id=event.actor_id)
@@ -130,6 +131,7 @@ def _set_up(session: Session, event: DomainEvent) -> None:
         signed_on=today,
         debtor_name=customer.name,
         iban=iban,
+        account_hint=None if iban else hint,
         collector=payment.provider,
         provider_mandate_id=payment.mandate_reference,
         actor=actor,

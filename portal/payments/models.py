@@ -60,6 +60,8 @@ class Payment(Base):
     mandate_reference: Mapped[str | None] = mapped_column(String(64))
     # The account a first payment came from, as the provider reports it: the new mandate's IBAN.
     payer_iban: Mapped[str | None] = mapped_column(String(34))
+    # Or only its country and last four digits, where the provider keeps the IBAN to itself (Stripe).
+    payer_account_hint: Mapped[str | None] = mapped_column(String(20))
     locale: Mapped[str] = mapped_column(String(2), default="nl")
     # A refund sent to the provider whose answer we have not seen: a retry sends the same key, so it
     # cannot refund twice, whatever happened to the first attempt.

@@ -273,6 +273,7 @@ def apply_status(session: Session, payment_id: int, status: ProviderStatus, *, a
     payment.secondary_reference = status.secondary_reference or payment.secondary_reference
     payment.mandate_reference = status.mandate_reference or payment.mandate_reference
     payment.payer_iban = status.payer_iban or payment.payer_iban
+    payment.payer_account_hint = status.payer_account_hint or payment.payer_account_hint
     if status.currency != payment.currency:
         log.error(
             "payment %s: provider reports currency %s, we asked %s", payment.id, status.currency, payment.currency

@@ -119,6 +119,8 @@ class ProviderStatus:
     provider_customer_id: str | None = None  # the provider's customer the payment belongs to, when it has one
     # The account a first payment was paid from (Mollie's consumerAccount): the mandate it made collects from it.
     payer_iban: str | None = None
+    # Where the provider keeps the IBAN to itself (Stripe): the country and last four digits, "NL** **** 4300".
+    payer_account_hint: str | None = None
 
 
 @dataclass(frozen=True)

@@ -298,6 +298,7 @@ class StripeProvider(PaymentProvider):
             secondary_reference=intent_id,
             mandate_reference=_saved_mandate_of(intent) if state == "paid" else None,
             provider_customer_id=_id_of(session.get("customer")),
+            payer_account_hint=_account_hint_of(intent) if state == "paid" else None,
         )
 
     def _intent_status(self, intent: dict[str, Any], *, with_reversals: bool = False) -> ProviderStatus:
@@ -513,6 +514,16 @@ def _saved_mandate_of(intent: dict[str, Any]) -> str | None:
         return None
     details = (charge.get("payment_method_details") or {}).get("sepa_debit") or {}
     return _str_or_none(details.get("mandate"))
+
+
+def _account_hint_of(intent: dict[str, Any]) -> str | None:
+    """Stripe never gives the whole IBAN: the country and last four digits of the account a debit came from."""
+    charge = intent.get("latest_charge")
+    if not isinstance(charge, dict):
+        return None
+    details = (charge.get("payment_method_details") or {}).get("sepa_debit") or {}
+    country, last4 = _str_or_none(details.get("country")), _str_or_none(details.get("last4"))
+    return f"{country}** **** {last4}" if country and last4 else None
 
 
 def _id_of(value: object) -> str | None:
