@@ -126,7 +126,7 @@ def check_code(session: Session, customer: Customer, purpose: str, details: dict
     if row.details != details:
         # The code was asked for another change (another day): it cannot confirm this one.
         raise DebitProblem("code_other_change")
-    given = "".join(ch for ch in code if ch.isdigit())
+    given = "".join(ch for ch in code if ch in "0123456789")  # spaces and dashes as people type them
     if not hmac.compare_digest(row.code_hash, _hash(row.id, customer.id, given)):
         row.attempts += 1
         left = MAX_TRIES - row.attempts

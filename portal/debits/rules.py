@@ -36,7 +36,9 @@ def period_of(day: date) -> str:
 def parse_period(period: str) -> tuple[int, int]:
     """``"2027-02"`` -> (2027, 2); ValueError for anything else."""
     year_text, _, month_text = period.partition("-")
-    if len(year_text) != 4 or len(month_text) != 2 or not (year_text + month_text).isdigit():
+    digits = year_text + month_text
+    # ASCII only: "２０２７" (full-width) is digits to Python, not a period anyone means.
+    if len(year_text) != 4 or len(month_text) != 2 or not (digits.isascii() and digits.isdigit()):
         raise ValueError(period)
     year, month = int(year_text), int(month_text)
     if not 1 <= month <= 12:

@@ -80,7 +80,7 @@ def _masked_email(address: str | None) -> str:
 
 def _day_arg() -> int | None:
     text = request.values.get("day", "")
-    return int(text) if text.isdigit() and len(text) <= 2 else None
+    return int(text) if text.isascii() and text.isdigit() and len(text) <= 2 else None
 
 
 # ------------------------------------------------------------------------------------------- the collection day

@@ -151,7 +151,7 @@ def _day(cells: Cells) -> int | None:
     value = cells.text("debit_day")
     if not isinstance(value, str):
         return None
-    if not value.isdigit() or not 1 <= int(value) <= 31:
+    if not (value.isascii() and value.isdigit()) or not 1 <= int(value) <= 31:
         cells.error("debit_day", "debit_day_range", value=shown(value))
         return None
     return int(value)

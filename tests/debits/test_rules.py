@@ -123,6 +123,6 @@ def test_json_amounts_are_exact_strings() -> None:
 def test_periods() -> None:
     assert rules.next_period("2026-12") == "2027-01"
     assert rules.next_period("2027-01", 13) == "2028-02"
-    for bad in ("2027-13", "2027-1", "27-01", "2027/01", "abcd-ef"):
+    for bad in ("2027-13", "2027-1", "27-01", "2027/01", "abcd-ef", "\uff12\uff10\uff12\uff17-\uff10\uff11"):
         with pytest.raises(ValueError):
             rules.parse_period(bad)
