@@ -27,6 +27,14 @@ from portal.providers.base import (
     Reversal,
     WebhookNotice,
 )
+from portal.providers.stripe_sepa import (
+    DISPUTE_REASONS,
+    REFUND_REQUESTED,
+    account_hint_of,
+    saved_mandate_of,
+    sepa_reason_of_failure,
+    str_or_none,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -63,37 +71,6 @@ INTENT_EVENT_PREFIXES = ("refund.", "charge.dispute.", "payment_intent.")
 LIST_PAGE_SIZE = 100
 # A retried debit looks among the customer's newest payment intents (Stripe lists newest first) for its own.
 RECENT_INTENTS = 20
-
-# Stripe's failure codes of a bank debit (the charge's ``failure_code``, or the payment intent's
-# ``last_payment_error``) as the SEPA reason codes our failed-debit messages follow (portal/debits/reasons.py).
-# Sources: Stripe's list of bank debit decline codes and the EPC's guidance on SEPA reason codes.
-# ``debit_not_authorized``: the debtor told their bank they did not authorise the debit; we ask what is wrong
-# (MD06's "tell us") rather than presume the mandate is gone. Anything unknown is MS03, "no reason given".
-SEPA_FAILURE_CODES = {
-    "insufficient_funds": "AM04",
-    "account_closed": "AC04",
-    "bank_account_closed": "AC04",
-    "account_frozen": "AC06",
-    "bank_account_frozen": "AC06",
-    "bank_account_restricted": "AC06",
-    "bank_account_unusable": "AG01",
-    "invalid_account_number": "AC01",
-    "bank_account_invalid_details": "AC01",
-    "no_account": "AC01",
-    "debit_not_authorized": "MD06",
-    "recipient_deceased": "MD07",
-    "account_holder_deceased": "MD07",
-    "refer_to_customer": "MS02",
-}
-NO_REASON_GIVEN = "MS03"
-# A dispute on a SEPA debit is the debtor asking their bank for the money back (MD06), unless Stripe names
-# another cause.
-REFUND_REQUESTED = "MD06"
-DISPUTE_REASONS = {
-    "insufficient_funds": "AM04",
-    "incorrect_account_details": "AC01",
-    "bank_cannot_process": NO_REASON_GIVEN,
-}
 
 
 class StripeProvider(PaymentProvider):
@@ -296,9 +273,9 @@ class StripeProvider(PaymentProvider):
             undone_reversals=undone,
             failure_reason=failure_reason,
             secondary_reference=intent_id,
-            mandate_reference=_saved_mandate_of(intent) if state == "paid" else None,
+            mandate_reference=saved_mandate_of(intent) if state == "paid" else None,
             provider_customer_id=_id_of(session.get("customer")),
-            payer_account_hint=_account_hint_of(intent) if state == "paid" else None,
+            payer_account_hint=account_hint_of(intent) if state == "paid" else None,
         )
 
     def _intent_status(self, intent: dict[str, Any], *, with_reversals: bool = False) -> ProviderStatus:
@@ -325,7 +302,7 @@ class StripeProvider(PaymentProvider):
             reversals=reversals,
             undone_reversals=undone,
             failure_reason=failure_reason,
-            mandate_reference=_saved_mandate_of(intent),
+            mandate_reference=saved_mandate_of(intent),
             provider_customer_id=_id_of(intent.get("customer")),
         )
 
@@ -384,7 +361,7 @@ class StripeProvider(PaymentProvider):
             raise InvalidWebhook("Stripe webhook has no type or object")
 
         if event_type.startswith("checkout.session."):
-            return WebhookNotice(reference=_str_or_none(obj.get("id")), payment_id=_payment_id_of(obj))
+            return WebhookNotice(reference=str_or_none(obj.get("id")), payment_id=_payment_id_of(obj))
         if event_type in INTENT_EVENT_TYPES or event_type.startswith(INTENT_EVENT_PREFIXES):
             if obj.get("object") == "payment_intent":
                 reference = obj.get("id")
@@ -393,7 +370,7 @@ class StripeProvider(PaymentProvider):
                 if isinstance(reference, dict):
                     reference = reference.get("id")
             payment_id = _int_or_none((obj.get("metadata") or {}).get("payment_id"))
-            return WebhookNotice(reference=_str_or_none(reference), payment_id=payment_id)
+            return WebhookNotice(reference=str_or_none(reference), payment_id=payment_id)
         return None
 
     # -- cancelling -------------------------------------------------------------------------------------------
@@ -486,51 +463,16 @@ def _session_state(session: dict[str, Any], intent: dict[str, Any]) -> tuple[Pro
     if intent_status in FAILED_INTENT_STATUSES:
         error = intent.get("last_payment_error") or {}
         reason = error.get("code") or error.get("decline_code") or intent.get("cancellation_reason")
-        return "failed", _str_or_none(reason) or intent_status
+        return "failed", str_or_none(reason) or intent_status
     # A completed session whose money has not arrived yet: SEPA debit takes days.
     return "pending", None
-
-
-def sepa_reason_of_failure(intent: dict[str, Any]) -> str:
-    """The SEPA reason code of a failed debit: the charge's failure code first (the bank's answer), then the
-    payment intent's last error."""
-    charge = intent.get("latest_charge")
-    error = intent.get("last_payment_error") or {}
-    candidates = [
-        charge.get("failure_code") if isinstance(charge, dict) else None,
-        error.get("decline_code"),
-        error.get("code"),
-    ]
-    for code in candidates:
-        if code in SEPA_FAILURE_CODES:
-            return SEPA_FAILURE_CODES[code]
-    return NO_REASON_GIVEN
-
-
-def _saved_mandate_of(intent: dict[str, Any]) -> str | None:
-    """The SEPA mandate a debit was collected on (or a first payment saved): on the charge's method details."""
-    charge = intent.get("latest_charge")
-    if not isinstance(charge, dict):
-        return None
-    details = (charge.get("payment_method_details") or {}).get("sepa_debit") or {}
-    return _str_or_none(details.get("mandate"))
-
-
-def _account_hint_of(intent: dict[str, Any]) -> str | None:
-    """Stripe never gives the whole IBAN: the country and last four digits of the account a debit came from."""
-    charge = intent.get("latest_charge")
-    if not isinstance(charge, dict):
-        return None
-    details = (charge.get("payment_method_details") or {}).get("sepa_debit") or {}
-    country, last4 = _str_or_none(details.get("country")), _str_or_none(details.get("last4"))
-    return f"{country}** **** {last4}" if country and last4 else None
 
 
 def _id_of(value: object) -> str | None:
     """An id, whether Stripe gave the object expanded or only its id."""
     if isinstance(value, dict):
         value = value.get("id")
-    return _str_or_none(value)
+    return str_or_none(value)
 
 
 def _method_of(session: dict[str, Any], intent: dict[str, Any]) -> str | None:
@@ -554,10 +496,6 @@ def _int_or_none(value: object) -> int | None:
         return int(value)
     except ValueError:
         return None
-
-
-def _str_or_none(value: object) -> str | None:
-    return value if isinstance(value, str) and value else None
 
 
 def _header(headers: Mapping[str, str], name: str) -> str | None:
