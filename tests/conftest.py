@@ -26,6 +26,7 @@ pytest_plugins = [
     "tests.fixtures.smtp",
     "tests.fixtures.stripe_standin",
     "tests.fixtures.mollie_standin",
+    "tests.fixtures.provider_apps",
 ]
 
 TEST_SETTINGS = {

@@ -4,13 +4,12 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
 import time_machine
-from flask import Flask
 from sqlalchemy import select
 
 from portal.debits.collection import collect_due
@@ -22,34 +21,10 @@ from portal.invoices.models import Invoice
 from portal.notifications.models import OutboxMessage
 from portal.payments.jobs import reconcile_payments
 from portal.payments.models import Payment
-from tests.payments.conftest import close_providers
 
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 NOTICE_DAY = datetime(2026, 12, 15, 9, tzinfo=UTC)
 DEBIT_DAY = datetime(2027, 1, 4, 9, tzinfo=UTC)  # a Monday: the schedule's day 4 falls on it
-
-
-@pytest.fixture()
-def mollie_app(make_app: Callable[..., Flask], mollie_standin: Any) -> Iterator[Flask]:
-    app = make_app(
-        MOLLIE_API_KEY=mollie_standin.api_key,
-        MOLLIE_API_ENDPOINT=mollie_standin.api_endpoint,
-        PROVIDER_TIMEOUT_SECONDS=1,
-    )
-    yield app
-    close_providers(app)
-
-
-@pytest.fixture()
-def stripe_app(make_app: Callable[..., Flask], stripe_standin: Any) -> Iterator[Flask]:
-    app = make_app(
-        STRIPE_SECRET_KEY=stripe_standin.secret_key,
-        STRIPE_WEBHOOK_SECRET=stripe_standin.webhook_secret,
-        STRIPE_API_BASE=stripe_standin.base_url,
-        PROVIDER_TIMEOUT_SECONDS=1,
-    )
-    yield app
-    close_providers(app)
 
 
 def _notified_debit(session, create_customer, create_invoice, create_direct_debit, *, collector, customer, mandate):

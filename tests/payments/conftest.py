@@ -1,46 +1,13 @@
-"""Apps wired to the Stripe or Mollie stand-in, and the debtor's steps shared by the payment tests."""
+"""The debtor's and staff's steps shared by the payment tests (the provider apps: tests/fixtures/provider_apps.py)."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
 from typing import Any
 
-import pytest
-from flask import Flask
 from flask.testing import FlaskClient
 
 from tests.fixtures.factories import csrf_token
-
-
-def close_providers(app: Flask) -> None:
-    for provider in app.extensions.get("payment_providers", {}).values():
-        close = getattr(provider, "close", None)
-        if close is not None:
-            close()
-
-
-@pytest.fixture()
-def stripe_app(make_app: Callable[..., Flask], stripe_standin: Any) -> Iterator[Flask]:
-    app = make_app(
-        STRIPE_SECRET_KEY=stripe_standin.secret_key,
-        STRIPE_WEBHOOK_SECRET=stripe_standin.webhook_secret,
-        STRIPE_API_BASE=stripe_standin.base_url,
-        PROVIDER_TIMEOUT_SECONDS=1,
-    )
-    yield app
-    close_providers(app)
-
-
-@pytest.fixture()
-def mollie_app(make_app: Callable[..., Flask], mollie_standin: Any) -> Iterator[Flask]:
-    app = make_app(
-        MOLLIE_API_KEY=mollie_standin.api_key,
-        MOLLIE_API_ENDPOINT=mollie_standin.api_endpoint,
-        PROVIDER_TIMEOUT_SECONDS=1,
-    )
-    yield app
-    close_providers(app)
 
 
 def start_payment(client: FlaskClient, numbers: list[str], method: str = "ideal", **extra: str) -> Any:

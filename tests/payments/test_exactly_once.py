@@ -32,7 +32,7 @@ from portal.payments import services
 from portal.payments.models import Payment, PaymentAllocation, PaymentReversal
 from portal.providers.registry import get_provider
 from tests.conftest import TEST_SETTINGS
-from tests.payments.conftest import close_providers
+from tests.fixtures.provider_apps import close_providers
 
 SENDERS = 20
 VISITORS = 5

@@ -20,7 +20,8 @@ from portal.migrate import upgrade_to_head
 from portal.payments import jobs
 from portal.payments.models import Payment
 from tests.conftest import TEST_SETTINGS, ClosingClient
-from tests.payments.conftest import close_providers, start_payment
+from tests.fixtures.provider_apps import close_providers
+from tests.payments.conftest import start_payment
 
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 

@@ -9,7 +9,8 @@ import pytest
 from sqlalchemy import select
 
 from portal.payments.models import Payment
-from tests.payments.conftest import close_providers, start_payment
+from tests.fixtures.provider_apps import close_providers
+from tests.payments.conftest import start_payment
 
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 

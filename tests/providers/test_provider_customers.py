@@ -6,11 +6,6 @@ The debtor's own steps (the pay page, the provider's webhook), against the stand
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from typing import Any
-
-import pytest
-from flask import Flask
 from sqlalchemy import select
 
 from portal.debits.models import ProviderCustomer
@@ -18,27 +13,8 @@ from portal.payments.models import Payment
 from portal.providers.base import MandateCharge
 from portal.providers.registry import get_provider
 from tests.fixtures.factories import csrf_token
-from tests.payments.conftest import close_providers
 
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
-
-
-@pytest.fixture()
-def mollie_app(make_app: Callable[..., Flask], mollie_standin: Any) -> Iterator[Flask]:
-    app = make_app(MOLLIE_API_KEY=mollie_standin.api_key, MOLLIE_API_ENDPOINT=mollie_standin.api_endpoint)
-    yield app
-    close_providers(app)
-
-
-@pytest.fixture()
-def stripe_app(make_app: Callable[..., Flask], stripe_standin: Any) -> Iterator[Flask]:
-    app = make_app(
-        STRIPE_SECRET_KEY=stripe_standin.secret_key,
-        STRIPE_WEBHOOK_SECRET=stripe_standin.webhook_secret,
-        STRIPE_API_BASE=stripe_standin.base_url,
-    )
-    yield app
-    close_providers(app)
 
 
 def _pay_by_direct_debit(session, client, customer, number: str) -> Payment:
