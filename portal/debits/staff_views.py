@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from babel.dates import format_date
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
@@ -24,7 +23,7 @@ from portal.debits.rules import DayChangePreview, PlannedDebit
 from portal.debits.staff_forms import DayChangeForm
 from portal.errors import message_for
 from portal.extensions import db
-from portal.i18n import _, _n, current_locale
+from portal.i18n import _, _n
 from portal.settings.validators import days_text
 from portal.staff.auth import staff_actor
 from portal.staff.permissions import Permission, requires
@@ -32,13 +31,6 @@ from portal.staff.permissions import Permission, requires
 bp = Blueprint("staff_debits", __name__, url_prefix="/staff/debits")
 
 QUEUE_VIEWS = ("open", "handled")
-
-
-@bp.app_template_filter("period")
-def period_name(period: str) -> str:
-    """ "2027-01" -> "January 2027" ("januari 2027"): the month a debit collects for."""
-    year, month = rules.parse_period(period)
-    return format_date(date(year, month, 1), "LLLL yyyy", locale=current_locale())
 
 
 bp.add_app_template_global(reason_text, "reason_text")
