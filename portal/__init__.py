@@ -102,7 +102,11 @@ def _declare_event_kinds() -> None:
     import portal.invoices.events
     import portal.links.events
     import portal.notifications.events
-    import portal.payments.events  # noqa: F401
+    import portal.payments.events
+
+    # Plans and promises: their events, and why an invoice in a plan or promised by a date pauses dunning.
+    import portal.plans.events
+    import portal.plans.pausing  # noqa: F401
 
 
 def _register_blueprints(app: Flask) -> None:

@@ -160,7 +160,8 @@ def register_commands(app: Flask) -> None:
     from portal.debits.cli import debits_cli
     from portal.imports.cli import import_cli
     from portal.notifications.cli import jobs_cli
+    from portal.plans.cli import plans_cli
     from portal.settings.cli import settings_cli
 
-    for group in (db_cli, links_cli, demo_cli, staff_cli, jobs_cli, import_cli, settings_cli, debits_cli):
+    for group in (db_cli, links_cli, demo_cli, staff_cli, jobs_cli, import_cli, settings_cli, debits_cli, plans_cli):
         app.cli.add_command(group)

@@ -16,11 +16,21 @@ from portal.payments.models import (
     PaymentItem,
     PaymentReversal,
 )
+from portal.plans.models import (
+    CallbackRequest,
+    PaymentPlan,
+    PaymentPromise,
+    PlanConsent,
+    PlanInstalment,
+    PlanInvoice,
+    PromiseInvoice,
+)
 from portal.settings.models import SettingVersion
 from portal.staff.models import LoginThrottle, RecoveryCode, StaffSession, StaffUser
 
 __all__ = [
     "AuditEvent",
+    "CallbackRequest",
     "Customer",
     "CustomerNote",
     "DayChange",
@@ -40,8 +50,14 @@ __all__ = [
     "Payment",
     "PaymentAllocation",
     "PaymentItem",
+    "PaymentPlan",
+    "PaymentPromise",
     "PaymentReversal",
+    "PlanConsent",
+    "PlanInstalment",
+    "PlanInvoice",
     "PortalLink",
+    "PromiseInvoice",
     "ProofCode",
     "ProviderCustomer",
     "RecoveryCode",

@@ -100,3 +100,9 @@ def parse_amount(text: str | None, currency: str = "EUR") -> int:
     if cents <= 0:
         raise AmountProblem("not_positive", currency=currency)
     return cents
+
+
+def decimal_text(cents: int) -> str:
+    """1234 -> "12.34": how amounts are written in JSON and on the command line, never through a float."""
+    sign = "-" if cents < 0 else ""
+    return f"{sign}{abs(cents) // 100}.{abs(cents) % 100:02d}"

@@ -18,15 +18,10 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from portal.business_calendar import next_target_day
+from portal.money import decimal_text
 
 # Changes are counted over the twelve months before today.
 CHANGE_WINDOW = timedelta(days=365)
-
-
-def decimal_text(cents: int) -> str:
-    """1234 -> "12.34": how amounts are written in JSON, never through a float."""
-    sign = "-" if cents < 0 else ""
-    return f"{sign}{abs(cents) // 100}.{abs(cents) % 100:02d}"
 
 
 def period_of(day: date) -> str:

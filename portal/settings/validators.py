@@ -19,7 +19,7 @@ from schwifty import BIC, IBAN
 from schwifty.exceptions import SchwiftyException
 
 from portal.errors import DomainError, Message, message_for
-from portal.i18n import _l
+from portal.i18n import _l, format_money
 from portal.money import AmountProblem, parse_amount
 from portal.providers.base import METHODS
 
@@ -36,6 +36,7 @@ PROBLEM_MESSAGES: dict[str, Message] = {
     "invalid_vat_number": _l(
         "This is not a VAT number. It starts with two letters for the country, such as NL999999999B01."
     ),
+    "amount_out_of_range": _l("Enter an amount from %(minimum)s to %(maximum)s."),
     "invalid_amount": _l("Enter an amount such as 10.00 (at least 0.01), or leave the field empty."),
     "unknown_currency": _l("Unknown currency \u201c%(value)s\u201d. Use a three-letter code such as EUR."),
     "invalid_contact_window": _l(
@@ -163,6 +164,22 @@ def parse_minimum_cents(amount: Any, currency: str = "EUR") -> int | None:
         return parse_amount(text, currency)
     except AmountProblem:
         raise SettingProblem("invalid_amount") from None
+
+
+def amount_cents(minimum_cents: int, maximum_cents: int) -> Callable[[Any], int]:
+    """A validator for an amount in euro, typed ("25,00") or stored (an int of cents), within the bounds."""
+
+    def parse(raw: Any) -> int:
+        cents = raw if isinstance(raw, int) and not isinstance(raw, bool) else parse_minimum_cents(raw)
+        if cents is None:
+            raise SettingProblem("required")
+        if not minimum_cents <= cents <= maximum_cents:
+            raise SettingProblem(
+                "amount_out_of_range", minimum=format_money(minimum_cents), maximum=format_money(maximum_cents)
+            )
+        return cents
+
+    return parse
 
 
 def minimum_per_currency(raw: Any) -> dict[str, int | None]:

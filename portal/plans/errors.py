@@ -1,0 +1,37 @@
+"""What can go wrong with a payment plan or a promise, and how each reads to a person."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import ClassVar
+
+from portal.errors import DomainError, Message
+from portal.i18n import _l
+
+
+class PlanProblem(DomainError):
+    area = "plan"
+    messages: ClassVar[Mapping[str, Message]] = {
+        "nothing_selected": _l("Choose at least one invoice."),
+        "invoice_not_eligible": _l(
+            "One of these invoices cannot be part of a plan (it is paid, or already in a plan or promise)."
+        ),
+        "mixed_currencies": _l("A plan is in one currency. Choose invoices in the same currency."),
+        "instalments_invalid": _l("Choose from 1 to %(maximum)s instalments."),
+        "frequency_invalid": _l("Choose how often you pay: every month or every two weeks."),
+        "first_date_invalid": _l("Enter the date of the first payment, such as %(example)s."),
+        "first_in_past": _l("The first payment cannot be in the past."),
+        "too_many_cents": _l("The total is too small for that many instalments."),
+        "plan_exists": _l("You already have a payment plan or proposal for these invoices."),
+        "not_waiting": _l("This proposal has already been decided. Nothing else has changed."),
+        "not_countered": _l("There is no proposal from us waiting for your answer."),
+        "consent_missing": _l("Tick the box to confirm that you agree."),
+        "reason_too_long": _l("Please keep it to %(limit)s characters."),
+        "reason_missing": _l("Give the customer a reason."),
+        "budget_invalid": _l("Enter amounts such as 1250 or 1250,00, or leave both empty."),
+        "needs_supervisor": _l("A decision outside the policy needs a supervisor."),
+        "promise_date_invalid": _l("Choose a date from %(first)s to %(last)s."),
+        "promise_exists": _l("You have already promised to pay these invoices."),
+        "phone_invalid": _l("Enter a phone number we can call, such as 06 12345678."),
+        "callback_exists": _l("You have already asked us to call you. We will call you soon."),
+    }

@@ -1,0 +1,347 @@
+"""Proposing, deciding and agreeing payment plans. Views and jobs call these; nothing here reads Flask's request.
+
+A proposal inside the policy is agreed at once. Anything else waits for staff, who approve it, reject it with a
+reason, or offer another schedule, which the debtor then accepts or declines. Every plan the debtor agrees to
+carries their consent (see :class:`ConsentEvidence`): the exact text they were shown, when, from where.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from portal import clock
+from portal.audit.services import Actor
+from portal.business_calendar import add_business_days
+from portal.customers.models import Customer
+from portal.events import emit
+from portal.invoices.models import Invoice
+from portal.plans import events as plan_events
+from portal.plans import rules
+from portal.plans.errors import PlanProblem
+from portal.plans.models import (
+    OPEN_PLAN_STATES,
+    PaymentPlan,
+    PaymentPromise,
+    PlanConsent,
+    PlanInstalment,
+    PlanInvoice,
+    PromiseInvoice,
+)
+from portal.plans.policy import PlanPolicy, plan_policy, policy_versions
+
+MAX_REASON = 2000
+# Beyond any plan a person means, and keeps the JSON and the pages small.
+MAX_INSTALMENTS = 60
+
+
+@dataclass(frozen=True)
+class ConsentEvidence:
+    """What the debtor agreed to, as the view saw it: the agreement text exactly as shown, and where from."""
+
+    text: str
+    locale: str
+    ip_address: str | None
+    user_agent: str | None
+
+
+@dataclass(frozen=True)
+class PlanPreview:
+    invoices: list[Invoice]  # oldest first: the money of each instalment goes to them in this order
+    currency: str
+    proposal: rules.Proposal
+    policy: rules.Policy
+
+
+def covered_elsewhere(session: Session, invoice_ids: Sequence[int]) -> set[int]:
+    """The invoices among ``invoice_ids`` already in an open plan or an open promise."""
+    if not invoice_ids:
+        return set()
+    in_plan = session.scalars(
+        select(PlanInvoice.invoice_id)
+        .join(PaymentPlan, PaymentPlan.id == PlanInvoice.plan_id)
+        .where(PlanInvoice.invoice_id.in_(invoice_ids), PaymentPlan.status.in_(OPEN_PLAN_STATES))
+    )
+    promised = session.scalars(
+        select(PromiseInvoice.invoice_id)
+        .join(PaymentPromise, PaymentPromise.id == PromiseInvoice.promise_id)
+        .where(PromiseInvoice.invoice_id.in_(invoice_ids), PaymentPromise.status == "open")
+    )
+    return {*in_plan, *promised}
+
+
+def eligible_invoices(session: Session, customer: Customer, policy: PlanPolicy, today: date) -> list[Invoice]:
+    """The customer's invoices a plan or promise may cover: owed, not yet in a plan or promise, and overdue
+    when the policy covers only overdue invoices. Oldest first."""
+    query = (
+        select(Invoice)
+        .where(
+            Invoice.customer_id == customer.id,
+            Invoice.state == "open",
+            Invoice.total_cents > Invoice.paid_cents,
+        )
+        .order_by(Invoice.due_date, Invoice.number)
+    )
+    if policy.invoices == "overdue":
+        query = query.where(Invoice.due_date < today)
+    invoices = list(session.scalars(query))
+    taken = covered_elsewhere(session, [invoice.id for invoice in invoices])
+    return [invoice for invoice in invoices if invoice.id not in taken]
+
+
+def choose_plan_invoices(
+    session: Session, customer: Customer, numbers: Sequence[str], policy: PlanPolicy, today: date
+) -> list[Invoice]:
+    if not numbers:
+        raise PlanProblem("nothing_selected")
+    eligible = {invoice.number: invoice for invoice in eligible_invoices(session, customer, policy, today)}
+    if any(number not in eligible for number in numbers):
+        raise PlanProblem("invoice_not_eligible")
+    chosen = [invoice for number, invoice in eligible.items() if number in set(numbers)]
+    if len({invoice.currency for invoice in chosen}) > 1:
+        raise PlanProblem("mixed_currencies")
+    return chosen
+
+
+def preview_plan(
+    session: Session,
+    customer: Customer,
+    numbers: Sequence[str],
+    *,
+    instalments: int,
+    every: str,
+    first: date,
+    today: date,
+    at: datetime | None = None,
+) -> PlanPreview:
+    """The schedule the debtor would get for these invoices and choices, and whether the policy allows it."""
+    policy = plan_policy(session, at)
+    invoices = choose_plan_invoices(session, customer, numbers, policy, today)
+    total = sum(invoice.outstanding_cents for invoice in invoices)
+    kind_policy = policy.for_kind(customer.kind)
+    proposal = check_choices(kind_policy, total, instalments=instalments, every=every, first=first, today=today)
+    return PlanPreview(invoices, invoices[0].currency, proposal, kind_policy)
+
+
+def check_choices(
+    policy: rules.Policy, total_cents: int, *, instalments: int, every: str, first: date, today: date
+) -> rules.Proposal:
+    """rules.propose, with the choices a person can get wrong turned into a PlanProblem they can read."""
+    if every not in rules.FREQUENCIES:
+        raise PlanProblem("frequency_invalid")
+    if not 1 <= instalments <= MAX_INSTALMENTS:
+        raise PlanProblem("instalments_invalid", maximum=MAX_INSTALMENTS)
+    if first < today:
+        raise PlanProblem("first_in_past")
+    if total_cents < instalments:
+        raise PlanProblem("too_many_cents")
+    return rules.propose(policy, total_cents, instalments, every, first, today)
+
+
+def propose_plan(
+    session: Session,
+    customer: Customer,
+    numbers: Sequence[str],
+    *,
+    instalments: int,
+    every: str,
+    first: date,
+    consent: ConsentEvidence,
+    actor: Actor,
+    reason: str | None = None,
+    budget: dict[str, int] | None = None,
+) -> PaymentPlan:
+    """The debtor's proposal: agreed at once when inside the policy, else waiting for staff (``answer_by``)."""
+    if reason is not None and len(reason) > MAX_REASON:
+        raise PlanProblem("reason_too_long", limit=MAX_REASON)
+    if not consent.text.strip():
+        raise PlanProblem("consent_missing")
+    # Serialise a customer's proposals, so a double click cannot make two plans for the same invoices.
+    session.execute(select(Customer.id).where(Customer.id == customer.id).with_for_update())
+    now = clock.now()
+    today = clock.today_for(customer, now)
+    preview = preview_plan(
+        session, customer, numbers, instalments=instalments, every=every, first=first, today=today, at=now
+    )
+    policy = plan_policy(session, now)
+    plan = PaymentPlan(
+        customer_id=customer.id,
+        status="proposed",
+        currency=preview.currency,
+        total_cents=preview.proposal.total_cents,
+        instalment_count=instalments,
+        every=every,
+        first_due_on=first,
+        customer_kind=preview.policy.kind,
+        policy_reason=preview.proposal.reason,
+        debtor_reason=(reason or "").strip() or None,
+        budget=budget or None,
+        proposed_schedule=preview.proposal.as_json()["instalments"],
+        created_at=now,
+        updated_at=now,
+    )
+    plan.invoices = [
+        PlanInvoice(
+            invoice_id=invoice.id,
+            position=position,
+            outstanding_cents=invoice.outstanding_cents,
+            paid_before_cents=invoice.paid_cents,
+        )
+        for position, invoice in enumerate(preview.invoices)
+    ]
+    session.add(plan)
+    session.flush()
+    _record_consent(session, plan, consent, now)
+    if preview.proposal.within_policy:
+        _agree(session, plan, preview.proposal.instalments, actor=actor, decided_by="policy", now=now)
+    else:
+        plan.answer_by = add_business_days(today, policy.answer_days, customer.country)
+        emit(
+            session,
+            plan_events.about_plan(
+                plan_events.PROPOSED, plan, actor, reason=plan.policy_reason, answer_by=plan.answer_by.isoformat()
+            ),
+        )
+    return plan
+
+
+def _record_consent(session: Session, plan: PaymentPlan, consent: ConsentEvidence, now: datetime) -> None:
+    """The consent as evidence, replacing an earlier one (the debtor's own proposal, before a counter-offer)."""
+    if plan.consent is not None:
+        session.delete(plan.consent)
+        session.flush()
+    plan.consent = PlanConsent(
+        accepted_at=now,
+        ip_address=consent.ip_address,
+        user_agent=(consent.user_agent or "")[:400] or None,
+        locale=consent.locale,
+        text=consent.text,
+        text_sha256=hashlib.sha256(consent.text.encode()).hexdigest(),
+        settings_versions=policy_versions(session, now),
+    )
+
+
+def _agree(
+    session: Session,
+    plan: PaymentPlan,
+    schedule: list[rules.Instalment],
+    *,
+    actor: Actor,
+    decided_by: str,
+    now: datetime,
+) -> None:
+    """The plan runs from now: its instalments, and what had been paid on its invoices until now."""
+    plan.instalments = [
+        PlanInstalment(number=number, due_on=item.due_on, amount_cents=item.amount_cents)
+        for number, item in enumerate(schedule, start=1)
+    ]
+    for covered in plan.invoices:
+        covered.paid_before_cents = covered.invoice.paid_cents
+    plan.status = "active"
+    plan.decided_by = plan.decided_by or decided_by
+    plan.decided_at = plan.decided_at or now
+    plan.agreed_at = now
+    plan.updated_at = now
+    session.flush()
+    emit(session, plan_events.about_plan(plan_events.AGREED, plan, actor, decided_by=decided_by))
+
+
+def lock_plan(session: Session, plan_id: int) -> PaymentPlan:
+    """The plan, locked for a decision: two staff deciding at once, or a decision racing the debtor."""
+    plan = session.scalar(select(PaymentPlan).where(PaymentPlan.id == plan_id).with_for_update())
+    if plan is None:
+        raise PlanProblem("not_waiting")
+    return plan
+
+
+def approve_plan(session: Session, plan: PaymentPlan, *, actor: Actor, staff_email: str, supervisor: bool) -> None:
+    """Staff approve the debtor's proposal as it is (the debtor consented to it when proposing)."""
+    if plan.status != "proposed":
+        raise PlanProblem("not_waiting")
+    if plan.policy_reason is not None and not supervisor:
+        raise PlanProblem("needs_supervisor")
+    now = clock.now()
+    plan.decided_by, plan.decided_at = staff_email, now
+    schedule = rules.schedule(plan.total_cents, plan.instalment_count, plan.every, plan.first_due_on)
+    _agree(session, plan, schedule, actor=actor, decided_by=staff_email, now=now)
+
+
+def reject_plan(session: Session, plan: PaymentPlan, *, reason: str, actor: Actor, staff_email: str) -> None:
+    if plan.status != "proposed":
+        raise PlanProblem("not_waiting")
+    reason = reason.strip()
+    if not reason:
+        raise PlanProblem("reason_missing")
+    if len(reason) > MAX_REASON:
+        raise PlanProblem("reason_too_long", limit=MAX_REASON)
+    now = clock.now()
+    plan.status = "rejected"
+    plan.decided_by, plan.decided_at, plan.decision_note = staff_email, now, reason
+    plan.ended_at = plan.updated_at = now
+    emit(session, plan_events.about_plan(plan_events.REJECTED, plan, actor, note=reason))
+
+
+def counter_plan(
+    session: Session,
+    plan: PaymentPlan,
+    *,
+    instalments: int,
+    every: str,
+    first: date,
+    actor: Actor,
+    staff_email: str,
+    supervisor: bool,
+    note: str | None = None,
+) -> rules.Proposal:
+    """Staff offer another schedule for the same invoices; the debtor accepts or declines it in the portal."""
+    if plan.status != "proposed":
+        raise PlanProblem("not_waiting")
+    now = clock.now()
+    today = clock.today_for(plan.customer, now)
+    policy = plan_policy(session, now).for_kind(plan.customer_kind)
+    proposal = check_choices(policy, plan.total_cents, instalments=instalments, every=every, first=first, today=today)
+    if not proposal.within_policy and not supervisor:
+        raise PlanProblem("needs_supervisor")
+    plan.status = "countered"
+    plan.instalment_count, plan.every, plan.first_due_on = instalments, every, first
+    plan.decided_by, plan.decided_at = staff_email, now
+    plan.decision_note = (note or "").strip() or None
+    plan.updated_at = now
+    emit(session, plan_events.about_plan(plan_events.COUNTERED, plan, actor, note=plan.decision_note))
+    return proposal
+
+
+def accept_counter(session: Session, plan: PaymentPlan, *, consent: ConsentEvidence, actor: Actor) -> None:
+    if plan.status != "countered":
+        raise PlanProblem("not_countered")
+    if not consent.text.strip():
+        raise PlanProblem("consent_missing")
+    now = clock.now()
+    _record_consent(session, plan, consent, now)
+    schedule = rules.schedule(plan.total_cents, plan.instalment_count, plan.every, plan.first_due_on)
+    _agree(session, plan, schedule, actor=actor, decided_by=plan.decided_by or "staff", now=now)
+
+
+def decline_counter(session: Session, plan: PaymentPlan, *, actor: Actor) -> None:
+    if plan.status != "countered":
+        raise PlanProblem("not_countered")
+    now = clock.now()
+    plan.status = "declined"
+    plan.ended_at = plan.updated_at = now
+    emit(session, plan_events.about_plan(plan_events.DECLINED, plan, actor))
+
+
+def open_plans(session: Session, customer: Customer) -> list[PaymentPlan]:
+    """The customer's plans that are waiting or running, newest first."""
+    return list(
+        session.scalars(
+            select(PaymentPlan)
+            .where(PaymentPlan.customer_id == customer.id, PaymentPlan.status.in_(OPEN_PLAN_STATES))
+            .order_by(PaymentPlan.created_at.desc(), PaymentPlan.id.desc())
+        )
+    )
