@@ -26,6 +26,7 @@ from portal.invoices.models import Invoice
 PLAN_STATES = ("proposed", "countered", "active", "completed", "lapsed", "rejected", "declined", "cancelled")
 OPEN_PLAN_STATES = ("proposed", "countered", "active")
 PROMISE_STATES = ("open", "kept", "broken", "cancelled")
+PLAN_METHODS = ("portal", "direct_debit")
 
 
 def _states_check(column: str, states: tuple[str, ...]) -> str:

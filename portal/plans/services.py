@@ -21,11 +21,13 @@ from portal.business_calendar import add_business_days
 from portal.customers.models import Customer
 from portal.events import emit
 from portal.invoices.models import Invoice
+from portal.payments.services import PaymentChoice, choose_invoices
 from portal.plans import events as plan_events
 from portal.plans import rules
 from portal.plans.errors import PlanProblem
 from portal.plans.models import (
     OPEN_PLAN_STATES,
+    PLAN_METHODS,
     PaymentPlan,
     PaymentPromise,
     PlanConsent,
@@ -34,6 +36,7 @@ from portal.plans.models import (
     PromiseInvoice,
 )
 from portal.plans.policy import PlanPolicy, plan_policy, policy_versions
+from portal.plans.progress import progress_of
 
 MAX_REASON = 2000
 # Beyond any plan a person means, and keeps the JSON and the pages small.
@@ -155,12 +158,15 @@ def propose_plan(
     actor: Actor,
     reason: str | None = None,
     budget: dict[str, int] | None = None,
+    method: str = "portal",
 ) -> PaymentPlan:
     """The debtor's proposal: agreed at once when inside the policy, else waiting for staff (``answer_by``)."""
     if reason is not None and len(reason) > MAX_REASON:
         raise PlanProblem("reason_too_long", limit=MAX_REASON)
     if not consent.text.strip():
         raise PlanProblem("consent_missing")
+    if method not in PLAN_METHODS:
+        raise PlanProblem("method_invalid")
     # Serialise a customer's proposals, so a double click cannot make two plans for the same invoices.
     session.execute(select(Customer.id).where(Customer.id == customer.id).with_for_update())
     now = clock.now()
@@ -178,6 +184,7 @@ def propose_plan(
         every=every,
         first_due_on=first,
         customer_kind=preview.policy.kind,
+        method=method,
         policy_reason=preview.proposal.reason,
         debtor_reason=(reason or "").strip() or None,
         budget=budget or None,
@@ -344,4 +351,21 @@ def open_plans(session: Session, customer: Customer) -> list[PaymentPlan]:
             .where(PaymentPlan.customer_id == customer.id, PaymentPlan.status.in_(OPEN_PLAN_STATES))
             .order_by(PaymentPlan.created_at.desc(), PaymentPlan.id.desc())
         )
+    )
+
+
+def instalment_choice(session: Session, plan: PaymentPlan, today: date) -> PaymentChoice:
+    """What paying the instalments due now (or else the next one) of a running plan charges, over the plan's
+    open invoices oldest first: a part-payment the pay page and the direct-debit collector both start."""
+    if plan.status != "active":
+        raise PlanProblem("not_active")
+    progress = progress_of(plan, today)
+    upcoming = progress.next_unpaid
+    amount = progress.due_now_cents or (upcoming.left_cents if upcoming else 0)
+    numbers = [covered.invoice.number for covered in plan.invoices if covered.invoice.outstanding_cents > 0]
+    if amount <= 0 or not numbers:
+        raise PlanProblem("nothing_due")
+    outstanding = sum(covered.invoice.outstanding_cents for covered in plan.invoices)
+    return choose_invoices(
+        session, plan.customer, numbers, partial_cents=min(amount, outstanding), minimum_partial_cents=1
     )
