@@ -64,7 +64,7 @@ def _lines(terms: AgreementTerms) -> list[str]:
     lines += [_("Total: %(amount)s", amount=money(total)), "", _("2. The instalments")]
     lines += [
         _(
-            "- %(number)s. %(date)s: %(amount)s",
+            "- Instalment %(number)s: %(date)s, %(amount)s",
             number=number,
             date=format_day(item.due_on),
             amount=money(item.amount_cents),

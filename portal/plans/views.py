@@ -271,7 +271,7 @@ def answer(plan_id: int) -> Response:
 @debtor_required
 def agreement_pdf(plan_id: int) -> Response:
     plan = _own_plan(plan_id)
-    if plan.consent is None:
+    if plan.consent is None or plan.agreed_at is None:  # only an agreement is printed, not a proposal
         abort(404)
     pdf = render_agreement_pdf(plan, plan.consent.text, title=_("Payment plan %(reference)s", reference=plan.reference))
     note_visit("plan_pdf")

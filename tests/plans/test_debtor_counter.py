@@ -9,7 +9,7 @@ import time_machine
 from portal.accounts.pausing import pause_reason
 from portal.audit.services import Actor
 from portal.plans.models import PaymentPlan
-from portal.plans.services import counter_plan
+from portal.plans.services import counter_plan, reject_plan
 from tests.debits.debtor_pages import messages, text_of, token_on
 from tests.plans.debtor_steps import NOW, agree, choices, overdue_invoices, plan_id_of, preview, seal_on
 
@@ -63,7 +63,7 @@ def test_accepting_the_offer_starts_it_with_consent_to_the_new_schedule(
         session.expire_all()
         plan = session.get(PaymentPlan, plan_id)
         assert plan.status == "active" and len(plan.instalments) == 6
-        assert "15 May 2027: €40.35" in plan.consent.text and "- 7." not in plan.consent.text
+        assert "- Instalment 6: 15 May 2027, €40.35" in plan.consent.text and "Instalment 7" not in plan.consent.text
         assert all(pause_reason(session, invoice, NOW) == "plan" for invoice in invoices)
     assert len(messages(session, customer, "plan_agreed")) == 1
 
@@ -79,3 +79,26 @@ def test_declining_the_offer_ends_the_proposal(app, session, create_customer, cr
         assert "You declined our offer" in text_of(client.get(f"/plan/{plan_id}").get_data(as_text=True))
     session.expire_all()
     assert session.get(PaymentPlan, plan_id).status == "declined"
+
+
+def test_a_rejected_proposal_says_why_on_the_page_and_by_e_mail(
+    app, session, create_customer, create_invoice, login, client
+) -> None:
+    customer = create_customer(language="en")
+    numbers = [invoice.number for invoice in overdue_invoices(create_invoice, customer)]
+    data = choices(numbers, instalments="12")
+    with time_machine.travel(NOW, tick=False):
+        login(client, customer)
+        plan_id = plan_id_of(agree(client, preview(client, data), data))
+        with app.app_context():
+            plan = session.get(PaymentPlan, plan_id)
+            reason = "We need the first payment this month."
+            reject_plan(session, plan, reason=reason, actor=STAFF, staff_email="supervisor@example.com")
+            session.commit()
+        page = text_of(client.get(f"/plan/{plan_id}").get_data(as_text=True))
+        assert "We cannot agree this plan" in page and "Why: We need the first payment this month." in page
+        assert "Propose a different plan" in page
+        assert client.get(f"/plan/{plan_id}/agreement.pdf").status_code == 404, "nothing was agreed to print"
+    sent = messages(session, customer, "plan_rejected")
+    assert len(sent) == 1 and "We need the first payment this month." in sent[0].body_text
+    assert "/p/" in sent[0].body_text, "a fresh personal link to act on it"

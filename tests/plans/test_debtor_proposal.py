@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import io
+
 import time_machine
+from pypdf import PdfReader
 from sqlalchemy import func, select
 
 from portal.plans.models import PaymentPlan, PlanConsent
@@ -37,6 +40,8 @@ def test_a_plan_inside_the_policy_starts_at_once_with_its_agreement(
         pdf = client.get(f"/plan/{plan_id}/agreement.pdf")
         assert pdf.status_code == 200 and pdf.mimetype == "application/pdf" and pdf.data.startswith(b"%PDF")
         assert "attachment" in pdf.headers["Content-Disposition"]
+        printed = PdfReader(io.BytesIO(pdf.data)).pages[0].extract_text()
+        assert "Total: €242.00" in printed and "- Instalment 3: 8 February 2027, €80.68" in printed
 
     session.expire_all()
     plan = session.get(PaymentPlan, plan_id)
@@ -166,3 +171,21 @@ def test_the_pages_speak_dutch_to_a_dutch_customer(
     session.expire_all()
     consent = session.get(PaymentPlan, plan_id).consent
     assert consent.locale == "nl" and "- Factuur" in consent.text and "€\xa0121,00" in consent.text
+
+
+def test_direct_debit_instalments_name_the_mandate_and_the_creditor_identifier(
+    app, session, create_customer, create_invoice, create_direct_debit, login, client
+) -> None:
+    customer = create_customer(language="en")
+    create_direct_debit(customer, reference="UMR-PLAN-0001")
+    numbers = [invoice.number for invoice in overdue_invoices(create_invoice, customer)]
+    data = choices(numbers, direct_debit="y")
+    with time_machine.travel(NOW, tick=False):
+        login(client, customer)
+        assert "Collect the instalments by direct debit" in text_of(client.get("/plan").get_data(as_text=True))
+        shown = preview(client, data)
+        agreement = agreement_on(shown)
+        assert "under mandate UMR-PLAN-0001 (creditor identifier NL" in agreement
+        plan_id = plan_id_of(agree(client, shown, data))
+    session.expire_all()
+    assert session.get(PaymentPlan, plan_id).method == "direct_debit"
