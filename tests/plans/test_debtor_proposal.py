@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 
 import time_machine
 from pypdf import PdfReader
@@ -189,3 +190,16 @@ def test_direct_debit_instalments_name_the_mandate_and_the_creditor_identifier(
         plan_id = plan_id_of(agree(client, shown, data))
     session.expire_all()
     assert session.get(PaymentPlan, plan_id).method == "direct_debit"
+
+
+def test_the_invoice_asked_for_is_the_one_ticked(app, session, create_customer, create_invoice, login, client) -> None:
+    customer = create_customer(language="en")
+    numbers = [invoice.number for invoice in overdue_invoices(create_invoice, customer)]
+    with time_machine.travel(NOW, tick=False):
+        login(client, customer)
+        everything = client.get("/plan").get_data(as_text=True)
+        one = client.get(f"/plan?invoice={numbers[1]}").get_data(as_text=True)
+    ticked = re.compile(r'value="([^"]+)" id="invoice-\d+" checked')
+    assert ticked.findall(everything) == numbers, "by default every overdue invoice"
+    assert ticked.findall(one) == [numbers[1]]
+    assert 'value="2026-12-08"' in everything, "the first instalment a week ahead"
