@@ -21,7 +21,8 @@ from portal.debits.services import active_schedule
 from portal.debtor.access import debtor_actor, debtor_required, note_visit
 from portal.errors import message_for
 from portal.extensions import db
-from portal.i18n import _, current_language
+from portal.i18n import _, current_language, force_locale
+from portal.invoices.models import Invoice
 from portal.money import AmountProblem, parse_amount
 from portal.plans import rules
 from portal.plans.agreement import agreement_text, plan_terms, terms_for, text_seal
@@ -75,7 +76,7 @@ def _budget(form: PlanForm) -> dict[str, int] | None:
     return {"income": income, "expenses": expenses}
 
 
-def _default_numbers(eligible: list[Any], today: date) -> list[str]:
+def _default_numbers(eligible: list[Invoice], today: date) -> list[str]:
     wanted = request.args.getlist("invoice")
     if wanted:
         return [invoice.number for invoice in eligible if invoice.number in wanted]
@@ -273,7 +274,10 @@ def agreement_pdf(plan_id: int) -> Response:
     plan = _own_plan(plan_id)
     if plan.consent is None or plan.agreed_at is None:  # only an agreement is printed, not a proposal
         abort(404)
-    pdf = render_agreement_pdf(plan, plan.consent.text, title=_("Payment plan %(reference)s", reference=plan.reference))
+    # In the language of the text agreed to, so the headings and the agreement never mix two languages.
+    with force_locale(plan.consent.locale):
+        title = _("Payment plan %(reference)s", reference=plan.reference)
+        pdf = render_agreement_pdf(plan, plan.consent.text, title=title)
     note_visit("plan_pdf")
     db.session.commit()
     response = Response(pdf, mimetype="application/pdf")

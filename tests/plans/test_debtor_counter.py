@@ -74,6 +74,14 @@ def test_declining_the_offer_ends_the_proposal(app, session, create_customer, cr
     with time_machine.travel(NOW, tick=False):
         plan_id = _countered(app, session, client, login, customer, numbers)
         page = client.get(f"/plan/{plan_id}").get_data(as_text=True)
+        stranger = create_customer(language="en")
+        overdue_invoices(create_invoice, stranger, count=1)
+        login(client, stranger)
+        overview = client.get("/plan").get_data(as_text=True)
+        refused = client.post(f"/plan/{plan_id}/answer", data={"csrf_token": token_on(overview), "action": "decline"})
+        assert refused.status_code == 404, "another customer cannot answer for this one"
+        login(client, customer)
+        page = client.get(f"/plan/{plan_id}").get_data(as_text=True)
         response = client.post(f"/plan/{plan_id}/answer", data={"csrf_token": token_on(page), "action": "decline"})
         assert response.status_code == 302
         assert "You declined our offer" in text_of(client.get(f"/plan/{plan_id}").get_data(as_text=True))

@@ -149,6 +149,7 @@ def test_bad_input_says_what_to_fix(app, session, create_customer, create_invoic
 
         for data, message in (
             (choices([]), "Choose at least one invoice."),
+            (choices(numbers, first=""), "Enter the date of the first instalment."),
             (choices(numbers, first="2026-11-20"), "The first payment cannot be in the past."),
             (choices(numbers, income="lots", expenses="1200"), "Enter amounts such as 1250"),
             (choices(numbers, direct_debit="y"), "Choose how you pay the instalments."),
