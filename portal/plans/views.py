@@ -95,6 +95,7 @@ def _start_page(form: PlanForm, *, status: int = 200, **extra: Any) -> Response:
         policy=policy,
         limits=policy.for_kind(g.customer.kind),
         has_mandate=active_schedule(db.session, g.customer.id) is not None,
+        plans=open_plans(db.session, g.customer),
         today=today,
         **{"preview": None, "problem": None, "text": None, "answer_by": None, **extra},
     )

@@ -86,6 +86,8 @@ def test_sending_twice_makes_one_plan(app, session, create_customer, create_invo
         shown = preview(client, choices(numbers))
         first = plan_id_of(agree(client, shown, choices(numbers)))
         second = plan_id_of(agree(client, shown, choices(numbers)))
+        start = text_of(client.get("/plan").get_data(as_text=True))
+        assert "Your payment plan R" in start and "You have no invoices that can be part of a payment plan" in start
     assert first == second, "the second click shows the plan the first one made"
     assert session.scalar(select(func.count()).select_from(PaymentPlan)) == 1
     assert len(messages(session, customer, "plan_agreed")) == 1
