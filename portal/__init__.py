@@ -106,6 +106,9 @@ def _declare_event_kinds() -> None:
 
     # Plans and promises: their events, and why an invoice in a plan or promised by a date pauses dunning.
     import portal.plans.events
+
+    # The debtor's e-mails about a plan: agreed, proposal received, another plan offered, rejected.
+    import portal.plans.messages
     import portal.plans.pausing  # noqa: F401
 
 
@@ -125,6 +128,7 @@ def _register_blueprints(app: Flask) -> None:
     from portal.payments.staff_views import bp as staff_payments_bp
     from portal.payments.views import bp as payments_bp
     from portal.payments.webhook_views import bp as webhooks_bp
+    from portal.plans.views import bp as plans_bp
     from portal.settings.views import bp as staff_settings_bp
     from portal.site.errors import register_error_pages
     from portal.site.views import bp as site_bp
@@ -153,6 +157,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(debit_switch_bp)
     app.register_blueprint(debits_bp)
     app.register_blueprint(payments_bp)
+    app.register_blueprint(plans_bp)
     app.register_blueprint(webhooks_bp)
     app.register_blueprint(demo_checkout_bp)
     register_error_pages(app)

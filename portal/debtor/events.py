@@ -20,6 +20,9 @@ _PAGES: dict[str, Any] = {
     "debit_day": _l("Direct debit: change the collection day"),
     "debit_stop": _l("Direct debit: stop"),
     "debit_failed": _l("Direct debit: choices after a failed debit"),
+    "plan_start": _l("Payment plan: I need more time"),
+    "plan": _l("Payment plan"),
+    "plan_pdf": _l("Payment plan: PDF of the agreement"),
 }
 
 

@@ -29,6 +29,9 @@ class PlanProblem(DomainError):
         "method_invalid": _l("Choose how you pay the instalments."),
         "not_countered": _l("There is no proposal from us waiting for your answer."),
         "consent_missing": _l("Tick the box to confirm that you agree."),
+        "agreement_changed": _l(
+            "Your choices changed after we showed you the schedule. Check the new schedule and agreement below."
+        ),
         "reason_too_long": _l("Please keep it to %(limit)s characters."),
         "reason_missing": _l("Give the customer a reason."),
         "budget_invalid": _l("Enter amounts such as 1250 or 1250,00, or leave both empty."),

@@ -1,0 +1,85 @@
+"""The debtor's e-mails about a payment plan, through the outbox in the customer's language: the agreement
+confirmed, a proposal received, another plan offered, a proposal rejected.
+
+Each carries a fresh personal link (as the direct-debit messages do), blanked from the stored copy once sent:
+the plan's page and its PDF are behind it. The outbox sends no attachments, so the confirmation carries the
+agreement text itself and points to the PDF on the plan's page.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import current_app
+from sqlalchemy.orm import Session
+
+from portal.audit.services import Actor
+from portal.events.models import DomainEvent
+from portal.events.registry import react_to
+from portal.links.services import create_link
+from portal.notifications.services import queue_email
+from portal.plans import events as plan_events
+from portal.plans import rules
+from portal.plans.models import PaymentPlan
+
+
+def _plan_of(session: Session, event: DomainEvent) -> PaymentPlan | None:
+    return session.get(PaymentPlan, int(event.subject_id or 0))
+
+
+def _send(session: Session, event: DomainEvent, template: str, **context: Any) -> None:
+    plan = _plan_of(session, event)
+    customer = plan.customer if plan is not None else None
+    if plan is None or customer is None or not customer.email:
+        return
+    actor = Actor(type=event.actor_type, id=event.actor_id)
+    config = current_app.config
+    issued = create_link(session, customer, ttl_days=config["LINK_TTL_DAYS"], created_by=template, actor=actor)
+    url = issued.url(config["BASE_URL"])
+    schedule = plan.instalments or rules.schedule(
+        plan.total_cents, plan.instalment_count, plan.every, plan.first_due_on
+    )
+    queue_email(
+        session,
+        to=customer.email,
+        template=template,
+        language=customer.language,
+        context={
+            "customer_name": customer.name,
+            "link_url": url,
+            "reference": plan.reference,
+            "total_cents": plan.total_cents,
+            "currency": plan.currency,
+            "method": plan.method,
+            "instalments": [{"due_on": item.due_on, "amount_cents": item.amount_cents} for item in schedule],
+            "answer_by": plan.answer_by,
+            "note": plan.decision_note,
+            **context,
+        },
+        actor=actor,
+        customer_id=customer.id,
+        secrets=(url,),
+    )
+
+
+def _agreed(session: Session, event: DomainEvent) -> None:
+    plan = _plan_of(session, event)
+    _send(session, event, "plan_agreed", agreement=plan.consent.text if plan and plan.consent else "")
+
+
+def _proposed(session: Session, event: DomainEvent) -> None:
+    _send(session, event, "plan_proposed")
+
+
+def _countered(session: Session, event: DomainEvent) -> None:
+    _send(session, event, "plan_countered")
+
+
+def _rejected(session: Session, event: DomainEvent) -> None:
+    _send(session, event, "plan_rejected")
+
+
+react_to(plan_events.AGREED, _agreed)
+react_to(plan_events.PROPOSED, _proposed)
+react_to(plan_events.COUNTERED, _countered)
+react_to(plan_events.REJECTED, _rejected)
