@@ -106,7 +106,8 @@ def _declare_event_kinds() -> None:
 
     # Plans and promises: their events, and why an invoice in a plan or promised by a date pauses dunning.
     import portal.plans.events
-    import portal.plans.pausing  # noqa: F401
+    import portal.plans.pausing
+    import portal.plans.promise_messages  # noqa: F401
 
 
 def _register_blueprints(app: Flask) -> None:
@@ -125,6 +126,9 @@ def _register_blueprints(app: Flask) -> None:
     from portal.payments.staff_views import bp as staff_payments_bp
     from portal.payments.views import bp as payments_bp
     from portal.payments.webhook_views import bp as webhooks_bp
+    from portal.plans.help_views import bp as debt_help_bp
+    from portal.plans.pay_views import bp as plan_payments_bp
+    from portal.plans.promise_views import bp as promises_bp
     from portal.settings.views import bp as staff_settings_bp
     from portal.site.errors import register_error_pages
     from portal.site.views import bp as site_bp
@@ -155,4 +159,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(payments_bp)
     app.register_blueprint(webhooks_bp)
     app.register_blueprint(demo_checkout_bp)
+    # Plans and promises, the debtor's side (debt_help also gives the templates has_endpoint()).
+    for blueprint in (plan_payments_bp, promises_bp, debt_help_bp):
+        app.register_blueprint(blueprint)
     register_error_pages(app)

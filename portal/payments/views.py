@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -14,6 +15,7 @@ from portal import clock
 from portal.accounts.view import balance_of
 from portal.after_response import run_after_response
 from portal.audit.services import Actor
+from portal.customers.models import Customer
 from portal.debtor.access import debtor_actor, debtor_required, load_debtor, note_visit
 from portal.errors import message_for
 from portal.extensions import db
@@ -23,7 +25,7 @@ from portal.money import AmountProblem, parse_amount
 from portal.payments import queries, refunds, services
 from portal.payments.errors import PaymentProblem
 from portal.payments.forms import PayForm
-from portal.payments.methods import METHOD_HINTS, method_name, offered_methods, usual_method
+from portal.payments.methods import METHOD_HINTS, MethodChoice, method_name, offered_methods, usual_method
 from portal.payments.models import Payment
 from portal.providers.base import METHODS, ProviderRejected, ProviderUnavailable
 from portal.providers.registry import configured_provider_names, get_provider
@@ -77,8 +79,12 @@ def _pay_page(form: PayForm, open_invoices: list[Invoice], *, error: str | None 
         ),
         status,
     )
-    # The form sends the browser on to the provider's hosted page, and from there perhaps to a bank or
-    # PayPal; browsers check CSP form-action on every redirect of a form's navigation, so allow https.
+    return allow_provider_form_action(response)
+
+
+def allow_provider_form_action(response: Response) -> Response:
+    """For a page whose form sends the browser on to the provider's hosted page, and from there perhaps to a
+    bank or PayPal: browsers check CSP form-action on every redirect of a form's navigation, so allow https."""
     if any(name != "demo" for name in configured_provider_names(current_app.config)):
         response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY.replace(
             "form-action 'self'", "form-action 'self' https:"
@@ -131,18 +137,42 @@ def pay() -> Response:
             # The policy in force now, for the currency of the chosen invoices (mixed currencies are refused).
             minimum_partial_cents=partial_payment_minimum_cents(db.session, chosen_currency),
         )
-        offered = {c.method: c for c in offered_methods(db.session, _providers(), choice.amount_cents, choice.currency)}
+        offered = offered_for(choice)
         if form.method.data not in offered:
             raise PaymentProblem("method_unavailable")
     except PaymentProblem as problem:
         return _pay_page(form, open_invoices, error=message_for(problem), status=400)
-    provider = get_provider(offered[form.method.data].provider)
+    return go_to_checkout(
+        customer,
+        choice,
+        provider_name=offered[form.method.data].provider,
+        method=form.method.data,
+        show_error=lambda message, code: _pay_page(form, open_invoices, error=message, status=code),
+    )
+
+
+def offered_for(choice: services.PaymentChoice) -> dict[str, MethodChoice]:
+    """{method: how it is offered} for what ``choice`` charges."""
+    return {c.method: c for c in offered_methods(db.session, _providers(), choice.amount_cents, choice.currency)}
+
+
+def go_to_checkout(
+    customer: Customer,
+    choice: services.PaymentChoice,
+    *,
+    provider_name: str,
+    method: str,
+    show_error: Callable[[str, int], Response],
+) -> Response:
+    """Start (or pick up) the payment of ``choice`` and send the debtor to the provider's page; the pay page
+    and a plan's instalment page both end here. ``show_error(message, status)`` renders the caller's page."""
+    provider = get_provider(provider_name)
     payment = services.start_payment(
         db.session,
         customer,
         choice,
         provider=provider.name,
-        method=form.method.data,
+        method=method,
         locale=current_language(),
         actor=debtor_actor(),
     )
@@ -174,7 +204,7 @@ def pay() -> Response:
             "We could not reach the payment service just now. Nothing has been paid. "
             "Please try again in a few minutes, or pay by bank transfer."
         )
-        return _pay_page(form, open_invoices, error=message, status=503)
+        return show_error(message, 503)
     except ProviderRejected:
         db.session.rollback()
         services.give_up_checkout(db.session, payment, reason="checkout_refused")
@@ -184,7 +214,7 @@ def pay() -> Response:
             "The payment service could not start this payment. Nothing has been paid. "
             "Please choose another way to pay, or pay by bank transfer."
         )
-        return _pay_page(form, open_invoices, error=message, status=502)
+        return show_error(message, 502)
     db.session.commit()
     response = redirect(checkout_url, code=303)
     _end_superseded_after_the_response(response, payment.id, debtor_actor())
