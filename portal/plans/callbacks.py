@@ -37,6 +37,9 @@ def request_callback(
 ) -> CallbackRequest:
     """Record the request, or raise PlanProblem("callback_exists") while an earlier one waits for our call."""
     try:
+        # ASCII only: a full-width digit passes \d, and nobody can dial the number it makes.
+        if not phone.isascii():
+            raise SettingProblem("invalid_phone")
         number = parse_phone(phone)
     except SettingProblem:
         raise PlanProblem("phone_invalid") from None
