@@ -27,6 +27,8 @@ from portal.payments.errors import PaymentProblem
 from portal.payments.forms import PayForm
 from portal.payments.methods import METHOD_HINTS, MethodChoice, method_name, offered_methods, usual_method
 from portal.payments.models import Payment
+from portal.plans.overview import running_plan_of
+from portal.plans.progress import PlanProgress
 from portal.providers.base import METHODS, ProviderRejected, ProviderUnavailable
 from portal.providers.registry import configured_provider_names, get_provider
 from portal.settings.services import partial_payment_minimum_cents
@@ -288,6 +290,14 @@ def _still_open(payment: Payment) -> StillOpen | None:
     return StillOpen(cents, payment.currency, due, due is not None and due < clock.today_for(customer))
 
 
+def _plan_progress(payment: Payment) -> PlanProgress | None:
+    """After a payment towards a running payment plan: how far the plan has got."""
+    if payment.state != "paid":
+        return None
+    today = clock.today_for(payment.customer)
+    return running_plan_of(db.session, [item.invoice_id for item in payment.items], today=today)
+
+
 @bp.get("/payments/<public_id>")
 def status(public_id: str) -> Response:
     """Where the provider sends the debtor back; it follows the payment until the verdict is in.
@@ -329,6 +339,7 @@ def status(public_id: str) -> Response:
                 allocations=queries.allocations_of(payment),
                 paid_twice=queries.paid_twice_of(db.session, payment),
                 still_open=_still_open(payment) if customer is not None else None,
+                plan_progress=_plan_progress(payment) if customer is not None else None,
             )
         )
     response.headers["Cache-Control"] = "no-store"

@@ -55,3 +55,17 @@ def plans_view(session: Session, customer_id: int, *, today: date) -> PlansView:
     promised = {covered.invoice.number: promise for promise in promises for covered in promise.invoices}
     cards = [PlanCard(plan, progress_of(plan, today) if plan.status == "active" else None) for plan in plans]
     return PlansView(cards, in_plan, promised)
+
+
+def running_plan_of(session: Session, invoice_ids: list[int], *, today: date) -> PlanProgress | None:
+    """Where the running plan covering any of ``invoice_ids`` stands: the thank-you page after an instalment
+    says what is left of the plan, not that the invoices are "still open" and overdue."""
+    if not invoice_ids:
+        return None
+    plan = session.scalars(
+        select(PaymentPlan)
+        .join(PlanInvoice, PlanInvoice.plan_id == PaymentPlan.id)
+        .where(PlanInvoice.invoice_id.in_(invoice_ids), PaymentPlan.status == "active")
+        .order_by(PaymentPlan.id.desc())
+    ).first()
+    return progress_of(plan, today) if plan is not None else None

@@ -55,7 +55,13 @@ def test_paying_the_instalment_due_now_marks_it_paid(
     assert payment.amount_cents == 10083
     checkout = local_path(started.headers["Location"])
     back = client.post(f"{checkout}/paid", data={"csrf_token": token_on(client.get(checkout).get_data(as_text=True))})
-    assert "Thank you" in page_text(client.get(local_path(back.headers["Location"])))
+    thanks = page_text(client.get(local_path(back.headers["Location"])))
+    assert "Thank you" in thanks
+    assert (
+        "Your payment plan Paid so far €100.83 of €302.50. Still to pay: €201.67. "
+        "The next instalment is €100.83 on 20 January 2027."
+    ) in thanks
+    assert "is still open on your invoices" not in thanks, "an instalment is not a part-payment to chase"
 
     session.expire_all()
     progress = progress_of(session.get(PaymentPlan, plan.id), date(2026, 12, 20))

@@ -130,9 +130,7 @@ def test_another_customers_promise_is_not_found(client, session, debtor, create_
         assert client.get(made.headers["Location"]).status_code == 404
 
 
-def test_a_promised_invoice_is_paused_until_the_end_of_the_promised_day_and_not_after(
-    client, session, debtor
-) -> None:
+def test_a_promised_invoice_is_paused_until_the_end_of_the_promised_day_and_not_after(client, session, debtor) -> None:
     with time_machine.travel(DEC_20, tick=False):
         _promise(client, "2026-12-24", numbers=("P-1",))
     promise = _promises(session, debtor)[0]
