@@ -1,7 +1,7 @@
 """Paying the instalments of a running plan that are due now (or else the next one) in the portal.
 
 What is charged comes from the plan (services.instalment_choice), never from the form; from there it is the
-pay page's own way to the provider (payments.views.go_to_checkout)."""
+pay page's own way to the provider (payments.checkout.go_to_checkout)."""
 
 from __future__ import annotations
 
@@ -15,10 +15,10 @@ from portal.debtor.access import debtor_required, note_visit
 from portal.errors import message_for
 from portal.extensions import db
 from portal.i18n import _l
+from portal.payments.checkout import allow_provider_form_action, go_to_checkout, offered_for
 from portal.payments.errors import PaymentProblem
 from portal.payments.methods import METHOD_HINTS, method_name, usual_method
 from portal.payments.services import PaymentChoice
-from portal.payments.views import allow_provider_form_action, go_to_checkout, offered_for
 from portal.plans.errors import PlanProblem
 from portal.plans.models import PaymentPlan
 from portal.plans.progress import progress_of
