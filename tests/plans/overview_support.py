@@ -31,11 +31,20 @@ def propose(
     instalments: int,
     first: date,
     every: str = "month",
+    method: str = "portal",
 ) -> PaymentPlan:
     """A plan as the debtor proposes it: agreed at once inside the policy, else waiting for staff."""
     with app.test_request_context():
         plan = propose_plan(
-            session, customer, numbers, instalments=instalments, every=every, first=first, consent=CONSENT, actor=DEBTOR
+            session,
+            customer,
+            numbers,
+            instalments=instalments,
+            every=every,
+            first=first,
+            consent=CONSENT,
+            actor=DEBTOR,
+            method=method,
         )
         session.commit()
     return plan

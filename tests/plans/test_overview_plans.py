@@ -78,6 +78,18 @@ def test_an_instalment_due_today_is_due_now_with_a_pay_button(
     assert f'<a class="button" href="/plan/{plan.id}/pay">' in html
 
 
+def test_a_plan_paid_by_direct_debit_offers_no_pay_button(
+    app, session, create_customer, create_invoice, login, client, at_dec_20
+) -> None:
+    customer = create_customer(language="en")
+    _overdue(create_invoice, customer, "DD-1")
+    plan = propose(app, session, customer, ["DD-1"], instalments=3, first=date(2026, 12, 20), method="direct_debit")
+    login(client, customer)
+    text = page_text(client.get("/overview"))
+    assert "Due now €100.83" in text and "We collect each instalment by direct debit." in text
+    assert f"/plan/{plan.id}/pay" not in client.get("/overview").get_data(as_text=True)
+
+
 def test_a_proposal_waiting_for_staff_says_by_when_we_answer(
     app, session, create_customer, create_invoice, login, client, at_dec_20
 ) -> None:

@@ -14,6 +14,7 @@ from portal.accounts.pausing import pause_reason
 from portal.invoices.models import Invoice
 from portal.notifications.models import OutboxMessage
 from portal.plans.models import PaymentPromise
+from portal.plans.promises import promise_status
 from tests.debits.debtor_pages import text_of
 from tests.plans.overview_support import page_text, token_on
 
@@ -149,3 +150,27 @@ def test_the_promise_page_speaks_dutch_to_a_dutch_customer(client, create_custom
         login(client, customer)
         html = client.get("/promise").get_data(as_text=True)
     assert 'lang="nl"' in html and "Terug naar het overzicht" in html
+
+
+def test_how_a_promise_reads_on_each_day(client, session, debtor) -> None:
+    with time_machine.travel(DEC_20, tick=False):
+        _promise(client, "2026-12-24", numbers=("P-1",))
+    promise = _promises(session, debtor)[0]
+    assert promise_status(promise, date(2026, 12, 23)) == "open"
+    assert promise_status(promise, date(2026, 12, 24)) == "due_today"
+    assert promise_status(promise, date(2026, 12, 25)) == "overdue", "past the date, before the job ends it"
+    promise.status = "kept"
+    assert promise_status(promise, date(2026, 12, 25)) == "kept"
+
+
+def test_the_confirmation_email_is_in_the_customers_language(
+    client, session, create_customer, create_invoice, login
+) -> None:
+    with time_machine.travel(DEC_20, tick=False):
+        customer = create_customer(language="nl", email="sanne@example.com")
+        create_invoice(customer, number="N-1", due_date=date(2026, 11, 15))
+        login(client, customer)
+        assert _promise(client, "2026-12-24", numbers=("N-1",)).status_code == 303
+    [mail] = session.scalars(select(OutboxMessage).where(OutboxMessage.template == "promise_made")).all()
+    assert mail.language == "nl" and mail.recipient == "sanne@example.com"
+    assert "24 december 2026" in mail.subject, "the date written the Dutch way"
