@@ -107,9 +107,10 @@ def _declare_event_kinds() -> None:
     # Plans and promises: their events, and why an invoice in a plan or promised by a date pauses dunning.
     import portal.plans.events
 
-    # The debtor's e-mails about a plan: agreed, proposal received, another plan offered, rejected.
+    # The debtor's e-mails about a plan (agreed, proposal received, another plan offered, rejected) and a promise.
     import portal.plans.messages
-    import portal.plans.pausing  # noqa: F401
+    import portal.plans.pausing
+    import portal.plans.promise_messages  # noqa: F401
 
 
 def _register_blueprints(app: Flask) -> None:
@@ -128,6 +129,9 @@ def _register_blueprints(app: Flask) -> None:
     from portal.payments.staff_views import bp as staff_payments_bp
     from portal.payments.views import bp as payments_bp
     from portal.payments.webhook_views import bp as webhooks_bp
+    from portal.plans.help_views import bp as debt_help_bp
+    from portal.plans.pay_views import bp as plan_payments_bp
+    from portal.plans.promise_views import bp as promises_bp
     from portal.plans.views import bp as plans_bp
     from portal.settings.views import bp as staff_settings_bp
     from portal.site.errors import register_error_pages
@@ -160,4 +164,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(plans_bp)
     app.register_blueprint(webhooks_bp)
     app.register_blueprint(demo_checkout_bp)
+    # Plans and promises, the debtor's side (debt_help also gives the templates has_endpoint()).
+    for blueprint in (plan_payments_bp, promises_bp, debt_help_bp):
+        app.register_blueprint(blueprint)
     register_error_pages(app)

@@ -19,6 +19,7 @@ from portal.invoices.pdf import render_invoice_pdf
 from portal.invoices.services import compare_with_usual, invoice_status
 from portal.invoices.transfer import TransferInstructions, transfer_reference
 from portal.payments.history import invoice_history, latest_reason_reopened
+from portal.plans.overview import PlansView, plans_view
 from portal.settings.services import creditor_details
 
 bp = Blueprint("debtor", __name__)
@@ -84,6 +85,9 @@ def overview() -> str:
     # Direct debit in one query, before the commit too (its policy comes with the settings already read).
     direct_debit = direct_debit_view(db.session, customer.id, open_invoices, today=today)
     collects = direct_debit.collects if direct_debit else {}
+    # Plans and promises in two statements, before the commit as well.
+    plans = plans_view(db.session, customer.id, today=today)
+    covered = plans.covered
     note_visit("overview", access="overview.viewed")
     db.session.commit()
     with_status = [(invoice, invoice_status(invoice, today)) for invoice in open_invoices]
@@ -92,15 +96,17 @@ def overview() -> str:
         open_invoices=with_status,
         reopened_by=reopened_by,
         # A refunded invoice is not late: we paid it back (its status says "Refunded"); nor is one a debit
-        # will collect (its status says when).
+        # will collect (its status says when), nor one in a plan or promise (we agreed on when).
         overdue_count=sum(
             1
             for invoice, status in with_status
             if status.state == "overdue"
             and getattr(reopened_by.get(invoice.number), "kind", None) != "refunded"
             and invoice.number not in collects
+            and invoice.number not in covered
         ),
         direct_debit=direct_debit,
+        plans=plans,
         collects=collects,
         totals=totals,
         credit=balance.credit,
@@ -132,6 +138,7 @@ def invoice(number: str) -> str | Response:
     collects_on = None
     if found.state == "open":
         collects_on = collection_dates(schedule_with_debits(db.session, g.customer.id), [found]).get(found.number)
+    plans = plans_view(db.session, g.customer.id, today=today) if found.state == "open" else PlansView()
     record(db.session, debtor_actor(), "invoice.viewed", customer_id=g.customer.id, subject=("invoice", found.number))
     note_visit("invoice", found.number)
     db.session.commit()
@@ -145,6 +152,8 @@ def invoice(number: str) -> str | Response:
         history=history,
         reopened=reopened,
         collects_on=collects_on,
+        in_plan=plans.in_plan.get(found.number),
+        promised=plans.promised.get(found.number),
     )
 
 

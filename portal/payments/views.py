@@ -6,29 +6,28 @@ import logging
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from flask import Blueprint, abort, current_app, g, make_response, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, g, make_response, render_template, request, session
 from werkzeug.wrappers import Response
 from wtforms import SelectChoice
 
 from portal import clock
 from portal.accounts.view import balance_of
-from portal.after_response import run_after_response
-from portal.audit.services import Actor
 from portal.debtor.access import debtor_actor, debtor_required, load_debtor, note_visit
 from portal.errors import message_for
 from portal.extensions import db
-from portal.i18n import _, _n, current_language, force_locale
 from portal.invoices.models import Invoice
 from portal.money import AmountProblem, parse_amount
 from portal.payments import queries, refunds, services
+from portal.payments.checkout import allow_provider_form_action, configured_providers, go_to_checkout, offered_for
 from portal.payments.errors import PaymentProblem
 from portal.payments.forms import PayForm
 from portal.payments.methods import METHOD_HINTS, method_name, offered_methods, usual_method
 from portal.payments.models import Payment
+from portal.plans.overview import running_plan_of
+from portal.plans.progress import PlanProgress
 from portal.providers.base import METHODS, ProviderRejected, ProviderUnavailable
-from portal.providers.registry import configured_provider_names, get_provider
+from portal.providers.registry import get_provider
 from portal.settings.services import partial_payment_minimum_cents
-from portal.web import CONTENT_SECURITY_POLICY
 
 log = logging.getLogger(__name__)
 bp = Blueprint("payments", __name__)
@@ -44,16 +43,12 @@ def remember_preferred_method(method: str | None) -> None:
         session[PREFERRED_METHOD_KEY] = method
 
 
-def _providers() -> list:
-    return [get_provider(name) for name in configured_provider_names(current_app.config)]
-
-
 def _pay_page(form: PayForm, open_invoices: list[Invoice], *, error: str | None = None, status: int = 200) -> Response:
     selected = [invoice for invoice in open_invoices if invoice.number in (form.invoice.data or [])]
     currency = (selected or open_invoices)[0].currency if open_invoices else "EUR"
     selected_cents = sum(invoice.outstanding_cents for invoice in selected if invoice.currency == currency)
     total = selected_cents or sum(i.outstanding_cents for i in open_invoices)
-    methods = offered_methods(db.session, _providers(), max(total, 1), currency)
+    methods = offered_methods(db.session, configured_providers(), max(total, 1), currency)
     form.method.choices = [SelectChoice(choice.method, method_name(choice.method)) for choice in methods]
     last_used = usual_method(db.session, g.customer.id)
     if form.method.data not in {choice.method for choice in methods}:
@@ -77,13 +72,7 @@ def _pay_page(form: PayForm, open_invoices: list[Invoice], *, error: str | None 
         ),
         status,
     )
-    # The form sends the browser on to the provider's hosted page, and from there perhaps to a bank or
-    # PayPal; browsers check CSP form-action on every redirect of a form's navigation, so allow https.
-    if any(name != "demo" for name in configured_provider_names(current_app.config)):
-        response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY.replace(
-            "form-action 'self'", "form-action 'self' https:"
-        )
-    return response
+    return allow_provider_form_action(response)
 
 
 def _button_cents(form: PayForm, selected: list[Invoice], selected_cents: int) -> int | None:
@@ -131,95 +120,18 @@ def pay() -> Response:
             # The policy in force now, for the currency of the chosen invoices (mixed currencies are refused).
             minimum_partial_cents=partial_payment_minimum_cents(db.session, chosen_currency),
         )
-        offered = {c.method: c for c in offered_methods(db.session, _providers(), choice.amount_cents, choice.currency)}
+        offered = offered_for(choice)
         if form.method.data not in offered:
             raise PaymentProblem("method_unavailable")
     except PaymentProblem as problem:
         return _pay_page(form, open_invoices, error=message_for(problem), status=400)
-    provider = get_provider(offered[form.method.data].provider)
-    payment = services.start_payment(
-        db.session,
+    return go_to_checkout(
         customer,
         choice,
-        provider=provider.name,
+        provider_name=offered[form.method.data].provider,
         method=form.method.data,
-        locale=current_language(),
-        actor=debtor_actor(),
+        show_error=lambda message, code: _pay_page(form, open_invoices, error=message, status=code),
     )
-    # Saved before the provider is called: its webhook may arrive before this request ends, and a
-    # failed call must leave a payment the next click can pick up with the same idempotency key.
-    db.session.commit()
-    # In the payment's language, so a retry in another language still sends the very same request.
-    with force_locale(payment.locale):
-        description = _n(
-            "Invoice %(numbers)s",
-            "Invoices %(numbers)s",
-            len(payment.items),
-            numbers=", ".join(item.invoice.number for item in payment.items),
-        )
-    base = current_app.config["BASE_URL"]
-    try:
-        checkout_url = services.open_checkout(
-            db.session,
-            provider,
-            payment,
-            description=description,
-            return_url=base + url_for("payments.status", public_id=payment.public_id),
-            webhook_url=base + url_for("webhooks.receive", provider_name=provider.name),
-        )
-    except ProviderUnavailable:
-        db.session.rollback()
-        log.warning("payment %s: no answer from %s when opening a checkout", payment.id, provider.name)
-        message = _(
-            "We could not reach the payment service just now. Nothing has been paid. "
-            "Please try again in a few minutes, or pay by bank transfer."
-        )
-        return _pay_page(form, open_invoices, error=message, status=503)
-    except ProviderRejected:
-        db.session.rollback()
-        services.give_up_checkout(db.session, payment, reason="checkout_refused")
-        db.session.commit()
-        log.error("payment %s: %s refused to open a checkout", payment.id, provider.name)
-        message = _(
-            "The payment service could not start this payment. Nothing has been paid. "
-            "Please choose another way to pay, or pay by bank transfer."
-        )
-        return _pay_page(form, open_invoices, error=message, status=502)
-    db.session.commit()
-    response = redirect(checkout_url, code=303)
-    _end_superseded_after_the_response(response, payment.id, debtor_actor())
-    return response
-
-
-def _end_superseded_after_the_response(response: Response, payment_id: int, actor: Actor) -> None:
-    """Run ``_end_superseded_checkouts`` once the redirect has gone out: each old checkout costs the provider
-    two or three calls (10 s time-outs), which the debtor, on their way to pay, should not wait for."""
-
-    def end() -> None:
-        payment = db.session.get(Payment, payment_id)
-        if payment is not None:
-            _end_superseded_checkouts(payment, actor)
-
-    run_after_response(response, end, what=f"ending the checkouts superseded by payment {payment_id}")
-
-
-def _end_superseded_checkouts(payment: Payment, actor: Actor) -> None:
-    """End the debtor's other open checkouts for these invoices, so they cannot pay them twice.
-
-    Only once the new checkout is open (a failure there leaves the old one usable) and committed (every call
-    to a provider follows a commit). A provider that refuses or is down is logged and skipped.
-    """
-    for payment_id in services.superseded_checkouts(db.session, payment):
-        other = db.session.get(Payment, payment_id)
-        db.session.commit()  # nothing written: end the read before the provider is asked
-        if other is None:
-            continue
-        try:
-            provider = get_provider(other.provider)
-        except KeyError:
-            continue  # that provider is no longer configured; the paid-twice policy covers a late payment
-        services.cancel_checkout(db.session, provider, payment_id, actor=actor)
-        db.session.commit()
 
 
 def send_paid_twice_refund(payment: Payment) -> None:
@@ -256,6 +168,14 @@ def _still_open(payment: Payment) -> StillOpen | None:
     dates = [i.due_date for i in open_invoices if i.currency == payment.currency and i.outstanding_cents > 0]
     due = min(dates, default=None)
     return StillOpen(cents, payment.currency, due, due is not None and due < clock.today_for(customer))
+
+
+def _plan_progress(payment: Payment) -> PlanProgress | None:
+    """After a payment towards a running payment plan: how far the plan has got."""
+    if payment.state != "paid":
+        return None
+    today = clock.today_for(payment.customer)
+    return running_plan_of(db.session, [item.invoice_id for item in payment.items], today=today)
 
 
 @bp.get("/payments/<public_id>")
@@ -299,6 +219,7 @@ def status(public_id: str) -> Response:
                 allocations=queries.allocations_of(payment),
                 paid_twice=queries.paid_twice_of(db.session, payment),
                 still_open=_still_open(payment) if customer is not None else None,
+                plan_progress=_plan_progress(payment) if customer is not None else None,
             )
         )
     response.headers["Cache-Control"] = "no-store"

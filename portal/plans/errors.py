@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from typing import ClassVar
 
 from portal.errors import DomainError, Message
-from portal.i18n import _l
+from portal.i18n import _, _l, format_day
 
 
 class PlanProblem(DomainError):
@@ -36,7 +36,14 @@ class PlanProblem(DomainError):
         "reason_missing": _l("Give the customer a reason."),
         "budget_invalid": _l("Enter amounts such as 1250 or 1250,00, or leave both empty."),
         "needs_supervisor": _l("A decision outside the policy needs a supervisor."),
-        "promise_date_invalid": _l("Choose a date from %(first)s to %(last)s."),
+        "promise_date_invalid": lambda details: _(
+            "Choose a date from %(first)s to %(last)s.",
+            first=format_day(details["first"]),
+            last=format_day(details["last"]),
+        ),
+        "promise_date_unreadable": lambda details: _(
+            "Enter the date as day-month-year, such as %(example)s.", example=details["example"].strftime("%d-%m-%Y")
+        ),
         "promise_exists": _l("You have already promised to pay these invoices."),
         "phone_invalid": _l("Enter a phone number we can call, such as 06 12345678."),
         "callback_exists": _l("You have already asked us to call you. We will call you soon."),

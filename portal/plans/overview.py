@@ -1,0 +1,71 @@
+"""What the debtor's overview and invoice page show of plans and promises, read in two statements: the
+customer's open plans (with their invoices and instalments) and their open promises (with their invoices)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, joinedload
+
+from portal.plans.models import OPEN_PLAN_STATES, PaymentPlan, PaymentPromise, PlanInvoice, PromiseInvoice
+from portal.plans.progress import PlanProgress, progress_of
+
+
+@dataclass(frozen=True)
+class PlanCard:
+    plan: PaymentPlan
+    progress: PlanProgress | None  # only for a running plan: a proposal has no instalments yet
+
+
+@dataclass(frozen=True)
+class PlansView:
+    plans: list[PlanCard] = field(default_factory=list)  # newest first
+    in_plan: dict[str, PaymentPlan] = field(default_factory=dict)  # invoice number -> its open plan
+    promised: dict[str, PaymentPromise] = field(default_factory=dict)  # invoice number -> its open promise
+
+    @property
+    def covered(self) -> set[str]:
+        """The invoice numbers in a plan or a promise: not "late" for the debtor, we agreed on when."""
+        return set(self.in_plan) | set(self.promised)
+
+
+def plans_view(session: Session, customer_id: int, *, today: date) -> PlansView:
+    plans = list(
+        session.scalars(
+            select(PaymentPlan)
+            .where(PaymentPlan.customer_id == customer_id, PaymentPlan.status.in_(OPEN_PLAN_STATES))
+            .options(
+                joinedload(PaymentPlan.invoices).joinedload(PlanInvoice.invoice),
+                joinedload(PaymentPlan.instalments),
+            )
+            .order_by(PaymentPlan.created_at.desc(), PaymentPlan.id.desc())
+        ).unique()
+    )
+    promises = list(
+        session.scalars(
+            select(PaymentPromise)
+            .where(PaymentPromise.customer_id == customer_id, PaymentPromise.status == "open")
+            .options(joinedload(PaymentPromise.invoices).joinedload(PromiseInvoice.invoice))
+            .order_by(PaymentPromise.promised_on)
+        ).unique()
+    )
+    in_plan = {covered.invoice.number: plan for plan in plans for covered in plan.invoices}
+    promised = {covered.invoice.number: promise for promise in promises for covered in promise.invoices}
+    cards = [PlanCard(plan, progress_of(plan, today) if plan.status == "active" else None) for plan in plans]
+    return PlansView(cards, in_plan, promised)
+
+
+def running_plan_of(session: Session, invoice_ids: list[int], *, today: date) -> PlanProgress | None:
+    """Where the running plan covering any of ``invoice_ids`` stands: the thank-you page after an instalment
+    says what is left of the plan, not that the invoices are "still open" and overdue."""
+    if not invoice_ids:
+        return None
+    plan = session.scalars(
+        select(PaymentPlan)
+        .join(PlanInvoice, PlanInvoice.plan_id == PaymentPlan.id)
+        .where(PlanInvoice.invoice_id.in_(invoice_ids), PaymentPlan.status == "active")
+        .order_by(PaymentPlan.id.desc())
+    ).first()
+    return progress_of(plan, today) if plan is not None else None
