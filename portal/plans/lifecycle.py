@@ -142,8 +142,10 @@ def mark_paid(session: Session, plan: PaymentPlan, progress: PlanProgress, now: 
 
 def finish(session: Session, plan: PaymentPlan, now: datetime, *, actor: Actor) -> str:
     """End a plan whose money is all in (or whose invoices are all settled): "completed" or "cancelled"."""
-    anything_paid = any(covered.invoice.state == "paid" for covered in plan.invoices) or any(
-        instalment.paid_at is not None for instalment in plan.instalments
+    # Money that came in towards the plan (not an invoice cancelled or credited): there was a plan to complete.
+    anything_paid = any(
+        covered.invoice.state == "paid" or covered.invoice.paid_cents > covered.paid_before_cents
+        for covered in plan.invoices
     )
     plan.status = "completed" if plan.status == "active" and anything_paid else "cancelled"
     plan.ended_at = plan.updated_at = now
@@ -172,7 +174,8 @@ def advance_plan(
         return
     today = clock.today_for(plan.customer, now)
     progress = progress_of(plan, today)
-    report.instalments_paid.extend(mark_paid(session, plan, progress, now, actor=actor))
+    if not _all_settled(plan):  # invoices cancelled are no instalments paid
+        report.instalments_paid.extend(mark_paid(session, plan, progress, now, actor=actor))
     if progress.complete or _all_settled(plan):
         (report.completed if finish(session, plan, now, actor=actor) == "completed" else report.cancelled).append(
             plan.id
