@@ -82,9 +82,7 @@ def preview(
 
 
 @plans_cli.command("run")
-@click.option(
-    "--at", "at_text", help="Run as at YYYY-MM-DD or YYYY-MM-DDTHH:MM (Dutch time); default now."
-)
+@click.option("--at", "at_text", help="Run as at YYYY-MM-DD or YYYY-MM-DDTHH:MM (Dutch time); default now.")
 def run(at_text: str | None) -> None:
     """Move every open plan and promise on: instalments paid, reminders, missed and lapsed instalments, direct
     debits of instalments, promises kept or broken. Running it twice does nothing twice."""

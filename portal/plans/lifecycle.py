@@ -73,6 +73,13 @@ def _lock_invoices(session: Session, invoice_ids: list[int]) -> None:
     ).all()
 
 
+def _lock_customer(session: Session, customer_id: int) -> None:
+    """NO KEY UPDATE: it still waits for a checkout being started (``start_payment`` locks the customer FOR
+    UPDATE), but not for a payment being confirmed, whose new rows merely refer to the customer (KEY SHARE);
+    FOR UPDATE here would deadlock with such a payment, which holds the invoices the job wants next."""
+    session.execute(select(Customer.id).where(Customer.id == customer_id).with_for_update(key_share=True))
+
+
 def lock_plan_for_step(session: Session, plan_id: int, *, customer_first: bool = True) -> PaymentPlan | None:
     """The plan, fresh from the database, with its customer, invoices and plan row locked in that order.
 
@@ -82,7 +89,7 @@ def lock_plan_for_step(session: Session, plan_id: int, *, customer_first: bool =
     if row is None:
         return None
     if customer_first:
-        session.execute(select(Customer.id).where(Customer.id == row.customer_id).with_for_update())
+        _lock_customer(session, row.customer_id)
     invoice_ids = list(session.scalars(select(PlanInvoice.invoice_id).where(PlanInvoice.plan_id == plan_id)))
     _lock_invoices(session, invoice_ids)
     plan = session.scalar(
@@ -243,7 +250,7 @@ def lock_promise(session: Session, promise_id: int, *, customer_first: bool = Tr
     if row is None:
         return None
     if customer_first:
-        session.execute(select(Customer.id).where(Customer.id == row.customer_id).with_for_update())
+        _lock_customer(session, row.customer_id)
     _lock_invoices(
         session, list(session.scalars(select(PromiseInvoice.invoice_id).where(PromiseInvoice.promise_id == promise_id)))
     )
