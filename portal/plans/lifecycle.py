@@ -193,6 +193,8 @@ def advance_plan(
         instalment = status.instalment
         if status.state == "paid":
             continue
+        if instalment.paid_at is not None:
+            instalment.paid_at = None  # the money was taken back (a refund, a reversed debit): it is owed again
         due = debit_date(plan, instalment)
         if plan.method == "portal" and _remind_now(instalment, due, today, policy.reminder_days):
             instalment.reminded_at = now

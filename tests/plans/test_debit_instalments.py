@@ -16,8 +16,15 @@ from portal.plans.debit_instalments import collect_instalments
 from portal.plans.jobs import run_plans
 from portal.plans.lifecycle import PlansReport
 from portal.providers.base import ProviderUnavailable
-from tests.plans.lifecycle_support import in_app  # noqa: F401 - the fixture
-from tests.plans.lifecycle_support import ACTOR, BIG, agree_plan, mails, moment, refreshed
+from tests.plans.lifecycle_support import (
+    ACTOR,
+    BIG,
+    agree_plan,
+    in_app,  # noqa: F401 - the fixture
+    mails,
+    moment,
+    refreshed,
+)
 
 pytestmark = pytest.mark.usefixtures("in_app")
 FAILING_IBAN = next(iban for iban, code in DEMO_FAILING_IBANS.items() if code == "AM04")
@@ -115,3 +122,32 @@ def test_a_collector_that_does_not_answer_is_asked_again_with_the_same_payment(
     assert report.collected == [plan.instalments[0].id]
     assert refreshed(session, plan.instalments[0]).payment_id == waiting.id and _payments(session, customer) == 1
     assert refreshed(session, waiting).state == "paid"
+
+
+def test_an_instalment_debit_reversed_later_is_owed_again(
+    session, create_customer, create_invoice, create_direct_debit
+) -> None:
+    from portal.payments.services import apply_status
+    from portal.providers.base import ProviderStatus, Reversal
+
+    customer, _invoices, plan = _plan(session, create_customer, create_invoice, create_direct_debit)
+    _run(session, date(2027, 1, 20))
+    first = refreshed(session, plan.instalments[0])
+    payment = session.get(Payment, first.payment_id)
+    assert first.paid_at is not None
+    with time_machine.travel(moment(date(2027, 1, 22)), tick=False):
+        status = ProviderStatus(
+            external_id=payment.external_id,
+            state="paid",
+            amount_cents=payment.amount_cents,
+            currency="EUR",
+            payment_id=payment.id,
+            reversals=(Reversal(external_id="chb-1", kind="chargeback", amount_cents=20166, reason="MD06"),),
+        )
+        apply_status(session, payment.id, status, actor=ACTOR)
+        session.commit()
+    report = _run(session, date(2027, 1, 23))
+    assert refreshed(session, plan.instalments[0]).paid_at is None, "the money was taken back"
+    assert report.missed == [first.id] and report.collected == []
+    assert _payments(session, customer) == 1, "a reversed instalment is not debited again: it is paid in the portal"
+    assert "201.66" in mails(session, customer, "plan_instalment_missed")[0].body_text

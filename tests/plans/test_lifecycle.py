@@ -11,9 +11,16 @@ from portal import clock
 from portal.accounts.pausing import pause_reason
 from portal.plans.jobs import run_plans
 from portal.plans.models import PaymentPlan
-from tests.plans.lifecycle_support import in_app  # noqa: F401 - the fixture
-from tests.plans.lifecycle_support import BIG, agree_plan, kinds, mails, moment, pay, refreshed
-
+from tests.plans.lifecycle_support import (
+    BIG,
+    agree_plan,
+    in_app,  # noqa: F401 - the fixture
+    kinds,
+    mails,
+    moment,
+    pay,
+    refreshed,
+)
 
 pytestmark = pytest.mark.usefixtures("in_app")
 

@@ -10,8 +10,16 @@ import time_machine
 from portal import clock
 from portal.accounts.pausing import pause_reason
 from portal.plans.jobs import run_plans
-from tests.plans.lifecycle_support import in_app  # noqa: F401 - the fixture
-from tests.plans.lifecycle_support import BIG, kinds, mails, make_promise, moment, pay, refreshed
+from tests.plans.lifecycle_support import (
+    BIG,
+    in_app,  # noqa: F401 - the fixture
+    kinds,
+    mails,
+    make_promise,
+    moment,
+    pay,
+    refreshed,
+)
 
 pytestmark = pytest.mark.usefixtures("in_app")
 FRIDAY = date(2027, 1, 15)
