@@ -99,5 +99,6 @@ def run(at_text: str | None) -> None:
     click.echo(f"Plans run at {now.isoformat(timespec='minutes')}:")
     for name, ids in report.as_json().items():
         click.echo(f"  {name.replace('_', ' ')}: {len(ids)}")
-    if report.errors:
-        click.echo(f"Plans that could not be moved on (see the log): {', '.join(map(str, report.errors))}", err=True)
+    if report.errors or report.promise_errors:
+        failed = ", ".join(map(str, [*report.errors, *report.promise_errors]))
+        click.echo(f"Plans or promises that could not be moved on (see the log): {failed}", err=True)

@@ -69,6 +69,7 @@ def run_plans(session: Session, now: datetime, *, actor: Actor = LIFECYCLE_ACTOR
         except Exception:
             session.rollback()
             log.exception("promise %s: the plans run could not move it on; the next run tries again", promise_id)
+            report.promise_errors.append(promise_id)
     return report
 
 

@@ -58,6 +58,7 @@ class PlansReport:
     promises_kept: list[int] = field(default_factory=list)
     promises_broken: list[int] = field(default_factory=list)
     errors: list[int] = field(default_factory=list)  # plan ids whose step failed (logged); the others went on
+    promise_errors: list[int] = field(default_factory=list)
 
     def as_json(self) -> dict[str, list[int]]:
         return {name: list(getattr(self, name)) for name in self.__dataclass_fields__}

@@ -191,3 +191,39 @@ def test_no_reminder_when_the_policy_says_none(session, create_customer, create_
     for day in (16, 17, 18, 19):
         _run(session, date(2027, 1, day))
     assert mails(session, customer, "plan_instalment_reminder") == []
+
+
+def test_one_failing_plan_does_not_stop_the_others(session, create_customer, create_invoice, monkeypatch) -> None:
+    from portal.plans import lifecycle_messages
+
+    bad_customer, _bad_invoices, bad = _setup(session, create_customer, create_invoice)
+    good_customer, _good_invoices, good = _setup(session, create_customer, create_invoice)
+    real = lifecycle_messages.queue_instalment_reminder
+
+    def broken_for_one(session, plan, instalment, **kwargs):  # noqa: ANN001, ANN003, ANN202
+        if plan.id == bad.id:
+            raise RuntimeError("a template that does not render")
+        return real(session, plan, instalment, **kwargs)
+
+    monkeypatch.setattr(lifecycle_messages, "queue_instalment_reminder", broken_for_one)
+    report = _run(session, date(2027, 1, 17))
+    assert report.errors == [bad.id] and report.reminded == [good.instalments[0].id]
+    assert refreshed(session, bad.instalments[0]).reminded_at is None, "nothing half-written for the bad plan"
+    assert kinds(session, bad_customer).count("plan.instalment_reminded") == 0
+    assert len(mails(session, good_customer, "plan_instalment_reminder")) == 1
+    monkeypatch.setattr(lifecycle_messages, "queue_instalment_reminder", real)
+    report = _run(session, date(2027, 1, 17), hour=10)
+    assert report.reminded == [bad.instalments[0].id] and report.errors == []
+    assert len(mails(session, good_customer, "plan_instalment_reminder")) == 1
+
+
+def test_the_mails_are_in_the_customers_language(session, create_customer, create_invoice) -> None:
+    customer = create_customer(language="nl")
+    invoice = create_invoice(customer, lines=BIG, due_date=date(2026, 10, 15))
+    with time_machine.travel(moment(date(2027, 1, 10)), tick=False):
+        agree_plan(session, customer, [invoice], first=date(2027, 1, 20))
+    _run(session, date(2027, 1, 17))
+    (reminder,) = mails(session, customer, "plan_instalment_reminder")
+    assert reminder.language == "nl"
+    assert "januari 2027" in reminder.subject, "dates and amounts in Dutch, whatever the job's own locale"
+    assert "€ 100,83" in reminder.subject or "€100,83" in reminder.subject
