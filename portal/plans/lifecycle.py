@@ -199,7 +199,9 @@ def advance_plan(
         due = debit_date(plan, instalment)
         if plan.method == "portal" and _remind_now(instalment, due, today, policy.reminder_days):
             instalment.reminded_at = now
-            emit(session, _instalment_event(plan_events.INSTALMENT_REMINDED, plan, instalment, status.left_cents))
+            emit(
+                session, _instalment_event(plan_events.INSTALMENT_REMINDED, plan, instalment, status.left_cents, actor)
+            )
             messages.queue_instalment_reminder(session, plan, instalment, amount_cents=status.left_cents, actor=actor)
             report.reminded.append(instalment.id)
         if today <= due or waiting:
@@ -211,7 +213,7 @@ def advance_plan(
             return
         if instalment.missed_at is None:
             instalment.missed_at = now
-            emit(session, _instalment_event(plan_events.INSTALMENT_MISSED, plan, instalment, status.left_cents))
+            emit(session, _instalment_event(plan_events.INSTALMENT_MISSED, plan, instalment, status.left_cents, actor))
             messages.queue_instalment_missed(
                 session, plan, instalment, left_cents=status.left_cents, pay_by=pay_by, actor=actor
             )
@@ -222,11 +224,11 @@ def _remind_now(instalment: PlanInstalment, due: date, today: date, days: int) -
     return days > 0 and instalment.reminded_at is None and due - timedelta(days=days) <= today < due
 
 
-def _instalment_event(kind: str, plan: PaymentPlan, instalment: PlanInstalment, left_cents: int) -> Event:
+def _instalment_event(kind: str, plan: PaymentPlan, instalment: PlanInstalment, left_cents: int, actor: Actor) -> Event:
     return plan_events.about_plan(
         kind,
         plan,
-        LIFECYCLE_ACTOR,
+        actor,
         number=instalment.number,
         amount_cents=left_cents,
         due_on=instalment.due_on.isoformat(),
