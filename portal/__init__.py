@@ -107,6 +107,9 @@ def _declare_event_kinds() -> None:
     # Plans and promises: their events, and why an invoice in a plan or promised by a date pauses dunning.
     import portal.plans.events
 
+    # A payment on a plan's or promise's invoices marks its instalments paid (and completes / keeps) at once.
+    import portal.plans.lifecycle_reactions
+
     # The debtor's e-mails about a plan (agreed, proposal received, another plan offered, rejected) and a promise.
     import portal.plans.messages
     import portal.plans.pausing

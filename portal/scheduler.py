@@ -101,6 +101,17 @@ def _run_debits(app: Flask) -> object:
 register_job(ScheduledJob("direct-debits", "portal.run_debits", timedelta(hours=1), _run_debits))
 
 
+def _run_plans(app: Flask) -> object:
+    from portal.plans.jobs import run_scheduled
+
+    return run_scheduled(app)
+
+
+# Payment plans and promises: reminders, instalments paid or missed, lapses, direct-debit instalments. Idempotent
+# like the debits' run; hourly, so a reminder goes out within the hour a customer's day begins.
+register_job(ScheduledJob("payment-plans", "portal.run_plans", timedelta(hours=1), _run_plans))
+
+
 class Scheduler:
     """Runs the due jobs of the registry for one app; ``tick()`` is one round, ``start()`` a thread of rounds."""
 

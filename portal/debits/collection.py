@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from portal import clock
 from portal.audit.services import Actor
 from portal.business_calendar import add_target_days
+from portal.customers.models import Customer
 from portal.debits import events as debit_events
 from portal.debits import rules
 from portal.debits.collector_registry import collector_for
@@ -128,17 +129,25 @@ def _collect_one(
             return
         session.commit()  # before the call to the outside world
     order = _order(session, debit, payment)
-    try:
-        answer = collector.collect(order)
-    except ProviderUnavailable:
-        log.warning("debit %s: %s did not answer; the next run tries again", debit_id, collector.name)
+    answer = hand_over(collector, order, what=f"debit {debit_id}")
+    if answer is None:
         report.unavailable.append(debit_id)
         return
-    except ProviderRejected as refusal:
-        log.warning("debit %s: %s refused it: %s", debit_id, collector.name, refusal)
-        answer = CollectorAnswer(state="failed", external_id=order.end_to_end_id, failure_code="MS03")
-    _apply(session, payment.id, answer, amount_cents=payment.amount_cents, currency=payment.currency, actor=actor)
+    apply_answer(session, payment, answer, actor=actor)
     (report.failed if answer.state == "failed" else report.collected).append(debit_id)
+
+
+def hand_over(collector: Collector, order: DebitOrder, *, what: str) -> CollectorAnswer | None:
+    """The collector's answer to ``order``: a refusal counts as a failed debit; None when it did not answer
+    (the next run tries again with the same idempotency key). ``what`` names the debit in the log."""
+    try:
+        return collector.collect(order)
+    except ProviderUnavailable:
+        log.warning("%s: %s did not answer; the next run tries again", what, collector.name)
+        return None
+    except ProviderRejected as refusal:
+        log.warning("%s: %s refused it: %s", what, collector.name, refusal)
+        return CollectorAnswer(state="failed", external_id=order.end_to_end_id, failure_code="MS03")
 
 
 def _start(
@@ -155,29 +164,40 @@ def _start(
         emit(session, debit_events.about_debit(debit_events.SKIPPED, debit, actor, invoice=invoice.number))
         report.skipped.append(debit.id)
         return None
-    customer = debit.customer
     # Never more than was pre-notified, and never more than is still owed on the invoice.
     amount = min(debit.amount_cents, invoice.outstanding_cents)
+    payment = start_collection_payment(session, debit.customer, collector, [invoice], amount, actor=actor)
+    debit.invoice_id = invoice.id
+    debit.payment_id = payment.id
+    debit.state = "submitted"
+    debit.updated_at = payment.created_at
+    return payment
+
+
+def start_collection_payment(
+    session: Session, customer: Customer, collector: Collector, invoices: list[Invoice], amount: int, *, actor: Actor
+) -> Payment:
+    """A direct-debit Payment of ``amount`` over ``invoices`` (in the order the money goes to them), for
+    ``collector`` to carry out: a period's debit and a plan's instalment alike. Flushed, not committed."""
     now = clock.now()
     payment = Payment(
         public_id=secrets.token_urlsafe(16),
-        customer_id=debit.customer_id,
+        customer_id=customer.id,
         provider=collector.payment_provider,
         method="directdebit",
         state="created",
-        currency=debit.currency,
+        currency=invoices[0].currency,
         amount_cents=amount,
         locale=customer.language,
         created_at=now,
         updated_at=now,
     )
-    payment.items = [PaymentItem(invoice_id=invoice.id, position=0, outstanding_cents=invoice.outstanding_cents)]
+    payment.items = [
+        PaymentItem(invoice_id=invoice.id, position=position, outstanding_cents=invoice.outstanding_cents)
+        for position, invoice in enumerate(invoices)
+    ]
     session.add(payment)
     session.flush()
-    debit.invoice_id = invoice.id
-    debit.payment_id = payment.id
-    debit.state = "submitted"
-    debit.updated_at = now
     emit(
         session,
         payment_events.about(
@@ -187,7 +207,7 @@ def _start(
             amount_cents=amount,
             method="directdebit",
             provider=collector.payment_provider,
-            invoices=[invoice.number],
+            invoices=[invoice.number for invoice in invoices],
         ),
     )
     return payment
@@ -195,12 +215,6 @@ def _start(
 
 def _order(session: Session, debit: Debit, payment: Payment) -> DebitOrder:
     mandate = debit.schedule.mandate
-    # A provider's mandate hangs on its customer record of this debtor (Mollie's customer, Stripe's customer).
-    provider_customer_id = session.scalars(
-        select(ProviderCustomer.external_id).where(
-            ProviderCustomer.customer_id == debit.customer_id, ProviderCustomer.provider == mandate.collector
-        )
-    ).first()
     return DebitOrder(
         debit_id=debit.id,
         payment_id=payment.id,
@@ -216,24 +230,31 @@ def _order(session: Session, debit: Debit, payment: Payment) -> DebitOrder:
         description=f"{debit.invoice.number if debit.invoice else debit.period} {payment.reference}",
         idempotency_key=f"debit-{debit.id}-{debit.attempt}",
         provider_mandate_id=mandate.provider_mandate_id,
-        provider_customer_id=provider_customer_id,
+        provider_customer_id=provider_customer_of(session, debit.customer_id, mandate.collector),
     )
 
 
-def _apply(
-    session: Session, payment_id: int, answer: CollectorAnswer, *, amount_cents: int, currency: str, actor: Actor
-) -> None:
+def provider_customer_of(session: Session, customer_id: int, collector: str) -> str | None:
+    """A provider's mandate hangs on its customer record of this debtor (Mollie's customer, Stripe's customer)."""
+    return session.scalars(
+        select(ProviderCustomer.external_id).where(
+            ProviderCustomer.customer_id == customer_id, ProviderCustomer.provider == collector
+        )
+    ).first()
+
+
+def apply_answer(session: Session, payment: Payment, answer: CollectorAnswer, *, actor: Actor) -> None:
     """The collector's answer, applied as any provider's news is: through the payments' one door."""
     status = ProviderStatus(
         external_id=answer.external_id,
         state=answer.state,
-        amount_cents=amount_cents,
-        currency=currency,
+        amount_cents=payment.amount_cents,
+        currency=payment.currency,
         method="directdebit",
-        payment_id=payment_id,
+        payment_id=payment.id,
         failure_reason=answer.failure_code,
     )
-    apply_status(session, payment_id, status, actor=actor)
+    apply_status(session, payment.id, status, actor=actor)
 
 
 def _settle_own(session: Session, *, today: date, actor: Actor, report: CollectReport) -> None:
@@ -256,7 +277,7 @@ def _settle_own(session: Session, *, today: date, actor: Actor, report: CollectR
         if payment is None or payment.external_id is None:
             continue
         answer = CollectorAnswer(state="paid", external_id=payment.external_id)
-        _apply(session, payment.id, answer, amount_cents=payment.amount_cents, currency=payment.currency, actor=actor)
+        apply_answer(session, payment, answer, actor=actor)
         report.settled.append(debit.id)
         session.commit()
 

@@ -22,7 +22,7 @@ CollectorState = Literal["pending", "paid", "failed"]
 
 @dataclass(frozen=True)
 class DebitOrder:
-    debit_id: int
+    debit_id: int | None  # None for a payment plan's instalment, which has no Debit row
     payment_id: int  # our Payment for this attempt; providers echo it back in metadata
     end_to_end_id: str  # carried through the bank's file and its returns
     amount_cents: int

@@ -29,7 +29,7 @@ class ProviderCollector(Collector):
     def collect(self, order: DebitOrder) -> CollectorAnswer:
         if not order.provider_mandate_id or not order.provider_customer_id:
             # A mandate row that names this provider without its ids (a bad import): nothing the provider can use.
-            raise ProviderRejected(f"debit {order.debit_id}: no {self.name} mandate or customer on file")
+            raise ProviderRejected(f"payment {order.payment_id}: no {self.name} mandate or customer on file")
         status = self._provider.charge_mandate(
             MandateCharge(
                 payment_id=order.payment_id,
@@ -40,7 +40,7 @@ class ProviderCollector(Collector):
                 provider_mandate_id=order.provider_mandate_id,
                 idempotency_key=order.idempotency_key,
                 webhook_url=self._webhook_url,
-                metadata={"debit_id": str(order.debit_id), "end_to_end_id": order.end_to_end_id},
+                metadata={"debit_id": str(order.debit_id or ""), "end_to_end_id": order.end_to_end_id},
             )
         )
         if status.state == "paid":

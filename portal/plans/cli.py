@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 import sys
-from datetime import date
+from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
 
 import click
 from flask.cli import AppGroup
@@ -18,7 +19,7 @@ from portal.plans import rules
 from portal.plans.policy import plan_policy
 from portal.plans.services import MAX_INSTALMENTS
 
-plans_cli = AppGroup("plans", help="Payment plans: preview a schedule under the policy in force.")
+plans_cli = AppGroup("plans", help="Payment plans: preview a schedule under the policy in force; run the plans job.")
 # The creditor's own date: a plan previewed from a shell is judged on the day in the Netherlands.
 BUSINESS_ZONE = "Europe/Amsterdam"
 
@@ -78,3 +79,26 @@ def preview(
     click.echo(f"{kind} plan of {rules.decimal_text(total)} in {instalments} instalments: {verdict}")
     for item in proposal.instalments:
         click.echo(f"  {item.due_on.isoformat()}  {rules.decimal_text(item.amount_cents):>12}")
+
+
+@plans_cli.command("run")
+@click.option("--at", "at_text", help="Run as at YYYY-MM-DD or YYYY-MM-DDTHH:MM (Dutch time); default now.")
+def run(at_text: str | None) -> None:
+    """Move every open plan and promise on: instalments paid, reminders, missed and lapsed instalments, direct
+    debits of instalments, promises kept or broken. Running it twice does nothing twice."""
+    from portal.plans.jobs import run_plans
+
+    now = clock.now()
+    if at_text:
+        try:
+            at = datetime.fromisoformat(at_text)
+        except ValueError:
+            _fail(f"--at must be a date or a moment such as 2027-01-04T06:00, not {at_text!r}.")
+        now = (at if at.tzinfo else at.replace(tzinfo=ZoneInfo(BUSINESS_ZONE))).astimezone(UTC)
+    report = run_plans(db.session, now)
+    click.echo(f"Plans run at {now.isoformat(timespec='minutes')}:")
+    for name, ids in report.as_json().items():
+        click.echo(f"  {name.replace('_', ' ')}: {len(ids)}")
+    if report.errors or report.promise_errors:
+        failed = ", ".join(map(str, [*report.errors, *report.promise_errors]))
+        click.echo(f"Plans or promises that could not be moved on (see the log): {failed}", err=True)
