@@ -16,9 +16,9 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session
 
 from portal.customers.models import Customer
-from portal.debits.services import active_schedule
 from portal.i18n import _, _n, force_locale, format_day, format_money
 from portal.plans import rules
+from portal.plans.mandate import active_mandate
 from portal.plans.models import PaymentPlan
 from portal.plans.policy import plan_policy
 from portal.settings.services import creditor_details
@@ -131,8 +131,8 @@ def terms_for(
     policy = plan_policy(session)
     mandate_reference = None
     if method == "direct_debit":
-        schedule = active_schedule(session, customer.id)
-        mandate_reference = schedule.mandate.reference if schedule is not None else None
+        mandate = active_mandate(session, customer.id)
+        mandate_reference = mandate.reference if mandate is not None else None
     return AgreementTerms(
         customer_name=customer.name,
         invoices=list(invoices),

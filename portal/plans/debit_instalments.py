@@ -14,7 +14,6 @@ import logging
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from portal import clock
@@ -27,20 +26,12 @@ from portal.payments.models import Payment
 from portal.plans import lifecycle_messages as messages
 from portal.plans.errors import PlanProblem
 from portal.plans.lifecycle import PlansReport, debit_date, lock_plan_for_step
+from portal.plans.mandate import active_mandate
 from portal.plans.models import PaymentPlan, PlanInstalment
 from portal.plans.progress import progress_of
 from portal.plans.services import instalment_choice
 
 log = logging.getLogger(__name__)
-
-
-def active_mandate(session: Session, customer_id: int) -> Mandate | None:
-    return session.scalars(
-        select(Mandate)
-        .where(Mandate.customer_id == customer_id, Mandate.status == "active")
-        .order_by(Mandate.id.desc())
-        .limit(1)
-    ).first()
 
 
 def prenotify(
@@ -109,8 +100,7 @@ def _start_next(
     except KeyError:
         log.warning("plan %s: no collector %r is configured", plan_id, mandate.collector)
         return None
-    if collector.settles_on_due_date:
-        # The bank's pain.008 file is built from Debit rows; instalments on a bank mandate are paid in the portal.
+    if collector.settles_on_due_date:  # a bank mandate: active_mandate leaves those out, so never offered
         log.warning("plan %s: instalments are not collected through the bank's file", plan_id)
         return None
     today = clock.today_for(plan.customer, now)

@@ -17,7 +17,6 @@ from werkzeug.wrappers import Response
 
 from portal import clock
 from portal.business_calendar import add_business_days
-from portal.debits.services import active_schedule
 from portal.debtor.access import debtor_actor, debtor_required, note_visit
 from portal.errors import message_for
 from portal.extensions import db
@@ -28,6 +27,7 @@ from portal.plans import rules
 from portal.plans.agreement import agreement_text, plan_terms, terms_for, text_seal
 from portal.plans.errors import PlanProblem
 from portal.plans.forms import AnswerForm, PlanForm
+from portal.plans.mandate import active_mandate
 from portal.plans.models import PaymentPlan
 from portal.plans.pdf import render_agreement_pdf
 from portal.plans.policy import plan_policy
@@ -94,7 +94,7 @@ def _start_page(form: PlanForm, *, status: int = 200, **extra: Any) -> Response:
         chosen=set(form.invoice.data or []),
         policy=policy,
         limits=policy.for_kind(g.customer.kind),
-        has_mandate=active_schedule(db.session, g.customer.id) is not None,
+        has_mandate=active_mandate(db.session, g.customer.id) is not None,
         plans=open_plans(db.session, g.customer),
         today=today,
         **{"preview": None, "problem": None, "text": None, "answer_by": None, **extra},
@@ -139,7 +139,7 @@ def propose() -> Response:
     form = PlanForm()
     if not form.validate_on_submit():
         return _start_page(form, status=400)
-    has_mandate = active_schedule(db.session, g.customer.id) is not None
+    has_mandate = active_mandate(db.session, g.customer.id) is not None
     method = "direct_debit" if form.direct_debit.data else "portal"
     try:
         if method == "direct_debit" and not has_mandate:

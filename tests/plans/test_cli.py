@@ -9,7 +9,7 @@ import pytest
 import time_machine
 
 from portal.plans.models import PaymentPlan
-from tests.plans.lifecycle_support import BIG, agree_plan, mails, moment
+from tests.plans.lifecycle_support import BIG, agree_plan, in_app, mails, moment  # noqa: F401 (in_app: a fixture)
 
 
 def _preview(app, *extra: str):
@@ -108,6 +108,7 @@ def test_bad_dates_exit_with_2(app) -> None:
     assert result.exit_code == 2 and "--at must be" in result.output
 
 
+@pytest.mark.usefixtures("in_app")
 def test_plans_run_prints_a_report_and_sends_nothing_twice(app, session, create_customer, create_invoice) -> None:
     customer = create_customer(language="en")
     invoice = create_invoice(customer, lines=BIG, due_date=date(2026, 10, 15))
