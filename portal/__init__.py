@@ -125,6 +125,9 @@ def _register_blueprints(app: Flask) -> None:
     from portal.payments.staff_views import bp as staff_payments_bp
     from portal.payments.views import bp as payments_bp
     from portal.payments.webhook_views import bp as webhooks_bp
+
+    # staff_lists adds the lists, callbacks and preview to staff_views' blueprint: one blueprint, two modules.
+    from portal.plans.staff_lists import bp as staff_plans_bp
     from portal.settings.views import bp as staff_settings_bp
     from portal.site.errors import register_error_pages
     from portal.site.views import bp as site_bp
@@ -146,6 +149,7 @@ def _register_blueprints(app: Flask) -> None:
         staff_settings_bp,
         staff_debits_bp,
         staff_debits_bank_bp,
+        staff_plans_bp,
     ):
         app.register_blueprint(blueprint)
     app.register_blueprint(links_bp)
