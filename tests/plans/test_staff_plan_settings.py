@@ -60,6 +60,8 @@ def admin(app, staff_login):
 @pytest.mark.parametrize("language", ["en", "nl"])
 def test_the_section_has_every_plan_setting_with_the_value_in_force(admin, language):
     staff = admin(language)
+    html = staff.get(PAGE).get_data(as_text=True)
+    assert html.count(f'action="{SAVE}"') == 1 and re.search(r"<title>[^<]+ - Staff|<title>[^<]+ - Medewerkers", html)
     fields = _shown_form(staff)
     expected = {key.removeprefix(PLAN_PREFIX) for key in keys_with_prefix(PLAN_PREFIX)}
     assert expected <= set(fields), expected - set(fields)
