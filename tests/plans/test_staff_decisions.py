@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import pytest
 import time_machine
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from portal.events.models import DomainEvent
+from portal.plans import services
+from portal.plans.errors import PlanProblem
 from portal.plans.models import PaymentPlan
 from portal.settings.registry import plan_limit_key
 from portal.settings.services import set_settings
@@ -235,3 +237,21 @@ def test_a_viewer_sees_the_proposal_but_cannot_decide(session, propose, staff):
     for action in ("approve", "reject", "counter"):
         assert _post(viewer, plan, action, confirmed="yes", reason="No.").status_code == 403
     assert reread(session, plan).status == "proposed"
+
+
+def test_the_lock_reads_the_decision_a_colleague_committed_meanwhile(session, propose):
+    """The page read the plan before the lock; a colleague's approval landed in between. Under the lock the
+    decision sees that approval (not the status the request read first), so it is refused, not made twice."""
+    plan = propose(instalments=12)
+    seen = session.get(PaymentPlan, plan.id)
+    assert seen.status == "proposed"
+    # The colleague's commit, as another connection would make it: the rows change, this session's copy not.
+    session.connection().execute(
+        text("UPDATE payment_plans SET status = 'active', decided_by = 'colleague@example.com' WHERE id = :id"),
+        {"id": plan.id},
+    )
+    locked = services.lock_plan(session, plan.id)
+    assert locked is seen and locked.status == "active"
+    with time_machine.travel(NOW, tick=False), pytest.raises(PlanProblem) as refused:
+        services.approve_plan(session, locked, actor=TEST_ACTOR, staff_email="me@example.com", supervisor=True)
+    assert refused.value.code == "not_waiting" and locked.decided_by == "colleague@example.com"
