@@ -135,6 +135,9 @@ def _register_blueprints(app: Flask) -> None:
     from portal.plans.help_views import bp as debt_help_bp
     from portal.plans.pay_views import bp as plan_payments_bp
     from portal.plans.promise_views import bp as promises_bp
+
+    # staff_lists adds the lists, callbacks and preview to staff_views' blueprint: one blueprint, two modules.
+    from portal.plans.staff_lists import bp as staff_plans_bp
     from portal.plans.views import bp as plans_bp
     from portal.settings.views import bp as staff_settings_bp
     from portal.site.errors import register_error_pages
@@ -157,6 +160,7 @@ def _register_blueprints(app: Flask) -> None:
         staff_settings_bp,
         staff_debits_bp,
         staff_debits_bank_bp,
+        staff_plans_bp,
     ):
         app.register_blueprint(blueprint)
     app.register_blueprint(links_bp)

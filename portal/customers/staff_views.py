@@ -25,6 +25,7 @@ from portal.links import services as link_services
 from portal.payments.forms import RefundForm
 from portal.payments.queries import list_payments_for_customer
 from portal.payments.refunds import new_request_id
+from portal.plans.staff_views import customer_section as plans_section
 from portal.settings.services import creditor_details
 from portal.staff.auth import staff_actor
 from portal.staff.forms import ConfirmForm
@@ -89,6 +90,7 @@ def _render_detail(customer: Customer, note_form: NoteForm) -> str:
         refund_form=RefundForm(formdata=None),
         new_refund_request_id=new_request_id,
         direct_debit=debit_section(customer),
+        payment_plans=plans_section(customer),
     )
 
 

@@ -46,5 +46,7 @@ class PlanProblem(DomainError):
         ),
         "promise_exists": _l("You have already promised to pay these invoices."),
         "phone_invalid": _l("Enter a phone number we can call, such as 06 12345678."),
+        "callback_unknown": _l("This request to be called back does not exist."),
+        "callback_handled": _l("%(by)s already marked this request as called. Nothing else has changed."),
         "callback_exists": _l("You have already asked us to call you. We will call you soon."),
     }

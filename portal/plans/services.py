@@ -260,19 +260,33 @@ def _agree(
 
 def lock_plan(session: Session, plan_id: int) -> PaymentPlan:
     """The plan, locked for a decision: two staff deciding at once, or a decision racing the debtor."""
-    plan = session.scalar(select(PaymentPlan).where(PaymentPlan.id == plan_id).with_for_update())
+    # populate_existing: a plan already in the session (read before the lock) is re-read, so the status the
+    # decision checks is the one under the lock, not the one the request saw earlier.
+    plan = session.scalar(
+        select(PaymentPlan).where(PaymentPlan.id == plan_id).with_for_update().execution_options(populate_existing=True)
+    )
     if plan is None:
         raise PlanProblem("not_waiting")
     return plan
+
+
+def policy_verdict(session: Session, plan: PaymentPlan, at: datetime | None = None) -> str | None:
+    """What the policy in force says now about the plan's schedule as it stands (a code of rules.REASONS, or
+    None inside it). Staff decide under today's policy: a proposal the policy has since come to allow is an
+    agent's to approve; one whose first date has passed meanwhile is not."""
+    now = at or clock.now()
+    policy = plan_policy(session, now).for_kind(plan.customer_kind)
+    schedule = rules.schedule(plan.total_cents, plan.instalment_count, plan.every, plan.first_due_on)
+    return rules.outside_policy(policy, schedule, clock.today_for(plan.customer, now))
 
 
 def approve_plan(session: Session, plan: PaymentPlan, *, actor: Actor, staff_email: str, supervisor: bool) -> None:
     """Staff approve the debtor's proposal as it is (the debtor consented to it when proposing)."""
     if plan.status != "proposed":
         raise PlanProblem("not_waiting")
-    if plan.policy_reason is not None and not supervisor:
-        raise PlanProblem("needs_supervisor")
     now = clock.now()
+    if policy_verdict(session, plan, now) is not None and not supervisor:
+        raise PlanProblem("needs_supervisor")
     plan.decided_by, plan.decided_at = staff_email, now
     schedule = rules.schedule(plan.total_cents, plan.instalment_count, plan.every, plan.first_due_on)
     _agree(session, plan, schedule, actor=actor, decided_by=staff_email, now=now)

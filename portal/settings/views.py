@@ -17,6 +17,7 @@ from portal.extensions import db
 from portal.i18n import _, current_locale
 from portal.settings import queries, registry, services
 from portal.settings.forms import ContactHoursForm, CreditorForm, DebitsForm, SettingsForm, payments_form
+from portal.settings.plan_forms import PlansForm, plans_form_shown
 from portal.settings.registry import CONTACT_HOURS_KEY, CREDITOR_PREFIX, PAID_TWICE_KEY, PARTIAL_MINIMUM_KEY
 from portal.settings.validators import days_text
 from portal.staff.auth import staff_actor
@@ -56,7 +57,14 @@ def _forms() -> dict[str, SettingsForm]:
     )
     contact = ContactHoursForm(formdata=None, data=values[CONTACT_HOURS_KEY])
     debits = DebitsForm.shown(values)
-    forms: dict[str, SettingsForm] = {"creditor": creditor, "payments": payments, "contact": contact, "debits": debits}
+    plans = plans_form_shown(values, _amount_text)
+    forms: dict[str, SettingsForm] = {
+        "creditor": creditor,
+        "payments": payments,
+        "contact": contact,
+        "debits": debits,
+        "plans": plans,
+    }
     for form in forms.values():
         form.show_versions(versions)
     return forms
@@ -71,6 +79,7 @@ def _page(*, status: int = 200, **submitted: SettingsForm) -> Response:
         payments_form=forms["payments"],
         contact_form=forms["contact"],
         debits_form=forms["debits"],
+        plans_form=forms["plans"],
         contact_setting=registry.get(CONTACT_HOURS_KEY),
         sections=registry.SECTIONS,
     )
@@ -145,6 +154,15 @@ def save_debits() -> Response:
     if not form.validate_on_submit():
         return _page(debits=form, status=400)
     return _save("debits", form)
+
+
+@bp.post("/plans")
+@requires(Permission.MANAGE_SETTINGS)
+def save_plans() -> Response:
+    form = PlansForm()
+    if not form.validate_on_submit():
+        return _page(plans=form, status=400)
+    return _save("plans", form)
 
 
 @bp.get("/history")

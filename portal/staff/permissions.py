@@ -25,6 +25,8 @@ class Permission(StrEnum):
     MANAGE_PAYMENT_METHODS = "manage_payment_methods"
     MANAGE_SETTINGS = "manage_settings"
     CHANGE_DEBIT_DAY = "change_debit_day"  # move a customer's collection day on their behalf
+    DECIDE_PLANS = "decide_plans"  # approve, reject or counter a proposal inside the policy; mark a call made
+    DECIDE_PLANS_OUTSIDE_POLICY = "decide_plans_outside_policy"  # the same for a schedule the policy does not allow
 
 
 _VIEWER = {Permission.VIEW_CUSTOMERS, Permission.VIEW_DASHBOARD, Permission.VIEW_MESSAGES}
@@ -33,8 +35,14 @@ _AGENT = _VIEWER | {
     Permission.MANAGE_LINKS,
     Permission.RETRY_MESSAGES,
     Permission.CHANGE_DEBIT_DAY,
+    Permission.DECIDE_PLANS,
 }
-_SUPERVISOR = _AGENT | {Permission.RUN_IMPORTS, Permission.VIEW_AUDIT, Permission.REFUND_PAYMENTS}
+_SUPERVISOR = _AGENT | {
+    Permission.RUN_IMPORTS,
+    Permission.VIEW_AUDIT,
+    Permission.REFUND_PAYMENTS,
+    Permission.DECIDE_PLANS_OUTSIDE_POLICY,
+}
 _ADMIN = _SUPERVISOR | {Permission.MANAGE_STAFF, Permission.MANAGE_PAYMENT_METHODS, Permission.MANAGE_SETTINGS}
 
 ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {

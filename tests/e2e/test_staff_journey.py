@@ -702,6 +702,26 @@ def _dashboard(page: Page, server: LiveServer, accounts: StaffAccounts, data: De
     page.goto("/staff/dashboard/")
 
 
+def _plan_queue(page: Page, server: LiveServer, accounts: StaffAccounts, data: DemoData, nc: NewContext) -> None:
+    page.goto("/staff/plans/")
+
+
+def _plan_preview(page: Page, server: LiveServer, accounts: StaffAccounts, data: DemoData, nc: NewContext) -> None:
+    page.goto("/staff/plans/preview?total=1234,56&instalments=8&every=month&first=2099-01-31&kind=consumer")
+    assert page.locator("main table.plan-schedule tbody tr").count() == 8
+
+
+def _plan_preview_errors(
+    page: Page, server: LiveServer, accounts: StaffAccounts, data: DemoData, nc: NewContext
+) -> None:
+    page.goto("/staff/plans/preview?total=abc&instalments=0&every=month&first=x&kind=consumer")
+    assert page.locator("main .error-summary li").count() == 3
+
+
+def _plan_lists(page: Page, server: LiveServer, accounts: StaffAccounts, data: DemoData, nc: NewContext) -> None:
+    page.goto("/staff/plans/callbacks")
+
+
 def _search(page: Page, server: LiveServer, accounts: StaffAccounts, data: DemoData, nc: NewContext) -> None:
     page.goto("/staff/customers/?q=Bakker")
     assert page.locator("main table.search-results tbody tr").count() >= 2
@@ -837,6 +857,10 @@ STAFF_PAGES: dict[str, tuple[str | None, PageSetup, str]] = {
     "team": ("admin", _team, "/staff/team/"),
     "account": ("agent", _account, "/staff/account"),
     "forbidden": ("viewer", _forbidden, "/staff/audit/"),
+    "plan-queue": ("viewer", _plan_queue, "/staff/plans/"),
+    "plan-preview": ("agent", _plan_preview, "/staff/plans/preview"),
+    "plan-preview-errors": ("agent", _plan_preview_errors, "/staff/plans/preview"),
+    "plan-callbacks": ("agent", _plan_lists, "/staff/plans/callbacks"),
 }
 
 

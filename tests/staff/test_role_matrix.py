@@ -20,6 +20,7 @@ from portal.customers.models import CustomerNote
 from portal.imports.models import ImportJob
 from portal.notifications.models import OutboxMessage
 from portal.payments.models import Payment
+from portal.plans.models import CallbackRequest, PaymentPlan
 from portal.staff.models import ROLES
 from portal.staff.permissions import ROLE_PERMISSIONS, Permission
 from tests.fixtures.factories import TEST_ACTOR, csrf_token
@@ -118,7 +119,18 @@ def sample_values(session, create_customer, create_invoice, issue_link, create_s
         received_cents=invoice.total_cents,
         paid_at=utcnow(),
     )
-    session.add_all([note, job, message, payment])
+    # A proposal waiting for staff, and a request to be called back: the plan pages and their actions.
+    plan = PaymentPlan(
+        customer_id=customer.id,
+        total_cents=invoice.total_cents,
+        instalment_count=12,
+        every="month",
+        first_due_on=invoice.due_date,
+        customer_kind="consumer",
+        policy_reason="too_many_instalments",
+    )
+    callback = CallbackRequest(customer_id=customer.id, phone="06 12345678")
+    session.add_all([note, job, message, payment, plan, callback])
     session.commit()
     return {
         "payment_id": payment.id,
@@ -134,6 +146,8 @@ def sample_values(session, create_customer, create_invoice, issue_link, create_s
         "member_id": colleague.id,
         "message_id": message.id,
         "kind": "customers",
+        "plan_id": plan.id,
+        "callback_id": callback.id,
     }
 
 
