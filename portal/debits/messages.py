@@ -8,22 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from flask import current_app
 from sqlalchemy.orm import Session
 
 from portal.audit.services import Actor
-from portal.customers.models import Customer
 from portal.debits.models import Debit, Mandate
 from portal.debits.reasons import reason_label, remedy_for
 from portal.events.models import DomainEvent
-from portal.links.services import create_link
-from portal.notifications.services import queue_email
-
-
-def _link(session: Session, customer: Customer, *, actor: Actor, created_by: str) -> str:
-    config = current_app.config
-    issued = create_link(session, customer, ttl_days=config["LINK_TTL_DAYS"], created_by=created_by, actor=actor)
-    return issued.url(config["BASE_URL"])
+from portal.links.messages import queue_email_with_link
 
 
 def queue_prenotification(
@@ -31,18 +22,13 @@ def queue_prenotification(
 ) -> None:
     """Tell the debtor the date and amount of each of ``debits``, with the mandate reference and our creditor
     identifier. ``moved``: they are the new dates after a change of collection day."""
-    customer = mandate.customer
-    if not customer.email or not debits:
+    if not debits:
         return
-    url = _link(session, customer, actor=actor, created_by="prenotification")
-    queue_email(
+    queue_email_with_link(
         session,
-        to=customer.email,
-        template="debit_prenotification",
-        language=customer.language,
-        context={
-            "customer_name": customer.name,
-            "link_url": url,
+        mandate.customer,
+        "debit_prenotification",
+        {
             "debits": [
                 {
                     "period": debit.period,
@@ -57,8 +43,7 @@ def queue_prenotification(
             "moved": moved,
         },
         actor=actor,
-        customer_id=customer.id,
-        secrets=(url,),
+        created_by="prenotification",
     )
 
 
@@ -68,21 +53,12 @@ def queue_failed_debit_message(session: Session, event: DomainEvent) -> None:
     debit = session.get(Debit, int(event.subject_id or 0))
     if debit is None:
         return
-    customer = debit.customer
-    if not customer.email:
-        return
-    actor = Actor(type=event.actor_type, id=event.actor_id)
     remedy = remedy_for(debit.failure_code)
-    url = _link(session, customer, actor=actor, created_by="failed-debit")
-    queue_email(
+    queue_email_with_link(
         session,
-        to=customer.email,
-        template="debit_failed",
-        language=customer.language,
-        context={
-            "customer_name": customer.name,
-            # Paying now opens the pay page with iDEAL chosen, the quickest way for most Dutch debtors.
-            "link_url": url + ("?method=ideal" if remedy == "pay_or_retry" else ""),
+        debit.customer,
+        "debit_failed",
+        {
             "due_on": debit.due_on,
             "amount_cents": debit.amount_cents,
             "currency": debit.currency,
@@ -93,7 +69,8 @@ def queue_failed_debit_message(session: Session, event: DomainEvent) -> None:
             "remedy": remedy,
             "reversed": bool(event.payload.get("reversed")),
         },
-        actor=actor,
-        customer_id=customer.id,
-        secrets=(url,),
+        actor=Actor(type=event.actor_type, id=event.actor_id),
+        created_by="failed-debit",
+        # Paying now opens the pay page with iDEAL chosen, the quickest way for most Dutch debtors.
+        link=lambda url: url + ("?method=ideal" if remedy == "pay_or_retry" else ""),
     )

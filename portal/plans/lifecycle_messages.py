@@ -9,35 +9,18 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from flask import current_app
 from sqlalchemy.orm import Session
 
 from portal.audit.services import Actor
 from portal.customers.models import Customer
 from portal.debits.models import Mandate
-from portal.links.services import create_link
-from portal.notifications.services import queue_email
+from portal.links.messages import queue_email_with_link
 from portal.plans.models import PaymentPlan, PaymentPromise, PlanInstalment
 
 
 def _send(session: Session, customer: Customer, template: str, context: dict[str, Any], *, actor: Actor) -> bool:
     """Queue ``template`` for ``customer`` with a fresh personal link; False when they have no address."""
-    if not customer.email:
-        return False
-    config = current_app.config
-    issued = create_link(session, customer, ttl_days=config["LINK_TTL_DAYS"], created_by=template, actor=actor)
-    url = issued.url(config["BASE_URL"])
-    queue_email(
-        session,
-        to=customer.email,
-        template=template,
-        language=customer.language,
-        context={"customer_name": customer.name, "link_url": url, **context},
-        actor=actor,
-        customer_id=customer.id,
-        secrets=(url,),
-    )
-    return True
+    return queue_email_with_link(session, customer, template, context, actor=actor) is not None
 
 
 def _plan_context(plan: PaymentPlan) -> dict[str, Any]:

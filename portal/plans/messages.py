@@ -10,14 +10,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import current_app
 from sqlalchemy.orm import Session
 
 from portal.audit.services import Actor
 from portal.events.models import DomainEvent
 from portal.events.registry import react_to
-from portal.links.services import create_link
-from portal.notifications.services import queue_email
+from portal.links.messages import queue_email_with_link
 from portal.plans import events as plan_events
 from portal.plans import rules
 from portal.plans.models import PaymentPlan
@@ -30,23 +28,16 @@ def _plan_of(session: Session, event: DomainEvent) -> PaymentPlan | None:
 def _send(session: Session, event: DomainEvent, template: str, **context: Any) -> None:
     plan = _plan_of(session, event)
     customer = plan.customer if plan is not None else None
-    if plan is None or customer is None or not customer.email:
+    if plan is None or customer is None:
         return
-    actor = Actor(type=event.actor_type, id=event.actor_id)
-    config = current_app.config
-    issued = create_link(session, customer, ttl_days=config["LINK_TTL_DAYS"], created_by=template, actor=actor)
-    url = issued.url(config["BASE_URL"])
     schedule = plan.instalments or rules.schedule(
         plan.total_cents, plan.instalment_count, plan.every, plan.first_due_on
     )
-    queue_email(
+    queue_email_with_link(
         session,
-        to=customer.email,
-        template=template,
-        language=customer.language,
-        context={
-            "customer_name": customer.name,
-            "link_url": url,
+        customer,
+        template,
+        {
             "reference": plan.reference,
             "total_cents": plan.total_cents,
             "currency": plan.currency,
@@ -56,9 +47,7 @@ def _send(session: Session, event: DomainEvent, template: str, **context: Any) -
             "note": plan.decision_note,
             **context,
         },
-        actor=actor,
-        customer_id=customer.id,
-        secrets=(url,),
+        actor=Actor(type=event.actor_type, id=event.actor_id),
     )
 
 

@@ -4,7 +4,7 @@ the customer's page. The lists, the callback requests and the preview are in sta
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -121,6 +121,11 @@ def _decide_page(
         counter = CounterForm(formdata=None)
     if not counter.every.data:
         counter.every.data = plan.every
+    if not counter.first.data and not counter.errors:
+        # The debtor's own first date while it can still be kept, else a week from today: one field less to fill.
+        today = clock.today_for(customer)
+        first = plan.first_due_on if plan.first_due_on >= today else today + timedelta(days=7)
+        counter.first.data = first.isoformat()
     html = render_template(
         "staff/plans/decide.html",
         plan=plan,

@@ -31,9 +31,9 @@ def main_of(html: str) -> str:
     return html.split('<main id="main"', 1)[1]
 
 
-def proposer(session, create_customer, create_invoice):
-    """propose(instalments=12, ...) -> a plan proposed by a new customer with one overdue invoice. Each test
-    module makes it a fixture: ``propose = proposer(session, create_customer, create_invoice)``."""
+def proposer(app, session, create_customer, create_invoice):
+    """propose(instalments=12, ...) -> a plan proposed by a new customer with one overdue invoice: the
+    ``propose`` fixture (conftest.py). Inside the app, whose configuration the e-mail's personal link needs."""
 
     def make(
         *,
@@ -50,7 +50,7 @@ def proposer(session, create_customer, create_invoice):
         customer = create_customer(language="en", kind=kind, phone="06 12345678", **extra)
         invoice = create_invoice(customer, lines=BIG_LINES)
         consent = ConsentEvidence(text=CONSENT_TEXT, locale="en", ip_address=DEBTOR_IP, user_agent=DEBTOR_BROWSER)
-        with time_machine.travel(at, tick=False):
+        with app.app_context(), time_machine.travel(at, tick=False):
             plan = services.propose_plan(
                 session,
                 customer,

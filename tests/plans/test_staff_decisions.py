@@ -16,15 +16,10 @@ from portal.plans.models import PaymentPlan
 from portal.settings.registry import plan_limit_key
 from portal.settings.services import set_settings
 from tests.fixtures.factories import TEST_ACTOR, csrf_token
-from tests.plans.staff_support import NOW, main_of, proposer, reread, text_of
+from tests.plans.staff_support import NOW, main_of, reread, text_of
 
 ALREADY = "This proposal has already been decided. Nothing else has changed."
 NEEDS_SUPERVISOR = "A decision outside the policy needs a supervisor."
-
-
-@pytest.fixture()
-def propose(session, create_customer, create_invoice):
-    return proposer(session, create_customer, create_invoice)
 
 
 @pytest.fixture()

@@ -7,7 +7,6 @@ from __future__ import annotations
 import hashlib
 from datetime import date, timedelta
 
-import pytest
 import time_machine
 from sqlalchemy import select
 
@@ -21,15 +20,9 @@ from tests.plans.staff_support import (
     DEBTOR_IP,
     NOW,
     main_of,
-    proposer,
     reread,
     text_of,
 )
-
-
-@pytest.fixture()
-def propose(session, create_customer, create_invoice):
-    return proposer(session, create_customer, create_invoice)
 
 
 def _page(client, path: str, role: str, staff_login, language: str = "en") -> str:

@@ -9,14 +9,9 @@ from datetime import date, timedelta
 import pytest
 import time_machine
 
-from tests.plans.staff_support import NOW, main_of, proposer, text_of
+from tests.plans.staff_support import NOW, main_of, text_of
 
 QUEUE = "/staff/plans/"
-
-
-@pytest.fixture()
-def propose(session, create_customer, create_invoice):
-    return proposer(session, create_customer, create_invoice)
 
 
 def _rows(html):
