@@ -37,6 +37,7 @@ PROBLEM_MESSAGES: dict[str, Message] = {
         "This is not a VAT number. It starts with two letters for the country, such as NL999999999B01."
     ),
     "amount_out_of_range": _l("Enter an amount from %(minimum)s to %(maximum)s."),
+    "invalid_required_amount": _l("Enter an amount such as 25.00."),
     "invalid_amount": _l("Enter an amount such as 10.00 (at least 0.01), or leave the field empty."),
     "unknown_currency": _l("Unknown currency \u201c%(value)s\u201d. Use a three-letter code such as EUR."),
     "invalid_contact_window": _l(
@@ -170,7 +171,10 @@ def amount_cents(minimum_cents: int, maximum_cents: int) -> Callable[[Any], int]
     """A validator for an amount in euro, typed ("25,00") or stored (an int of cents), within the bounds."""
 
     def parse(raw: Any) -> int:
-        cents = raw if isinstance(raw, int) and not isinstance(raw, bool) else parse_minimum_cents(raw)
+        try:
+            cents = raw if isinstance(raw, int) and not isinstance(raw, bool) else parse_minimum_cents(raw)
+        except SettingProblem:
+            raise SettingProblem("invalid_required_amount") from None
         if cents is None:
             raise SettingProblem("required")
         if not minimum_cents <= cents <= maximum_cents:

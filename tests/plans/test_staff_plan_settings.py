@@ -105,7 +105,9 @@ def test_the_admin_saves_a_new_version_and_the_policy_follows(admin, session):
     [
         ("consumer_max_instalments", "\u0661\u0662", "Enter a whole number from 1 to 36."),
         ("consumer_max_instalments", "0", "Enter a whole number from 1 to 36."),
-        ("business_min_instalment", "ten", "Enter an amount"),
+        # A required amount: the part-payment minimum's "or leave the field empty" would be wrong here.
+        ("business_min_instalment", "ten", "Enter an amount such as 25.00."),
+        ("business_min_instalment", "0,50", "Enter an amount from €1.00 to €10,000.00."),
         ("grace_days", "", "Enter a whole number from 1 to 30."),
         ("invoices", "all", "Choose one of the options."),
     ],
