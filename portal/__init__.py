@@ -106,6 +106,7 @@ def _declare_event_kinds() -> None:
 
     # Plans and promises: their events, and why an invoice in a plan or promised by a date pauses dunning.
     import portal.plans.events
+    import portal.plans.holds  # an invoice in a plan is collected by its instalments, not by the period's debit
 
     # A payment on a plan's or promise's invoices marks its instalments paid (and completes / keeps) at once.
     import portal.plans.lifecycle_reactions

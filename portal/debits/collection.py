@@ -26,6 +26,7 @@ from portal.debits import events as debit_events
 from portal.debits import rules
 from portal.debits.collector_registry import collector_for
 from portal.debits.collectors import Collector, CollectorAnswer, DebitOrder
+from portal.debits.holds import collection_hold
 from portal.debits.models import Debit, Mandate, ProviderCustomer
 from portal.events import emit
 from portal.invoices.models import Invoice
@@ -157,11 +158,15 @@ def _start(
     if invoice is None:
         report.waiting_for_invoice.append(debit.id)
         return None
-    if invoice.outstanding_cents <= 0:
+    # Paid another way, or collected by another arrangement (a payment plan's instalments): not by this debit.
+    hold = collection_hold(session, invoice) if invoice.outstanding_cents > 0 else "settled"
+    if hold is not None:
         debit.invoice_id = invoice.id
         debit.state = "skipped"
         debit.updated_at = clock.now()
-        emit(session, debit_events.about_debit(debit_events.SKIPPED, debit, actor, invoice=invoice.number))
+        emit(
+            session, debit_events.about_debit(debit_events.SKIPPED, debit, actor, invoice=invoice.number, hold=hold)
+        )
         report.skipped.append(debit.id)
         return None
     # Never more than was pre-notified, and never more than is still owed on the invoice.

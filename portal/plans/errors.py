@@ -25,6 +25,13 @@ class PlanProblem(DomainError):
         "plan_exists": _l("You already have a payment plan or proposal for these invoices."),
         "not_waiting": _l("This proposal has already been decided. Nothing else has changed."),
         "not_active": _l("This payment plan is not running, so there is no instalment to pay."),
+        "payment_pending": _l(
+            "A payment for this plan is on its way to us. Once it has arrived you see it here, so there is nothing "
+            "to pay now."
+        ),
+        "collected_by_debit": _l(
+            "We collect the instalments of this plan by direct debit, so there is nothing to pay here."
+        ),
         "nothing_due": _l("Nothing of this payment plan is left to pay. Thank you!"),
         "method_invalid": _l("Choose how you pay the instalments."),
         "not_countered": _l("There is no proposal from us waiting for your answer."),

@@ -21,7 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from portal import clock
@@ -103,15 +103,19 @@ def lock_plan_for_step(session: Session, plan_id: int, *, customer_first: bool =
 
 
 def payment_under_way(session: Session, plan: PaymentPlan, now: datetime) -> bool:
-    """A payment on the plan's invoices that has been started and not finished: its outcome is awaited."""
+    """A payment on the plan's invoices whose outcome is awaited: one the provider or bank accepted and has not
+    settled (a direct debit takes several business days: pending for as long as it takes), or a checkout started
+    in the last two days and not finished."""
     invoice_ids = [covered.invoice_id for covered in plan.invoices]
     found = session.scalar(
         select(Payment.id)
         .join(PaymentItem, PaymentItem.payment_id == Payment.id)
         .where(
             PaymentItem.invoice_id.in_(invoice_ids),
-            Payment.state.in_(UNFINISHED),
-            Payment.created_at >= now - UNDER_WAY_FOR,
+            or_(
+                Payment.state == "pending",
+                and_(Payment.state.in_(UNFINISHED), Payment.created_at >= now - UNDER_WAY_FOR),
+            ),
         )
         .limit(1)
     )

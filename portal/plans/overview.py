@@ -11,12 +11,27 @@ from sqlalchemy.orm import Session, joinedload
 
 from portal.plans.models import OPEN_PLAN_STATES, PaymentPlan, PaymentPromise, PlanInvoice, PromiseInvoice
 from portal.plans.progress import PlanProgress, progress_of
+from portal.plans.services import debit_still_expected, money_on_its_way
 
 
 @dataclass(frozen=True)
 class PlanCard:
     plan: PaymentPlan
     progress: PlanProgress | None  # only for a running plan: a proposal has no instalments yet
+    # What is due is taken care of: a payment for it is on its way (accepted, not settled yet), or its direct
+    # debit will still collect it. Nothing to pay now, however much is due.
+    pending: bool = False
+    by_debit: bool = False
+
+    @property
+    def collecting(self) -> bool:
+        return self.pending or self.by_debit
+
+    @property
+    def payable_now(self) -> bool:
+        """Something is due and nothing takes care of it: a Pay button, also on a direct-debit plan whose debit
+        failed or cannot be collected (its instalments are then paid in the portal like any other)."""
+        return bool(self.progress and self.progress.due_now and not self.collecting)
 
 
 @dataclass(frozen=True)
@@ -53,8 +68,22 @@ def plans_view(session: Session, customer_id: int, *, today: date) -> PlansView:
     )
     in_plan = {covered.invoice.number: plan for plan in plans for covered in plan.invoices}
     promised = {covered.invoice.number: promise for promise in promises for covered in promise.invoices}
-    cards = [PlanCard(plan, progress_of(plan, today) if plan.status == "active" else None) for plan in plans]
-    return PlansView(cards, in_plan, promised)
+    return PlansView([plan_card(session, plan, today) for plan in plans], in_plan, promised)
+
+
+def plan_card(session: Session, plan: PaymentPlan, today: date) -> PlanCard:
+    if plan.status != "active":
+        return PlanCard(plan, None)
+    progress = progress_of(plan, today)
+    if not progress.due_now:  # on schedule: no statement more for the overview
+        return PlanCard(plan, progress)
+    due = [status.instalment for status in progress.due_now]
+    return PlanCard(
+        plan,
+        progress,
+        pending=money_on_its_way(session, plan),
+        by_debit=debit_still_expected(session, plan, due),
+    )
 
 
 def running_plan_of(session: Session, invoice_ids: list[int], *, today: date) -> PlanProgress | None:

@@ -1,6 +1,6 @@
 """Paying the instalments of a running plan that are due now (or else the next one) in the portal.
 
-What is charged comes from the plan (services.instalment_choice), never from the form; from there it is the
+What is charged comes from the plan (services.portal_instalment_choice), never from the form; from there it is the
 pay page's own way to the provider (payments.checkout.go_to_checkout)."""
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from portal.payments.services import PaymentChoice
 from portal.plans.errors import PlanProblem
 from portal.plans.models import PaymentPlan
 from portal.plans.progress import progress_of
-from portal.plans.services import instalment_choice
+from portal.plans.services import portal_instalment_choice
 
 bp = Blueprint("plan_payments", __name__)
 
@@ -75,7 +75,7 @@ def pay(plan_id: int) -> Response:
     form = InstalmentForm()
     today = clock.today_for(g.customer)
     try:
-        choice = instalment_choice(db.session, plan, today)
+        choice = portal_instalment_choice(db.session, plan, today)
     except PlanProblem as problem:
         db.session.commit()
         return _page(form, plan, None, error=message_for(problem), status=409 if form.is_submitted() else 200)

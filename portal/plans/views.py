@@ -29,6 +29,7 @@ from portal.plans.errors import PlanProblem
 from portal.plans.forms import AnswerForm, PlanForm
 from portal.plans.mandate import active_mandate
 from portal.plans.models import PaymentPlan
+from portal.plans.overview import plan_card
 from portal.plans.pdf import render_agreement_pdf
 from portal.plans.policy import plan_policy
 from portal.plans.progress import progress_of
@@ -217,6 +218,7 @@ def _show_page(
 ) -> Response:
     context: dict[str, Any] = {"plan": plan, "problem": problem, "progress": None, "counter": None, "states": None}
     context["own"] = _own_schedule(plan)
+    context["card"] = plan_card(db.session, plan, _today())
     if plan.status in ("active", "completed", "lapsed") and plan.instalments:
         progress = progress_of(plan, _today())
         names = {"paid": _("Paid"), "due": _("Due now"), "upcoming": _("Upcoming")}

@@ -13,6 +13,9 @@ from portal import clock
 from portal.debits.collectors import DEMO_FAILING_IBANS, DemoCollector
 from portal.payments.models import Payment
 from portal.plans.debit_instalments import collect_instalments
+from portal.plans.errors import PlanProblem
+from portal.plans.overview import plan_card
+from portal.plans.services import portal_instalment_choice
 from portal.plans.jobs import run_plans
 from portal.plans.lifecycle import PlansReport
 from portal.providers.base import ProviderUnavailable
@@ -80,6 +83,12 @@ def test_prenotified_collected_on_the_date_and_never_twice(
     assert len(notices) == 2 and "22 February 2027" in notices[1].subject
     _run(session, date(2027, 2, 20))
     assert refreshed(session, second).payment_id is None
+    # Due on Saturday, collected on Monday: no Pay button meanwhile, and the pay page refuses (no paying twice).
+    card = plan_card(session, refreshed(session, plan), date(2027, 2, 20))
+    assert card.progress.due_now and card.collecting and not card.payable_now
+    with pytest.raises(PlanProblem) as refused:
+        portal_instalment_choice(session, refreshed(session, plan), date(2027, 2, 20))
+    assert refused.value.code == "collected_by_debit"
     _run(session, date(2027, 2, 22))
     assert refreshed(session, second).paid_at is not None and _payments(session, customer) == 2
     assert mails(session, customer, "plan_instalment_missed") == []
@@ -94,6 +103,10 @@ def test_a_failed_instalment_debit_is_missed_then_lapses(
     first = refreshed(session, plan.instalments[0])
     assert session.get(Payment, first.payment_id).state == "failed" and first.paid_at is None
     assert mails(session, customer, "debit_failed") == [], "the debits' own message is for a Debit, not a plan"
+    # The debit failed: the instalment is paid in the portal now, like any other.
+    card = plan_card(session, refreshed(session, plan), date(2027, 1, 20))
+    assert card.payable_now and not card.collecting
+    assert portal_instalment_choice(session, refreshed(session, plan), date(2027, 1, 20)).amount_cents == 20166
     report = _run(session, date(2027, 1, 21))
     assert report.missed == [first.id] and report.collected == [] and _payments(session, customer) == 1
     (missed,) = mails(session, customer, "plan_instalment_missed")

@@ -79,15 +79,31 @@ def test_an_instalment_due_today_is_due_now_with_a_pay_button(
 
 
 def test_a_plan_paid_by_direct_debit_offers_no_pay_button(
-    app, session, create_customer, create_invoice, login, client, at_dec_20
+    app, session, create_customer, create_invoice, create_direct_debit, login, client, at_dec_20
 ) -> None:
     customer = create_customer(language="en")
+    create_direct_debit(customer, reference=f"UMR-OVERVIEW-{customer.id}")
     _overdue(create_invoice, customer, "DD-1")
     plan = propose(app, session, customer, ["DD-1"], instalments=3, first=date(2026, 12, 20), method="direct_debit")
     login(client, customer)
     text = page_text(client.get("/overview"))
     assert "Due now €100.83" in text and "We collect each instalment by direct debit." in text
     assert f"/plan/{plan.id}/pay" not in client.get("/overview").get_data(as_text=True)
+    refused = page_text(client.get(f"/plan/{plan.id}/pay"))
+    assert "We collect the instalments of this plan by direct debit, so there is nothing to pay here." in refused
+
+
+def test_a_direct_debit_plan_without_a_usable_mandate_is_paid_here(
+    app, session, create_customer, create_invoice, login, client, at_dec_20
+) -> None:
+    """The mandate was stopped after the plan was agreed: nothing will collect it, so the debtor pays here."""
+    customer = create_customer(language="en")
+    _overdue(create_invoice, customer, "DD-2")
+    plan = propose(app, session, customer, ["DD-2"], instalments=3, first=date(2026, 12, 20), method="direct_debit")
+    login(client, customer)
+    text = page_text(client.get("/overview"))
+    assert "We could not collect this instalment by direct debit. Please pay it here." in text
+    assert f'<a class="button" href="/plan/{plan.id}/pay">' in client.get("/overview").get_data(as_text=True)
 
 
 def test_a_proposal_waiting_for_staff_says_by_when_we_answer(
