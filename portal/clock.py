@@ -31,6 +31,8 @@ class _HasTimeZone(Protocol):
 
 
 FALLBACK_ZONE = ZoneInfo("Europe/Amsterdam")
+# The creditor's own time zone: commands, jobs and staff screens that judge "today" for no one customer.
+BUSINESS_ZONE = "Europe/Amsterdam"
 
 
 def zone_of(customer: _HasTimeZone) -> ZoneInfo:

@@ -1,9 +1,9 @@
-"""Payment plans (their invoices, instalments and the debtor's consent), promises to pay, and requests to be
+"""Payment plans (their invoices, instalments and the debtor's consents), promises to pay, and requests to be
 called back.
 
 Revision ID: 18045fcbdedb
 Revises: c7d2e4f6a8b1
-Create Date: 2026-12-01 22:34:25.701450+00:00
+Create Date: 2026-12-01 23:24:40.400176+00:00
 """
 
 from alembic import op
@@ -54,6 +54,8 @@ def upgrade() -> None:
     sa.Column('decided_at', portal.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('decision_note', sa.Text(), nullable=True),
     sa.Column('agreed_at', portal.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('grace_days', sa.Integer(), nullable=True),
+    sa.Column('interest', sa.String(length=10), nullable=True),
     sa.Column('ended_at', portal.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('created_at', portal.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('updated_at', portal.db.UTCDateTime(timezone=True), nullable=False),
@@ -75,6 +77,7 @@ def upgrade() -> None:
     sa.Column('customer_id', sa.Integer(), nullable=False),
     sa.Column('status', sa.String(length=10), nullable=False),
     sa.Column('promised_on', sa.Date(), nullable=False),
+    sa.Column('holds_until', portal.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('currency', sa.String(length=3), nullable=False),
     sa.Column('amount_cents', sa.Integer(), nullable=False),
     sa.Column('created_at', portal.db.UTCDateTime(timezone=True), nullable=False),
@@ -91,6 +94,7 @@ def upgrade() -> None:
     op.create_table('plan_consents',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('plan_id', sa.Integer(), nullable=False),
+    sa.Column('purpose', sa.String(length=10), nullable=False),
     sa.Column('accepted_at', portal.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('ip_address', sa.String(length=45), nullable=True),
     sa.Column('user_agent', sa.String(length=400), nullable=True),
@@ -98,10 +102,13 @@ def upgrade() -> None:
     sa.Column('text', sa.Text(), nullable=False),
     sa.Column('text_sha256', sa.String(length=64), nullable=False),
     sa.Column('settings_versions', sa.JSON(), nullable=False),
+    sa.CheckConstraint("purpose IN ('proposal', 'counter')", name=op.f('ck_plan_consents_purpose')),
     sa.ForeignKeyConstraint(['plan_id'], ['payment_plans.id'], name=op.f('fk_plan_consents_plan_id_payment_plans'), ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_plan_consents')),
-    sa.UniqueConstraint('plan_id', name=op.f('uq_plan_consents_plan_id'))
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_plan_consents'))
     )
+    with op.batch_alter_table('plan_consents', schema=None) as batch_op:
+        batch_op.create_index('ix_plan_consents_plan', ['plan_id'], unique=False)
+
     op.create_table('plan_instalments',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('plan_id', sa.Integer(), nullable=False),
@@ -161,6 +168,9 @@ def downgrade() -> None:
         batch_op.drop_index('ix_plan_instalments_due')
 
     op.drop_table('plan_instalments')
+    with op.batch_alter_table('plan_consents', schema=None) as batch_op:
+        batch_op.drop_index('ix_plan_consents_plan')
+
     op.drop_table('plan_consents')
     with op.batch_alter_table('payment_promises', schema=None) as batch_op:
         batch_op.drop_index('ix_payment_promises_status_promised')

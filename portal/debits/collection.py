@@ -164,9 +164,7 @@ def _start(
         debit.invoice_id = invoice.id
         debit.state = "skipped"
         debit.updated_at = clock.now()
-        emit(
-            session, debit_events.about_debit(debit_events.SKIPPED, debit, actor, invoice=invoice.number, hold=hold)
-        )
+        emit(session, debit_events.about_debit(debit_events.SKIPPED, debit, actor, invoice=invoice.number, hold=hold))
         report.skipped.append(debit.id)
         return None
     # Never more than was pre-notified, and never more than is still owed on the invoice.

@@ -23,8 +23,7 @@ from portal.debits.services import prenotify_schedule, schedules_to_prenotify
 from portal.extensions import db
 
 log = logging.getLogger(__name__)
-# Debit dates are bank dates; the creditor works in Dutch time.
-BUSINESS_ZONE = "Europe/Amsterdam"
+BUSINESS_ZONE = clock.BUSINESS_ZONE
 
 
 def business_today() -> date:

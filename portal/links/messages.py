@@ -28,9 +28,11 @@ def queue_email_with_link(
     actor: Actor,
     created_by: str | None = None,
     link: Callable[[str], str] = lambda url: url,
+    language: str | None = None,
 ) -> OutboxMessage | None:
-    """Queue ``template`` for ``customer`` in their language, with ``customer_name`` and a fresh ``link_url`` in
-    its context (``link`` may add to the address, e.g. a query). None when they have no e-mail address."""
+    """Queue ``template`` for ``customer`` in their language (or ``language``), with ``customer_name`` and a
+    fresh ``link_url`` in its context (``link`` may add to the address, e.g. a query). None when they have no
+    e-mail address."""
     if not customer.email:
         return None
     config = current_app.config
@@ -42,7 +44,7 @@ def queue_email_with_link(
         session,
         to=customer.email,
         template=template,
-        language=customer.language,
+        language=language or customer.language,
         context={"customer_name": customer.name, "link_url": link(url), **context},
         actor=actor,
         customer_id=customer.id,

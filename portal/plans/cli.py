@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import click
@@ -20,8 +20,7 @@ from portal.plans.policy import plan_policy
 from portal.plans.services import MAX_INSTALMENTS
 
 plans_cli = AppGroup("plans", help="Payment plans: preview a schedule under the policy in force; run the plans job.")
-# The creditor's own date: a plan previewed from a shell is judged on the day in the Netherlands.
-BUSINESS_ZONE = "Europe/Amsterdam"
+BUSINESS_ZONE = clock.BUSINESS_ZONE
 
 
 def _fail(message: str) -> None:
@@ -66,6 +65,8 @@ def preview(
         _fail(f"--today must be a date such as 2027-01-31, not {today_text!r}.")
     if not 1 <= instalments <= MAX_INSTALMENTS:
         _fail(f"--instalments must be from 1 to {MAX_INSTALMENTS}.")
+    if first > today + timedelta(days=rules.LATEST_FIRST_DAYS):
+        _fail(f"--first can be at most {rules.LATEST_FIRST_DAYS} days after today.")
     if total < instalments:
         _fail("--total is too small for that many instalments (each needs at least 0.01).")
     policy = plan_policy(db.session).for_kind(kind)

@@ -21,6 +21,7 @@ class PlanProblem(DomainError):
         "frequency_invalid": _l("Choose how often you pay: every month or every two weeks."),
         "first_date_invalid": _l("Enter the date of the first payment, such as %(example)s."),
         "first_in_past": _l("The first payment cannot be in the past."),
+        "first_too_far": _l("The first payment can be at most a year from today."),
         "too_many_cents": _l("The total is too small for that many instalments."),
         "plan_exists": _l("You already have a payment plan or proposal for these invoices."),
         "not_waiting": _l("This proposal has already been decided. Nothing else has changed."),

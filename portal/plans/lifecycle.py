@@ -210,18 +210,27 @@ def advance_plan(
             report.reminded.append(instalment.id)
         if today <= due or waiting:
             continue
-        pay_by = due + timedelta(days=policy.grace_days)
-        if today > pay_by:
-            _lapse(session, plan, instalment, now, actor=actor)
-            report.lapsed.append(plan.id)
-            return
+        grace = timedelta(days=plan.grace_days if plan.grace_days is not None else policy.grace_days)
         if instalment.missed_at is None:
+            # Never a lapse without the one reminder the agreement promises, and the grace period after it.
             instalment.missed_at = now
             emit(session, _instalment_event(plan_events.INSTALMENT_MISSED, plan, instalment, status.left_cents, actor))
             messages.queue_instalment_missed(
-                session, plan, instalment, left_cents=status.left_cents, pay_by=pay_by, actor=actor
+                session, plan, instalment, left_cents=status.left_cents, pay_by=_pay_by(due, today, grace), actor=actor
             )
             report.missed.append(instalment.id)
+            continue
+        if today > _pay_by(due, clock.today_for(plan.customer, instalment.missed_at), grace):
+            _lapse(session, plan, instalment, now, actor=actor)
+            report.lapsed.append(plan.id)
+            return
+
+
+def _pay_by(due: date, noticed_on: date, grace: timedelta) -> date:
+    """The last day to pay a missed instalment: the grace period from its due date, or from the day after it
+    when the "not received yet" went out later than the day after (a job that could not run, a payment that
+    held it back): the debtor always gets the whole grace period after the reminder."""
+    return max(due, noticed_on - timedelta(days=1)) + grace
 
 
 def _remind_now(instalment: PlanInstalment, due: date, today: date, days: int) -> bool:

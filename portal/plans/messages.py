@@ -25,7 +25,7 @@ def _plan_of(session: Session, event: DomainEvent) -> PaymentPlan | None:
     return session.get(PaymentPlan, int(event.subject_id or 0))
 
 
-def _send(session: Session, event: DomainEvent, template: str, **context: Any) -> None:
+def _send(session: Session, event: DomainEvent, template: str, *, language: str | None = None, **context: Any) -> None:
     plan = _plan_of(session, event)
     customer = plan.customer if plan is not None else None
     if plan is None or customer is None:
@@ -48,12 +48,22 @@ def _send(session: Session, event: DomainEvent, template: str, **context: Any) -
             **context,
         },
         actor=Actor(type=event.actor_type, id=event.actor_id),
+        language=language,
     )
 
 
 def _agreed(session: Session, event: DomainEvent) -> None:
     plan = _plan_of(session, event)
-    _send(session, event, "plan_agreed", agreement=plan.consent.text if plan and plan.consent else "")
+    consent = plan.consent if plan is not None else None
+    # In the language of the text agreed to (the page's, which the debtor may have switched), so the e-mail
+    # around the agreement never speaks another language than the agreement itself.
+    _send(
+        session,
+        event,
+        "plan_agreed",
+        agreement=consent.text if consent else "",
+        language=consent.locale if consent else None,
+    )
 
 
 def _proposed(session: Session, event: DomainEvent) -> None:

@@ -70,6 +70,10 @@ class PaymentPlan(Base):
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     decision_note: Mapped[str | None] = mapped_column(Text)  # the reason of a rejection, shown to the debtor
     agreed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The terms agreed, as the settings said when the debtor agreed: a later change of policy never changes a
+    # running plan's grace period or interest (the agreement names both).
+    grace_days: Mapped[int | None]
+    interest: Mapped[str | None] = mapped_column(String(10))
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
@@ -81,7 +85,15 @@ class PaymentPlan(Base):
     instalments: Mapped[list[PlanInstalment]] = relationship(
         order_by="PlanInstalment.number", cascade="all, delete-orphan", back_populates="plan"
     )
-    consent: Mapped[PlanConsent | None] = relationship(back_populates="plan", cascade="all, delete-orphan")
+    # Every consent, kept as evidence: to the debtor's own proposal and, after a counter-proposal, to ours.
+    consents: Mapped[list[PlanConsent]] = relationship(
+        order_by="PlanConsent.id", back_populates="plan", cascade="all, delete-orphan"
+    )
+
+    @property
+    def consent(self) -> PlanConsent | None:
+        """The consent to the plan as it stands (the latest)."""
+        return self.consents[-1] if self.consents else None
 
     @property
     def reference(self) -> str:
@@ -132,9 +144,15 @@ class PlanConsent(Base):
     """The debtor's agreement as evidence: when, from where, with which browser, to exactly which text."""
 
     __tablename__ = "plan_consents"
+    __table_args__ = (
+        CheckConstraint("purpose IN ('proposal', 'counter')", name="purpose"),
+        Index("ix_plan_consents_plan", "plan_id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    plan_id: Mapped[int] = mapped_column(ForeignKey("payment_plans.id", ondelete="CASCADE"), unique=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("payment_plans.id", ondelete="CASCADE"))
+    # To the debtor's own proposal, or to the schedule staff offered instead.
+    purpose: Mapped[str] = mapped_column(String(10), default="proposal")
     accepted_at: Mapped[datetime] = mapped_column(UTCDateTime)
     ip_address: Mapped[str | None] = mapped_column(String(45))
     user_agent: Mapped[str | None] = mapped_column(String(400))
@@ -144,7 +162,7 @@ class PlanConsent(Base):
     # {setting key: version} of the plan settings in force when the debtor agreed (0: the default).
     settings_versions: Mapped[dict[str, int]] = mapped_column(JSON)
 
-    plan: Mapped[PaymentPlan] = relationship(back_populates="consent")
+    plan: Mapped[PaymentPlan] = relationship(back_populates="consents")
 
 
 class PaymentPromise(Base):
@@ -162,6 +180,8 @@ class PaymentPromise(Base):
     customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id", ondelete="RESTRICT"))
     status: Mapped[str] = mapped_column(String(10), default="open")
     promised_on: Mapped[date] = mapped_column(Date)  # the customer's local date, the last day to pay
+    # The end of that day where the customer lives, in UTC: dunning stays paused until this moment.
+    holds_until: Mapped[datetime] = mapped_column(UTCDateTime)
     currency: Mapped[str] = mapped_column(String(3), default="EUR")
     amount_cents: Mapped[int]
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)

@@ -27,14 +27,15 @@ def in_open_plan(_at: datetime) -> ColumnElement[bool]:
 
 
 def promised(at: datetime) -> ColumnElement[bool]:
-    """Open, and promised by a date not yet past at ``at`` (the promised day counts, to its end)."""
+    """Open, and promised by a date not yet past at ``at``: the promised day counts to its end where the
+    customer lives (``holds_until``), not to midnight in UTC."""
     covered = exists(
         select(PromiseInvoice.invoice_id)
         .join(PaymentPromise, PaymentPromise.id == PromiseInvoice.promise_id)
         .where(
             PromiseInvoice.invoice_id == Invoice.id,
             PaymentPromise.status == "open",
-            PaymentPromise.promised_on >= at.date(),
+            PaymentPromise.holds_until > at,
         )
     )
     return and_(Invoice.state == "open", covered)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
@@ -56,6 +56,12 @@ def parse_promise_date(text: str | None, *, example: date) -> date:
     raise PlanProblem("promise_date_unreadable", example=example)
 
 
+def end_of_day(customer: Customer, day: date) -> datetime:
+    """The moment ``day`` ends where the customer lives (their midnight after it), in UTC."""
+    midnight = datetime.combine(day + timedelta(days=1), time.min, tzinfo=clock.zone_of(customer))
+    return midnight.astimezone(UTC)
+
+
 def make_promise(
     session: Session, customer: Customer, numbers: Sequence[str], promised_on: date, *, actor: Actor
 ) -> PaymentPromise:
@@ -78,6 +84,7 @@ def make_promise(
         customer_id=customer.id,
         status="open",
         promised_on=promised_on,
+        holds_until=end_of_day(customer, promised_on),
         currency=invoices[0].currency,
         amount_cents=sum(invoice.outstanding_cents for invoice in invoices),
         created_at=now,

@@ -17,6 +17,9 @@ from typing import Any
 from portal.money import decimal_text
 
 FREQUENCIES = ("month", "2weeks")
+# No plan starts more than a year ahead: far beyond any policy, and it keeps every date a plan can reach (60
+# instalments on) well inside the calendar, so no typed date (9999-12-31) can break the schedule.
+LATEST_FIRST_DAYS = 366
 KINDS = ("consumer", "business")
 # Why a proposal is outside the policy, in the order they are checked: the CLI and the API print the code.
 REASONS = ("too_many_instalments", "instalment_too_small", "total_too_large", "first_too_late", "first_in_past")

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -146,6 +146,8 @@ def check_choices(
         raise PlanProblem("instalments_invalid", maximum=MAX_INSTALMENTS)
     if first < today:
         raise PlanProblem("first_in_past")
+    if first > today + timedelta(days=rules.LATEST_FIRST_DAYS):
+        raise PlanProblem("first_too_far")
     if total_cents < instalments:
         raise PlanProblem("too_many_cents")
     return rules.propose(policy, total_cents, instalments, every, first, today)
@@ -222,20 +224,23 @@ def propose_plan(
     return plan
 
 
-def _record_consent(session: Session, plan: PaymentPlan, consent: ConsentEvidence, now: datetime) -> None:
-    """The consent as evidence, replacing an earlier one (the debtor's own proposal, before a counter-offer)."""
-    if plan.consent is not None:
-        session.delete(plan.consent)
-        session.flush()
-    plan.consent = PlanConsent(
-        accepted_at=now,
-        ip_address=consent.ip_address,
-        user_agent=(consent.user_agent or "")[:400] or None,
-        locale=consent.locale,
-        text=consent.text,
-        text_sha256=hashlib.sha256(consent.text.encode()).hexdigest(),
-        settings_versions=policy_versions(session, now),
+def _record_consent(
+    session: Session, plan: PaymentPlan, consent: ConsentEvidence, now: datetime, *, purpose: str = "proposal"
+) -> None:
+    """The consent as evidence, beside any earlier one (the debtor's own proposal, before a counter-offer)."""
+    plan.consents.append(
+        PlanConsent(
+            purpose=purpose,
+            accepted_at=now,
+            ip_address=consent.ip_address,
+            user_agent=(consent.user_agent or "")[:400] or None,
+            locale=consent.locale,
+            text=consent.text,
+            text_sha256=hashlib.sha256(consent.text.encode()).hexdigest(),
+            settings_versions=policy_versions(session, now),
+        )
     )
+    session.flush()
 
 
 def _agree(
@@ -254,6 +259,8 @@ def _agree(
     ]
     for covered in plan.invoices:
         covered.paid_before_cents = covered.invoice.paid_cents
+    policy = plan_policy(session, now)
+    plan.grace_days, plan.interest = policy.grace_days, policy.interest
     plan.status = "active"
     plan.decided_by = plan.decided_by or decided_by
     plan.decided_at = plan.decided_at or now
@@ -348,7 +355,7 @@ def accept_counter(session: Session, plan: PaymentPlan, *, consent: ConsentEvide
     if not consent.text.strip():
         raise PlanProblem("consent_missing")
     now = clock.now()
-    _record_consent(session, plan, consent, now)
+    _record_consent(session, plan, consent, now, purpose="counter")
     schedule = rules.schedule(plan.total_cents, plan.instalment_count, plan.every, plan.first_due_on)
     _agree(session, plan, schedule, actor=actor, decided_by=plan.decided_by or "staff", now=now)
 

@@ -3,13 +3,14 @@ counter-proposal, the preview and "called". Counts and dates take ASCII digits o
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from flask_wtf import FlaskForm
 from wtforms import Form, HiddenField, RadioField, SelectChoice, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, ValidationError
 
+from portal import clock
 from portal.errors import message_for
 from portal.i18n import _l
 from portal.money import AmountProblem, parse_amount
@@ -47,8 +48,12 @@ def _instalments(_form: Any, field: Any) -> None:
 
 
 def _first(_form: Any, field: Any) -> None:
-    if parse_day(field.data) is None:
+    day = parse_day(field.data)
+    if day is None:
         raise ValidationError(message_for(PlanProblem("first_date_invalid", example=DATE_EXAMPLE)))
+    # Judged on the creditor's date; the counter-proposal is checked again on the customer's (check_choices).
+    if day > clock.today(clock.BUSINESS_ZONE) + timedelta(days=rules.LATEST_FIRST_DAYS):
+        raise ValidationError(message_for(PlanProblem("first_too_far")))
 
 
 def _every(_form: Any, field: Any) -> None:

@@ -14,7 +14,6 @@ from portal.errors import message_for
 from portal.extensions import db
 from portal.i18n import _
 from portal.plans import rules, staff_queries
-from portal.plans.cli import BUSINESS_ZONE
 from portal.plans.errors import PlanProblem
 from portal.plans.policy import plan_policy
 from portal.plans.staff_forms import PreviewForm
@@ -93,7 +92,7 @@ def preview() -> str:
     """The schedule and the verdict of the policy in force for any total, as the CLI prints them."""
     form = PreviewForm(request.args if "total" in request.args else None)
     proposal = None
-    today = clock.today(BUSINESS_ZONE)
+    today = clock.today(clock.BUSINESS_ZONE)
     if "total" in request.args and form.validate():
         instalments, every, first = form.choices()
         policy = plan_policy(db.session).for_kind(str(form.kind.data))

@@ -124,7 +124,7 @@ def get_plan(session: Session, plan_id: int) -> PaymentPlan | None:
             selectinload(PaymentPlan.customer),
             selectinload(PaymentPlan.invoices).selectinload(PlanInvoice.invoice),
             selectinload(PaymentPlan.instalments),
-            selectinload(PaymentPlan.consent),
+            selectinload(PaymentPlan.consents),
         )
     )
 

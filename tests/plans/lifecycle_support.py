@@ -19,6 +19,7 @@ from portal.notifications.models import OutboxMessage
 from portal.payments.models import Payment
 from portal.payments.services import apply_status, choose_invoices, start_payment
 from portal.plans.models import PaymentPlan, PaymentPromise, PromiseInvoice
+from portal.plans.promises import end_of_day
 from portal.plans.services import ConsentEvidence, propose_plan
 from portal.providers.base import ProviderStatus
 
@@ -88,6 +89,7 @@ def make_promise(session: Session, customer: Customer, invoices: list[Invoice], 
     promise = PaymentPromise(
         customer_id=customer.id,
         promised_on=promised_on,
+        holds_until=end_of_day(customer, promised_on),
         amount_cents=sum(invoice.outstanding_cents for invoice in invoices),
     )
     promise.invoices = [

@@ -121,6 +121,8 @@ def test_plans_run_prints_a_report_and_sends_nothing_twice(app, session, create_
     again = runner.invoke(args=["plans", "run", "--at", "2027-01-17T11:00"])
     assert "reminded: 0" in again.output
     assert len(mails(session, customer, "plan_instalment_reminder")) == 1
+    missed = runner.invoke(args=["plans", "run", "--at", "2027-01-21T10:00"])
+    assert "missed: 1" in missed.output
     lapsed = runner.invoke(args=["plans", "run", "--at", "2027-01-28"])
     assert "lapsed: 1" in lapsed.output
     session.expire_all()

@@ -5,7 +5,7 @@ once), and the "Payment plans" section of the customer's page."""
 from __future__ import annotations
 
 import hashlib
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 import time_machine
 from sqlalchemy import select
@@ -89,7 +89,11 @@ def test_the_list_of_plans_filters_by_state_and_customer_type(session, propose, 
 
 def _promise(session, customer_id, invoice, status, promised_on):
     promise = PaymentPromise(
-        customer_id=customer_id, status=status, promised_on=promised_on, amount_cents=invoice.outstanding_cents
+        customer_id=customer_id,
+        status=status,
+        promised_on=promised_on,
+        holds_until=datetime.combine(promised_on, time(23), tzinfo=UTC),
+        amount_cents=invoice.outstanding_cents,
     )
     promise.invoices = [PromiseInvoice(invoice_id=invoice.id, outstanding_cents=invoice.outstanding_cents)]
     if status != "open":

@@ -1,0 +1,176 @@
+"""A plan keeps the terms the debtor agreed to, and the debtor always gets what the agreement promises: the
+grace period of the day they agreed, one reminder before a lapse, the whole promised day where they live, every
+consent kept, and no direct debit collecting an invoice the plan collects."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+import pytest
+import time_machine
+from sqlalchemy import select
+
+from portal import clock
+from portal.accounts.pausing import pause_reason
+from portal.debits.jobs import run_debits
+from portal.debits.models import Debit
+from portal.plans.errors import PlanProblem
+from portal.plans.jobs import run_plans
+from portal.plans.models import PlanConsent
+from portal.plans.policy import plan_policy
+from portal.plans.services import ConsentEvidence, accept_counter, counter_plan, eligible_invoices, propose_plan
+from portal.settings.services import set_settings
+from tests.plans.lifecycle_support import (
+    ACTOR,
+    BIG,
+    CONSENT,
+    agree_plan,
+    in_app,  # noqa: F401 - the fixture
+    mails,
+    make_promise,
+    moment,
+    refreshed,
+)
+
+pytestmark = pytest.mark.usefixtures("in_app")
+
+
+def _run(session, day: date, hour: int = 9):
+    with time_machine.travel(moment(day, hour), tick=False):
+        return run_plans(session, clock.now())
+
+
+def _agreed(session, create_customer, create_invoice, **customer_options):
+    customer = create_customer(language="en", **customer_options)
+    invoices = [create_invoice(customer, lines=BIG, due_date=date(2026, 10, 15)) for _ in range(2)]
+    with time_machine.travel(moment(date(2027, 1, 10)), tick=False):
+        plan = agree_plan(session, customer, invoices, first=date(2027, 1, 20))
+    return customer, invoices, plan
+
+
+def test_a_later_change_of_the_grace_period_does_not_change_a_running_plan(
+    session, create_customer, create_invoice
+) -> None:
+    customer, _invoices, plan = _agreed(session, create_customer, create_invoice)
+    assert (plan.grace_days, plan.interest) == (7, "none")
+    set_settings(session, {"plans.grace_days": "1"}, actor=ACTOR)
+    session.commit()
+    _run(session, date(2027, 1, 21))
+    assert "27 January 2027" in mails(session, customer, "plan_instalment_missed")[0].body_text
+    _run(session, date(2027, 1, 25))
+    assert refreshed(session, plan).status == "active", "7 days agreed, not the 1 day set since"
+    _run(session, date(2027, 1, 28))
+    assert refreshed(session, plan).status == "lapsed"
+
+
+def test_no_lapse_without_the_reminder_first_even_after_the_job_could_not_run(
+    session, create_customer, create_invoice
+) -> None:
+    customer, _invoices, plan = _agreed(session, create_customer, create_invoice)
+    report = _run(session, date(2027, 2, 2))  # the first run since the due date, long past the grace period
+    assert report.missed == [plan.instalments[0].id] and report.lapsed == []
+    (missed,) = mails(session, customer, "plan_instalment_missed")
+    assert "8 February 2027" in missed.body_text, "the whole grace period after the reminder"
+    _run(session, date(2027, 2, 8))
+    assert refreshed(session, plan).status == "active"
+    assert _run(session, date(2027, 2, 9)).lapsed == [plan.id]
+
+
+def test_a_promise_holds_to_the_end_of_the_day_where_the_customer_lives(
+    session, create_customer, create_invoice
+) -> None:
+    customer = create_customer(language="en", time_zone="America/Curacao")  # UTC-4
+    invoice = create_invoice(customer, lines=BIG, due_date=date(2026, 10, 15))
+    make_promise(session, customer, [invoice], date(2027, 1, 15))
+    late_evening = datetime(2027, 1, 16, 3, 30, tzinfo=UTC)  # 23:30 on the 15th in Willemstad
+    assert pause_reason(session, invoice, late_evening) == "promise"
+    assert pause_reason(session, invoice, datetime(2027, 1, 16, 4, 30, tzinfo=UTC)) is None
+
+
+def test_the_consent_to_the_debtors_own_proposal_is_kept_beside_the_consent_to_our_offer(
+    app, session, create_customer, create_invoice
+) -> None:
+    customer = create_customer(language="en")
+    invoice = create_invoice(customer, lines=BIG, due_date=date(2026, 10, 15))
+    with time_machine.travel(moment(date(2027, 1, 10)), tick=False):
+        plan = propose_plan(
+            session,
+            customer,
+            [invoice.number],
+            instalments=12,
+            every="month",
+            first=date(2027, 1, 20),
+            consent=CONSENT,
+            actor=ACTOR,
+        )
+        counter_plan(
+            session,
+            plan,
+            instalments=3,
+            every="month",
+            first=date(2027, 1, 20),
+            actor=ACTOR,
+            staff_email="sup@example.com",
+            supervisor=True,
+        )
+        offer = ConsentEvidence(text="I agree to 3 instalments.", locale="en", ip_address="10.0.0.9", user_agent="x")
+        accept_counter(session, plan, consent=offer, actor=ACTOR)
+        session.commit()
+    consents = list(session.scalars(select(PlanConsent).where(PlanConsent.plan_id == plan.id).order_by(PlanConsent.id)))
+    assert [(c.purpose, c.text) for c in consents] == [
+        ("proposal", CONSENT.text),
+        ("counter", "I agree to 3 instalments."),
+    ]
+    assert refreshed(session, plan).consent.text == "I agree to 3 instalments."
+
+
+def test_a_first_date_more_than_a_year_ahead_is_refused(session, create_customer, create_invoice) -> None:
+    customer = create_customer(language="en")
+    invoice = create_invoice(customer, lines=BIG, due_date=date(2026, 10, 15))
+    with time_machine.travel(moment(date(2027, 1, 10)), tick=False), pytest.raises(PlanProblem) as refused:
+        propose_plan(
+            session,
+            customer,
+            [invoice.number],
+            instalments=3,
+            every="month",
+            first=date(9999, 12, 31),
+            consent=CONSENT,
+            actor=ACTOR,
+        )
+    assert refused.value.code == "first_too_far"
+
+
+def test_a_periods_debit_leaves_an_invoice_in_a_plan_to_the_plan(
+    session, create_customer, create_invoice, create_direct_debit
+) -> None:
+    customer = create_customer(language="en")
+    create_direct_debit(customer, day=1, amount_cents=30250, first_period="2027-01", reference=f"UMR-H-{customer.id}")
+    january = create_invoice(
+        customer, lines=BIG, issue_date=date(2026, 12, 1), due_date=date(2027, 1, 1), period_start=date(2027, 1, 1)
+    )
+    with time_machine.travel(moment(date(2026, 12, 2)), tick=False):
+        plan = agree_plan(session, customer, [january], first=date(2026, 12, 20))
+    for day in (date(2026, 12, 15), date(2027, 1, 4)):  # announced, then due (1 January is no TARGET day)
+        with time_machine.travel(moment(day), tick=False):
+            run_debits(session, today=day)
+            session.commit()
+    (debit,) = session.scalars(select(Debit).where(Debit.customer_id == customer.id, Debit.period == "2027-01"))
+    assert debit.state == "skipped" and debit.payment_id is None, "the plan collects it, in instalments"
+    assert refreshed(session, plan).status == "active"
+
+
+def test_an_invoice_a_debit_is_announced_for_cannot_join_a_plan(
+    session, create_customer, create_invoice, create_direct_debit
+) -> None:
+    customer = create_customer(language="en")
+    create_direct_debit(customer, day=25, amount_cents=30250, first_period="2027-01", reference=f"UMR-A-{customer.id}")
+    january = create_invoice(
+        customer, lines=BIG, issue_date=date(2026, 12, 1), due_date=date(2027, 1, 1), period_start=date(2027, 1, 1)
+    )
+    with time_machine.travel(moment(date(2027, 1, 5)), tick=False):
+        run_debits(session, today=date(2027, 1, 5))  # pre-notifies January's debit, on the 25th
+        session.commit()
+        assert session.scalar(select(Debit.state).where(Debit.customer_id == customer.id)) == "notified"
+        assert eligible_invoices(session, customer, plan_policy(session), date(2027, 1, 5)) == []
+    assert january.number
