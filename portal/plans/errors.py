@@ -35,6 +35,15 @@ class PlanProblem(DomainError):
         ),
         "nothing_due": _l("Nothing of this payment plan is left to pay. Thank you!"),
         "method_invalid": _l("Choose how you pay the instalments."),
+        "amounts_changed": _l(
+            "What is owed on these invoices has changed since the proposal (a payment came in, or an invoice "
+            "changed). Reject it and say why; the customer can propose a plan for what is owed now."
+        ),
+        "amounts_changed_since_offer": _l(
+            "What you owe has changed since we made this offer, so it no longer fits. Decline it and propose a new "
+            "plan for what you owe now."
+        ),
+        "counter_expired": _l("This offer has expired: its first payment date has passed. You can propose a new plan."),
         "not_countered": _l("There is no proposal from us waiting for your answer."),
         "consent_missing": _l("Tick the box to confirm that you agree."),
         "agreement_changed": _l(

@@ -55,6 +55,7 @@ class PlansReport:
     lapsed: list[int] = field(default_factory=list)  # plan ids
     completed: list[int] = field(default_factory=list)
     cancelled: list[int] = field(default_factory=list)
+    offers_expired: list[int] = field(default_factory=list)  # counter-proposals not answered before their date
     promises_kept: list[int] = field(default_factory=list)
     promises_broken: list[int] = field(default_factory=list)
     errors: list[int] = field(default_factory=list)  # plan ids whose step failed (logged); the others went on
@@ -181,6 +182,13 @@ def advance_plan(
         if _all_settled(plan):
             finish(session, plan, now, actor=actor)
             report.cancelled.append(plan.id)
+        elif plan.status == "countered" and clock.today_for(plan.customer, now) > plan.first_due_on:
+            # Our offer was not answered before its first date: it ends, the invoices are no longer paused,
+            # and the debtor may propose again.
+            plan.status = "declined"
+            plan.ended_at = plan.updated_at = now
+            emit(session, plan_events.about_plan(plan_events.DECLINED, plan, actor, note="offer expired"))
+            report.offers_expired.append(plan.id)
         return
     if plan.status != "active":
         return

@@ -166,8 +166,12 @@ def propose_plan(
     reason: str | None = None,
     budget: dict[str, int] | None = None,
     method: str = "portal",
+    shown_total_cents: int | None = None,
 ) -> PaymentPlan:
-    """The debtor's proposal: agreed at once when inside the policy, else waiting for staff (``answer_by``)."""
+    """The debtor's proposal: agreed at once when inside the policy, else waiting for staff (``answer_by``).
+
+    ``shown_total_cents``: the total of the agreement the debtor saw; when a payment came in meanwhile, the
+    proposal is refused ("agreement_changed") rather than stored with consent to other amounts."""
     if reason is not None and len(reason) > MAX_REASON:
         raise PlanProblem("reason_too_long", limit=MAX_REASON)
     if not consent.text.strip():
@@ -181,6 +185,8 @@ def propose_plan(
     preview = preview_plan(
         session, customer, numbers, instalments=instalments, every=every, first=first, today=today, at=now
     )
+    if shown_total_cents is not None and shown_total_cents != preview.proposal.total_cents:
+        raise PlanProblem("agreement_changed")
     policy = plan_policy(session, now)
     plan = PaymentPlan(
         customer_id=customer.id,
@@ -292,10 +298,18 @@ def policy_verdict(session: Session, plan: PaymentPlan, at: datetime | None = No
     return rules.outside_policy(policy, schedule, clock.today_for(plan.customer, now))
 
 
+def _refuse_changed_amounts(plan: PaymentPlan, code: str) -> None:
+    """The schedule and the acknowledgement of debt name what was owed when the plan was proposed (or offered):
+    once a payment came in or an invoice changed, agreeing to it would acknowledge a wrong debt."""
+    if any(covered.invoice.outstanding_cents != covered.outstanding_cents for covered in plan.invoices):
+        raise PlanProblem(code)
+
+
 def approve_plan(session: Session, plan: PaymentPlan, *, actor: Actor, staff_email: str, supervisor: bool) -> None:
     """Staff approve the debtor's proposal as it is (the debtor consented to it when proposing)."""
     if plan.status != "proposed":
         raise PlanProblem("not_waiting")
+    _refuse_changed_amounts(plan, "amounts_changed")
     now = clock.now()
     if policy_verdict(session, plan, now) is not None and not supervisor:
         raise PlanProblem("needs_supervisor")
@@ -334,6 +348,7 @@ def counter_plan(
     """Staff offer another schedule for the same invoices; the debtor accepts or declines it in the portal."""
     if plan.status != "proposed":
         raise PlanProblem("not_waiting")
+    _refuse_changed_amounts(plan, "amounts_changed")
     now = clock.now()
     today = clock.today_for(plan.customer, now)
     policy = plan_policy(session, now).for_kind(plan.customer_kind)
@@ -355,6 +370,9 @@ def accept_counter(session: Session, plan: PaymentPlan, *, consent: ConsentEvide
     if not consent.text.strip():
         raise PlanProblem("consent_missing")
     now = clock.now()
+    if plan.first_due_on < clock.today_for(plan.customer, now):
+        raise PlanProblem("counter_expired")  # the lifecycle run ends the offer; the debtor may propose anew
+    _refuse_changed_amounts(plan, "amounts_changed_since_offer")
     _record_consent(session, plan, consent, now, purpose="counter")
     schedule = rules.schedule(plan.total_cents, plan.instalment_count, plan.every, plan.first_due_on)
     _agree(session, plan, schedule, actor=actor, decided_by=plan.decided_by or "staff", now=now)

@@ -180,6 +180,7 @@ def propose() -> Response:
             reason=form.reason.data,
             budget=budget,
             method=method,
+            shown_total_cents=preview.proposal.total_cents,
         )
     except PlanProblem as problem:
         db.session.rollback()

@@ -18,7 +18,14 @@ from portal.plans.errors import PlanProblem
 from portal.plans.jobs import run_plans
 from portal.plans.models import PlanConsent
 from portal.plans.policy import plan_policy
-from portal.plans.services import ConsentEvidence, accept_counter, counter_plan, eligible_invoices, propose_plan
+from portal.plans.services import (
+    ConsentEvidence,
+    accept_counter,
+    approve_plan,
+    counter_plan,
+    eligible_invoices,
+    propose_plan,
+)
 from portal.settings.services import set_settings
 from tests.plans.lifecycle_support import (
     ACTOR,
@@ -29,6 +36,7 @@ from tests.plans.lifecycle_support import (
     mails,
     make_promise,
     moment,
+    pay,
     refreshed,
 )
 
@@ -174,3 +182,94 @@ def test_an_invoice_a_debit_is_announced_for_cannot_join_a_plan(
         assert session.scalar(select(Debit.state).where(Debit.customer_id == customer.id)) == "notified"
         assert eligible_invoices(session, customer, plan_policy(session), date(2027, 1, 5)) == []
     assert january.number
+
+
+def _countered(session, create_customer, create_invoice):
+    customer = create_customer(language="en")
+    invoice = create_invoice(customer, lines=BIG, due_date=date(2026, 10, 15))
+    with time_machine.travel(moment(date(2027, 1, 10)), tick=False):
+        plan = propose_plan(
+            session,
+            customer,
+            [invoice.number],
+            instalments=12,
+            every="month",
+            first=date(2027, 1, 20),
+            consent=CONSENT,
+            actor=ACTOR,
+        )
+        counter_plan(
+            session,
+            plan,
+            instalments=3,
+            every="month",
+            first=date(2027, 1, 20),
+            actor=ACTOR,
+            staff_email="sup@example.com",
+            supervisor=True,
+        )
+        session.commit()
+    return customer, invoice, plan
+
+
+def test_an_offer_not_answered_before_its_first_date_expires(session, create_customer, create_invoice) -> None:
+    _customer, invoice, plan = _countered(session, create_customer, create_invoice)
+    offer = ConsentEvidence(text="I agree.", locale="en", ip_address=None, user_agent=None)
+    with time_machine.travel(moment(date(2027, 1, 21)), tick=False), pytest.raises(PlanProblem) as refused:
+        accept_counter(session, plan, consent=offer, actor=ACTOR)
+    assert refused.value.code == "counter_expired"
+    session.rollback()
+    assert pause_reason(session, invoice, moment(date(2027, 1, 21))) == "plan", "until the run ends the offer"
+    assert _run(session, date(2027, 1, 21)).offers_expired == [plan.id]
+    assert refreshed(session, plan).status == "declined"
+    assert pause_reason(session, invoice, moment(date(2027, 1, 21))) is None
+
+
+def test_an_offer_is_not_agreed_once_what_is_owed_changed(session, create_customer, create_invoice) -> None:
+    customer, invoice, plan = _countered(session, create_customer, create_invoice)
+    pay(session, customer, [invoice], 5000)
+    offer = ConsentEvidence(text="I agree.", locale="en", ip_address=None, user_agent=None)
+    with time_machine.travel(moment(date(2027, 1, 12)), tick=False), pytest.raises(PlanProblem) as refused:
+        accept_counter(session, refreshed(session, plan), consent=offer, actor=ACTOR)
+    assert refused.value.code == "amounts_changed_since_offer"
+
+
+def test_staff_cannot_approve_a_proposal_once_what_is_owed_changed(session, create_customer, create_invoice) -> None:
+    customer = create_customer(language="en")
+    invoice = create_invoice(customer, lines=BIG, due_date=date(2026, 10, 15))
+    with time_machine.travel(moment(date(2027, 1, 10)), tick=False):
+        plan = propose_plan(
+            session,
+            customer,
+            [invoice.number],
+            instalments=12,
+            every="month",
+            first=date(2027, 1, 20),
+            consent=CONSENT,
+            actor=ACTOR,
+        )
+        session.commit()
+    pay(session, customer, [invoice], 5000)
+    with time_machine.travel(moment(date(2027, 1, 11)), tick=False), pytest.raises(PlanProblem) as refused:
+        approve_plan(session, refreshed(session, plan), actor=ACTOR, staff_email="sup@example.com", supervisor=True)
+    assert refused.value.code == "amounts_changed"
+
+
+def test_a_proposal_whose_amounts_changed_after_they_were_shown_is_refused(
+    session, create_customer, create_invoice
+) -> None:
+    customer = create_customer(language="en")
+    invoice = create_invoice(customer, lines=BIG, due_date=date(2026, 10, 15))
+    with time_machine.travel(moment(date(2027, 1, 10)), tick=False), pytest.raises(PlanProblem) as refused:
+        propose_plan(
+            session,
+            customer,
+            [invoice.number],
+            instalments=3,
+            every="month",
+            first=date(2027, 1, 20),
+            consent=CONSENT,
+            actor=ACTOR,
+            shown_total_cents=invoice.outstanding_cents + 100,
+        )
+    assert refused.value.code == "agreement_changed"
