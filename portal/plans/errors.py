@@ -61,6 +61,10 @@ class PlanProblem(DomainError):
         "promise_date_unreadable": lambda details: _(
             "Enter the date as day-month-year, such as %(example)s.", example=details["example"].strftime("%d-%m-%Y")
         ),
+        "promise_after_not_kept": _l(
+            "An earlier promise or payment plan was not kept, so we cannot agree a new date here. Propose a payment "
+            "plan (our team looks at it), or call us and we look for a solution together."
+        ),
         "promise_exists": _l("You have already promised to pay these invoices."),
         "phone_invalid": _l("Enter a phone number we can call, such as 06 12345678."),
         "callback_unknown": _l("This request to be called back does not exist."),

@@ -5,7 +5,7 @@ pay page's own way to the provider (payments.checkout.go_to_checkout)."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, g, make_response, render_template
+from flask import Blueprint, g, make_response, render_template
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 from wtforms import RadioField, SelectChoice
@@ -19,6 +19,7 @@ from portal.payments.checkout import allow_provider_form_action, go_to_checkout,
 from portal.payments.errors import PaymentProblem
 from portal.payments.methods import METHOD_HINTS, method_name, usual_method
 from portal.payments.services import PaymentChoice
+from portal.plans.debtor_access import own_plan_or_404
 from portal.plans.errors import PlanProblem
 from portal.plans.models import PaymentPlan
 from portal.plans.progress import progress_of
@@ -29,13 +30,6 @@ bp = Blueprint("plan_payments", __name__)
 
 class InstalmentForm(FlaskForm):
     method = RadioField(_l("How do you want to pay?"), choices=[])
-
-
-def _own_plan(plan_id: int) -> PaymentPlan:
-    plan = db.session.get(PaymentPlan, plan_id)
-    if plan is None or plan.customer_id != g.customer.id:
-        abort(404)
-    return plan
 
 
 def _page(
@@ -71,7 +65,7 @@ def _page(
 @bp.route("/plan/<int:plan_id>/pay", methods=["GET", "POST"])
 @debtor_required
 def pay(plan_id: int) -> Response:
-    plan = _own_plan(plan_id)
+    plan = own_plan_or_404(plan_id)
     form = InstalmentForm()
     today = clock.today_for(g.customer)
     try:

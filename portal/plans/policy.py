@@ -11,6 +11,7 @@ from portal.plans.rules import KINDS, Policy
 from portal.settings.registry import (
     DEBT_HELP_PREFIX,
     PLAN_ANSWER_DAYS_KEY,
+    PLAN_COOLING_OFF_DAYS_KEY,
     PLAN_FIRST_WITHIN_DAYS_KEY,
     PLAN_GRACE_DAYS_KEY,
     PLAN_INTEREST_KEY,
@@ -32,6 +33,7 @@ class PlanPolicy:
     answer_days: int
     interest: str  # "none" or "statutory"
     promise_max_days: int
+    cooling_off_days: int  # after a lapsed plan or a broken promise: new ones are for staff to decide
 
     def for_kind(self, kind: str) -> Policy:
         return self.limits.get(kind, self.limits["consumer"])
@@ -58,6 +60,7 @@ def plan_policy(session: Session, at: datetime | None = None) -> PlanPolicy:
         answer_days=int(values[PLAN_ANSWER_DAYS_KEY]),
         interest=str(values[PLAN_INTEREST_KEY]),
         promise_max_days=int(values[PROMISE_MAX_DAYS_KEY]),
+        cooling_off_days=int(values[PLAN_COOLING_OFF_DAYS_KEY]),
     )
 
 

@@ -19,7 +19,7 @@ from portal.plans import events as plan_events
 from portal.plans.errors import PlanProblem
 from portal.plans.models import PaymentPromise, PromiseInvoice
 from portal.plans.policy import plan_policy
-from portal.plans.services import choose_plan_invoices
+from portal.plans.services import choose_plan_invoices, recently_not_kept
 
 # ASCII digits only: a full-width "２" would otherwise be read as 2 by Python, and a date nobody typed on
 # purpose is better asked again than guessed.
@@ -74,6 +74,8 @@ def make_promise(
     last = today + timedelta(days=policy.promise_max_days)
     if not today <= promised_on <= last:
         raise PlanProblem("promise_date_invalid", first=today, last=last)
+    if recently_not_kept(session, customer, policy, now):
+        raise PlanProblem("promise_after_not_kept")
     try:
         invoices = choose_plan_invoices(session, customer, numbers, policy, today)
     except PlanProblem as problem:

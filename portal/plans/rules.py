@@ -142,3 +142,12 @@ def most_instalments(policy: Policy, total_cents: int) -> int:
     if policy.min_instalment_cents <= 0:
         return policy.max_instalments
     return max(1, min(policy.max_instalments, total_cents // policy.min_instalment_cents))
+
+
+def instalments_from_json(rows: list[dict[str, str]] | None) -> list[Instalment]:
+    """The instalments of ``Proposal.as_json()["instalments"]`` again (a plan keeps the debtor's own that way)."""
+    instalments = []
+    for row in rows or []:
+        whole, _, cents = row["amount"].partition(".")
+        instalments.append(Instalment(date.fromisoformat(row["date"]), int(whole) * 100 + int(cents or 0)))
+    return instalments

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from portal import clock
@@ -42,6 +42,8 @@ from portal.plans.policy import PlanPolicy, plan_policy, policy_versions
 from portal.plans.progress import progress_of
 
 MAX_REASON = 2000
+# Why a proposal inside the limits still goes to staff (beside rules.REASONS): an earlier one was not kept.
+RECENTLY_NOT_KEPT = "recently_not_kept"
 # Beyond any plan a person means, and keeps the JSON and the pages small.
 MAX_INSTALMENTS = 60
 
@@ -133,7 +135,26 @@ def preview_plan(
     total = sum(invoice.outstanding_cents for invoice in invoices)
     kind_policy = policy.for_kind(customer.kind)
     proposal = check_choices(kind_policy, total, instalments=instalments, every=every, first=first, today=today)
+    if proposal.within_policy and recently_not_kept(session, customer, policy, at or clock.now()):
+        proposal = rules.Proposal(proposal.instalments, RECENTLY_NOT_KEPT)
     return PlanPreview(invoices, invoices[0].currency, proposal, kind_policy)
+
+
+def recently_not_kept(session: Session, customer: Customer, policy: PlanPolicy, now: datetime) -> bool:
+    """A plan of the customer lapsed, or a promise of theirs was broken, within the cooling-off days: a new
+    arrangement is then for staff to decide, so dunning cannot be put off again and again by the portal alone."""
+    if policy.cooling_off_days <= 0:
+        return False
+    since = now - timedelta(days=policy.cooling_off_days)
+    lapsed = select(PaymentPlan.id).where(
+        PaymentPlan.customer_id == customer.id, PaymentPlan.status == "lapsed", PaymentPlan.ended_at >= since
+    )
+    broken = select(PaymentPromise.id).where(
+        PaymentPromise.customer_id == customer.id,
+        PaymentPromise.status == "broken",
+        PaymentPromise.ended_at >= since,
+    )
+    return bool(session.scalar(select(or_(lapsed.exists(), broken.exists()))))
 
 
 def check_choices(

@@ -4,8 +4,7 @@ the customer's page. The lists, the callback requests and the preview are in sta
 
 from __future__ import annotations
 
-from datetime import date, timedelta
-from decimal import Decimal
+from datetime import timedelta
 from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
@@ -54,19 +53,15 @@ def policy_reason_text(reason: str | None, kind: str) -> str:
             days=policy.first_within_days,
         ),
         "first_in_past": _("The first instalment is in the past."),
+        "recently_not_kept": _(
+            "Inside the limits, but a plan of this customer lapsed or a promise was broken in the last %(days)s days.",
+            days=plan_policy(db.session).cooling_off_days,
+        ),
     }
     return texts.get(reason, reason)
 
 
 bp.add_app_template_global(policy_reason_text, "policy_reason_text")
-
-
-def own_schedule(plan: PaymentPlan) -> list[rules.Instalment]:
-    """The debtor's own schedule, as they proposed it (kept when staff offer another)."""
-    return [
-        rules.Instalment(date.fromisoformat(item["date"]), int(Decimal(item["amount"]) * 100))
-        for item in plan.proposed_schedule or []
-    ]
 
 
 def _supervisor() -> bool:
@@ -130,7 +125,7 @@ def _decide_page(
         "staff/plans/decide.html",
         plan=plan,
         customer=customer,
-        own=own_schedule(plan),
+        own=rules.instalments_from_json(plan.proposed_schedule),
         policy=plan_policy(db.session).for_kind(plan.customer_kind),
         today=clock.today_for(customer),
         timeline=build_timeline(db.session, customer, limit=STORY_LIMIT),
@@ -299,7 +294,7 @@ def detail(plan_id: int) -> str:
         customer=plan.customer,
         progress=progress_of(plan, today) if plan.instalments else None,
         schedule=schedule,
-        own=own_schedule(plan),
+        own=rules.instalments_from_json(plan.proposed_schedule),
         today=today,
         # Where from and with which browser: as the audit trail, for the roles that may read it.
         show_origin=role_allows(current_user.role, Permission.VIEW_AUDIT),

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hmac
 from datetime import date, timedelta
-from decimal import Decimal
 from typing import Any
 
 from flask import Blueprint, abort, current_app, g, make_response, redirect, render_template, request, url_for
@@ -25,6 +24,7 @@ from portal.invoices.models import Invoice
 from portal.money import AmountProblem, parse_amount
 from portal.plans import rules
 from portal.plans.agreement import agreement_text, plan_terms, terms_for, text_seal
+from portal.plans.debtor_access import own_plan_or_404
 from portal.plans.errors import PlanProblem
 from portal.plans.forms import AnswerForm, PlanForm
 from portal.plans.mandate import active_mandate
@@ -199,26 +199,11 @@ def _same_plan(numbers: list[str]) -> PaymentPlan | None:
     return None
 
 
-def _own_plan(plan_id: int) -> PaymentPlan:
-    plan = db.session.get(PaymentPlan, plan_id)
-    if plan is None or plan.customer_id != g.customer.id:
-        abort(404)
-    return plan
-
-
-def _own_schedule(plan: PaymentPlan) -> list[rules.Instalment]:
-    """The debtor's own proposal, kept on the plan when staff offered another schedule."""
-    return [
-        rules.Instalment(date.fromisoformat(row["date"]), int(Decimal(row["amount"]).scaleb(2)))
-        for row in plan.proposed_schedule or []
-    ]
-
-
 def _show_page(
     plan: PaymentPlan, form: AnswerForm | None = None, *, problem: str | None = None, status: int = 200
 ) -> Response:
     context: dict[str, Any] = {"plan": plan, "problem": problem, "progress": None, "counter": None, "states": None}
-    context["own"] = _own_schedule(plan)
+    context["own"] = rules.instalments_from_json(plan.proposed_schedule)
     context["card"] = plan_card(db.session, plan, _today())
     if plan.status in ("active", "completed", "lapsed") and plan.instalments:
         progress = progress_of(plan, _today())
@@ -239,7 +224,7 @@ def _show_page(
 @bp.get("/plan/<int:plan_id>")
 @debtor_required
 def show(plan_id: int) -> Response:
-    response = _show_page(_own_plan(plan_id))
+    response = _show_page(own_plan_or_404(plan_id))
     note_visit("plan")
     db.session.commit()
     return response
@@ -248,7 +233,7 @@ def show(plan_id: int) -> Response:
 @bp.post("/plan/<int:plan_id>/answer")
 @debtor_required
 def answer(plan_id: int) -> Response:
-    _own_plan(plan_id)
+    own_plan_or_404(plan_id)
     form = AnswerForm()
     if not form.validate_on_submit():
         return redirect(url_for("plans.show", plan_id=plan_id))
@@ -267,7 +252,7 @@ def answer(plan_id: int) -> Response:
             accept_counter(db.session, plan, consent=_evidence(text), actor=debtor_actor())
     except PlanProblem as problem:
         db.session.rollback()
-        return _show_page(_own_plan(plan_id), form, problem=message_for(problem), status=400)
+        return _show_page(own_plan_or_404(plan_id), form, problem=message_for(problem), status=400)
     db.session.commit()
     return redirect(url_for("plans.show", plan_id=plan_id))
 
@@ -275,7 +260,7 @@ def answer(plan_id: int) -> Response:
 @bp.get("/plan/<int:plan_id>/agreement.pdf")
 @debtor_required
 def agreement_pdf(plan_id: int) -> Response:
-    plan = _own_plan(plan_id)
+    plan = own_plan_or_404(plan_id)
     if plan.consent is None or plan.agreed_at is None:  # only an agreement is printed, not a proposal
         abort(404)
     # In the language of the text agreed to, so the headings and the agreement never mix two languages.

@@ -48,6 +48,7 @@ __all__ = [
     "PLAN_PREFIX",
     "PLAN_REMINDER_DAYS_KEY",
     "PROMISE_MAX_DAYS_KEY",
+    "PLAN_COOLING_OFF_DAYS_KEY",
     "plan_limit_key",
     "CREDITOR_PREFIX",
     "METHODS_KEY",
@@ -85,6 +86,7 @@ PLAN_ANSWER_DAYS_KEY = "plans.answer_days"
 PLAN_INTEREST_KEY = "plans.interest"
 PLAN_INTEREST_CHOICES = ("none", "statutory")
 PROMISE_MAX_DAYS_KEY = "plans.promise_max_days"
+PLAN_COOLING_OFF_DAYS_KEY = "plans.cooling_off_days"
 DEBT_HELP_PREFIX = "plans.debt_help_"  # + a country code: the text of the "I cannot pay" page there
 
 
@@ -358,6 +360,16 @@ _DECLARED += [
         _l("A customer may promise to pay everything by a date up to this many days ahead."),
         14,
         whole_number(1, 60),
+    ),
+    Setting(
+        PLAN_COOLING_OFF_DAYS_KEY,
+        _l("After a plan or promise was not kept"),
+        _l(
+            "For this many days after a customer's plan lapsed or promise was broken, a new plan from them goes to "
+            "staff and no new promise is agreed online (0: no such pause)."
+        ),
+        90,
+        whole_number(0, 365),
     ),
     *(
         Setting(

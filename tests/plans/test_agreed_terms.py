@@ -18,6 +18,7 @@ from portal.plans.errors import PlanProblem
 from portal.plans.jobs import run_plans
 from portal.plans.models import PlanConsent
 from portal.plans.policy import plan_policy
+from portal.plans.promises import make_promise as make_promise_service
 from portal.plans.services import (
     ConsentEvidence,
     accept_counter,
@@ -273,3 +274,42 @@ def test_a_proposal_whose_amounts_changed_after_they_were_shown_is_refused(
             shown_total_cents=invoice.outstanding_cents + 100,
         )
     assert refused.value.code == "agreement_changed"
+
+
+def test_after_a_lapse_a_new_plan_is_for_staff_and_no_promise_is_agreed_online(
+    session, create_customer, create_invoice
+) -> None:
+    customer, _invoices, plan = _agreed(session, create_customer, create_invoice)
+    _run(session, date(2027, 1, 21))
+    _run(session, date(2027, 1, 28))
+    assert refreshed(session, plan).status == "lapsed"
+    newer = create_invoice(customer, lines=BIG, due_date=date(2027, 1, 15))
+    with time_machine.travel(moment(date(2027, 2, 1)), tick=False):
+        again = propose_plan(
+            session,
+            customer,
+            [newer.number],
+            instalments=2,
+            every="month",
+            first=date(2027, 2, 10),
+            consent=CONSENT,
+            actor=ACTOR,
+        )
+        assert (again.status, again.policy_reason) == ("proposed", "recently_not_kept")
+        session.rollback()
+        with pytest.raises(PlanProblem) as refused:
+            make_promise_service(session, customer, [newer.number], date(2027, 2, 10), actor=ACTOR)
+    assert refused.value.code == "promise_after_not_kept"
+    # 90 days on, the portal agrees again on its own.
+    with time_machine.travel(moment(date(2027, 5, 1)), tick=False):
+        later = propose_plan(
+            session,
+            customer,
+            [newer.number],
+            instalments=2,
+            every="month",
+            first=date(2027, 5, 10),
+            consent=CONSENT,
+            actor=ACTOR,
+        )
+    assert later.status == "active"
