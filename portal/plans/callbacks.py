@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import phonenumbers
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -12,10 +13,24 @@ from portal.events import emit
 from portal.plans import events as plan_events
 from portal.plans.errors import PlanProblem
 from portal.plans.models import CallbackRequest
-from portal.settings.validators import SettingProblem, parse_phone
 
 PARTS_OF_DAY = ("morning", "afternoon", "evening")
 MAX_NOTE = 1000
+
+
+def callable_number(text: str, country: str) -> str:
+    """The number as staff dial it (international format), read the way the customer's country writes numbers
+    ("06 12345678" in the Netherlands); PlanProblem("phone_invalid") for anything no phone would ring."""
+    # ASCII only: a full-width digit is a digit to Python, but nobody can dial the number it makes.
+    if not text.isascii() or len(text) > 40:
+        raise PlanProblem("phone_invalid")
+    try:
+        number = phonenumbers.parse(text, country.upper() or "NL")
+    except phonenumbers.NumberParseException:
+        raise PlanProblem("phone_invalid") from None
+    if not phonenumbers.is_valid_number(number):
+        raise PlanProblem("phone_invalid")
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
 
 
 def open_callback(session: Session, customer: Customer) -> CallbackRequest | None:
@@ -36,13 +51,7 @@ def request_callback(
     actor: Actor,
 ) -> CallbackRequest:
     """Record the request, or raise PlanProblem("callback_exists") while an earlier one waits for our call."""
-    try:
-        # ASCII only: a full-width digit passes \d, and nobody can dial the number it makes.
-        if not phone.isascii():
-            raise SettingProblem("invalid_phone")
-        number = parse_phone(phone)
-    except SettingProblem:
-        raise PlanProblem("phone_invalid") from None
+    number = callable_number(phone, customer.country)
     if preferred_time not in PARTS_OF_DAY:
         preferred_time = None  # "any time": the field is optional
     note = (note or "").strip() or None

@@ -76,15 +76,16 @@ def test_the_phone_is_prefilled_and_a_request_is_recorded_once(client, session, 
     text = page_text(asked)
     assert asked.status_code == 200
     assert "Thank you. We will call you soon." in text
-    assert "You asked us to call you on 06 12345678. We will try to call in the evening." in text
+    # Stored as staff dial it: the international form of the number, as the Netherlands writes it.
+    assert "You asked us to call you on +31 6 12345678. We will try to call in the evening." in text
     [request] = _requests(session, customer)
-    assert (request.phone, request.preferred_time, request.note) == ("06 12345678", "evening", "Best after six.")
+    assert (request.phone, request.preferred_time, request.note) == ("+31 6 12345678", "evening", "Best after six.")
     event = session.scalars(select(DomainEvent).where(DomainEvent.kind == "callback.requested")).one()
     assert event.customer_id == customer.id
 
     again = _ask(client, token_on(form), phone="+31 6 87654321", preferred_time="morning")
     assert again.status_code == 200
-    assert "We will call you soon." in page_text(again) and "06 12345678" in page_text(again)
+    assert "We will call you soon." in page_text(again) and "+31 6 12345678" in page_text(again)
     assert len(_requests(session, customer)) == 1, "no second request for staff to call twice"
     assert "Call me back" not in page_text(client.get("/cannot-pay")), "the form waits until we have called"
 
@@ -92,12 +93,20 @@ def test_the_phone_is_prefilled_and_a_request_is_recorded_once(client, session, 
 def test_an_invalid_phone_is_refused_with_a_message_and_nothing_saved(client, session, create_customer, login) -> None:
     customer = create_customer(language="en", phone=None)
     login(client, customer)
-    for typed in ("", "call me", "12", "06-1234567８"):
+    # "1234567" and "06 1234" look like numbers to a pattern, but no phone in the Netherlands would ring.
+    for typed in ("", "call me", "12", "06-1234567８", "1234567", "06 1234", "+31 6 123456789012"):
         refused = _ask(client, phone=typed, preferred_time="morning")
         assert refused.status_code == 400, typed
         assert "Enter a phone number we can call, such as 06 12345678." in page_text(refused)
         assert 'aria-invalid="true"' in refused.get_data(as_text=True)
     assert _requests(session, customer) == []
+
+
+def test_a_number_is_read_the_way_the_customers_country_writes_it(client, session, create_customer, login) -> None:
+    customer = create_customer(language="en", country="BE", phone=None)
+    login(client, customer)
+    assert _ask(client, phone="0470 12 34 56", preferred_time="morning").status_code == 200
+    assert [r.phone for r in _requests(session, customer)] == ["+32 470 12 34 56"]
 
 
 def test_without_a_preferred_time_any_time_will_do(client, session, create_customer, login) -> None:
