@@ -8,7 +8,7 @@ from portal.imports.models import ImportJob
 from portal.invoices.models import Invoice, InvoiceLine, InvoiceVatTotal
 from portal.leases import JobLease
 from portal.links.models import PortalLink
-from portal.notifications.models import OutboxMessage
+from portal.notifications.models import OutboxAttachment, OutboxMessage
 from portal.payments.models import (
     DemoCheckout,
     Payment,
@@ -46,6 +46,7 @@ __all__ = [
     "JobLease",
     "LoginThrottle",
     "Mandate",
+    "OutboxAttachment",
     "OutboxMessage",
     "Payment",
     "PaymentAllocation",

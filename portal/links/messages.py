@@ -6,7 +6,7 @@ create links), and its lifetime is the deployment's LINK_TTL_DAYS.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from flask import current_app
@@ -16,7 +16,7 @@ from portal.audit.services import Actor
 from portal.customers.models import Customer
 from portal.links.services import create_link
 from portal.notifications.models import OutboxMessage
-from portal.notifications.services import queue_email
+from portal.notifications.services import Attachment, queue_email
 
 
 def queue_email_with_link(
@@ -29,6 +29,7 @@ def queue_email_with_link(
     created_by: str | None = None,
     link: Callable[[str], str] = lambda url: url,
     language: str | None = None,
+    attachments: Sequence[Attachment] = (),
 ) -> OutboxMessage | None:
     """Queue ``template`` for ``customer`` in their language (or ``language``), with ``customer_name`` and a
     fresh ``link_url`` in its context (``link`` may add to the address, e.g. a query). None when they have no
@@ -49,4 +50,5 @@ def queue_email_with_link(
         actor=actor,
         customer_id=customer.id,
         secrets=(url,),
+        attachments=attachments,
     )

@@ -71,6 +71,9 @@ class SmtpChannel:
         email["Content-Language"] = message.language
         email.set_content(message.body_text)
         email.add_alternative(message.body_html, subtype="html")
+        for attachment in message.attachments:
+            maintype, _, subtype = attachment.content_type.partition("/")
+            email.add_attachment(attachment.content, maintype=maintype, subtype=subtype, filename=attachment.filename)
         return email
 
     def _connect(self, timeout: float) -> smtplib.SMTP:

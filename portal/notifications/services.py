@@ -6,6 +6,8 @@ only after that transaction commits (see dispatch.py). A rollback leaves no mess
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -13,10 +15,17 @@ from sqlalchemy.orm import Session
 from portal.audit.services import Actor, record
 from portal.events import Event, emit
 from portal.notifications import events as message_events
-from portal.notifications.models import OutboxMessage
+from portal.notifications.models import OutboxAttachment, OutboxMessage
 from portal.notifications.render import render_message
 
 PENDING_KEY = "portal_new_messages"
+
+
+@dataclass(frozen=True)
+class Attachment:
+    filename: str
+    content_type: str  # "application/pdf"
+    content: bytes
 
 
 def queue_email(
@@ -29,6 +38,7 @@ def queue_email(
     actor: Actor,
     customer_id: int | None = None,
     secrets: tuple[str, ...] = (),
+    attachments: Sequence[Attachment] = (),
 ) -> OutboxMessage:
     """Render ``template`` in ``language`` and put it in the outbox.
 
@@ -46,6 +56,10 @@ def queue_email(
         body_text=rendered.text,
         body_html=rendered.html,
         secrets_to_redact=list(secrets),
+        attachments=[
+            OutboxAttachment(filename=item.filename, content_type=item.content_type, content=item.content)
+            for item in attachments
+        ],
     )
     session.add(message)
     session.flush()

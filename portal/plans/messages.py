@@ -2,12 +2,13 @@
 confirmed, a proposal received, another plan offered, a proposal rejected.
 
 Each carries a fresh personal link (as the direct-debit messages do), blanked from the stored copy once sent:
-the plan's page and its PDF are behind it. The outbox sends no attachments, so the confirmation carries the
-agreement text itself and points to the PDF on the plan's page.
+the plan's page and its PDF are behind it. The confirmation carries the agreement text itself and the
+agreement as a PDF attachment.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -16,16 +17,26 @@ from portal.audit.services import Actor
 from portal.events.models import DomainEvent
 from portal.events.registry import react_to
 from portal.links.messages import queue_email_with_link
+from portal.notifications.services import Attachment
 from portal.plans import events as plan_events
 from portal.plans import rules
 from portal.plans.models import PaymentPlan
+from portal.plans.pdf import agreement_document
 
 
 def _plan_of(session: Session, event: DomainEvent) -> PaymentPlan | None:
     return session.get(PaymentPlan, int(event.subject_id or 0))
 
 
-def _send(session: Session, event: DomainEvent, template: str, *, language: str | None = None, **context: Any) -> None:
+def _send(
+    session: Session,
+    event: DomainEvent,
+    template: str,
+    *,
+    language: str | None = None,
+    attachments: Sequence[Attachment] = (),
+    **context: Any,
+) -> None:
     plan = _plan_of(session, event)
     customer = plan.customer if plan is not None else None
     if plan is None or customer is None:
@@ -49,6 +60,7 @@ def _send(session: Session, event: DomainEvent, template: str, *, language: str 
         },
         actor=Actor(type=event.actor_type, id=event.actor_id),
         language=language,
+        attachments=attachments,
     )
 
 
@@ -57,12 +69,17 @@ def _agreed(session: Session, event: DomainEvent) -> None:
     consent = plan.consent if plan is not None else None
     # In the language of the text agreed to (the page's, which the debtor may have switched), so the e-mail
     # around the agreement never speaks another language than the agreement itself.
+    attachments = []
+    if plan is not None and consent is not None:
+        filename, pdf = agreement_document(plan)
+        attachments.append(Attachment(filename, "application/pdf", pdf))
     _send(
         session,
         event,
         "plan_agreed",
         agreement=consent.text if consent else "",
         language=consent.locale if consent else None,
+        attachments=attachments,
     )
 
 

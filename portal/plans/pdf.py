@@ -4,7 +4,7 @@ debtor agreed to it, and when and how they agreed. Drawn with fpdf2 like the inv
 from __future__ import annotations
 
 from portal.extensions import db
-from portal.i18n import _, current_language, format_moment
+from portal.i18n import _, current_language, force_locale, format_moment
 from portal.invoices.pdf import FONT, MUTED, TEXT, InvoicePDF, _header
 from portal.plans.models import PaymentPlan
 from portal.settings.services import creditor_details
@@ -36,3 +36,13 @@ def render_agreement_pdf(plan: PaymentPlan, text: str, *, title: str) -> bytes:
         agreed = _("Agreed in the portal on %(moment)s.", moment=format_moment(plan.consent.accepted_at))
         pdf.multi_cell(0, 5, agreed, align="L", new_x="LMARGIN", new_y="NEXT")
     return bytes(pdf.output())
+
+
+def agreement_document(plan: PaymentPlan) -> tuple[str, bytes]:
+    """(file name, PDF) of an agreed plan's agreement, in the language of the text agreed to, so headings and
+    agreement never mix two languages: the download on the plan's page and the confirmation e-mail's attachment."""
+    if plan.consent is None:
+        raise ValueError(f"plan {plan.reference} has no consent to print")
+    with force_locale(plan.consent.locale):
+        title = _("Payment plan %(reference)s", reference=plan.reference)
+        return f"payment-plan-{plan.reference}.pdf", render_agreement_pdf(plan, plan.consent.text, title=title)

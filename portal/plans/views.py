@@ -19,7 +19,7 @@ from portal.business_calendar import add_business_days
 from portal.debtor.access import debtor_actor, debtor_required, note_visit
 from portal.errors import message_for
 from portal.extensions import db
-from portal.i18n import _, current_language, force_locale
+from portal.i18n import _, current_language
 from portal.invoices.models import Invoice
 from portal.money import AmountProblem, parse_amount
 from portal.plans import rules
@@ -30,7 +30,7 @@ from portal.plans.forms import AnswerForm, PlanForm
 from portal.plans.mandate import active_mandate
 from portal.plans.models import PaymentPlan
 from portal.plans.overview import plan_card
-from portal.plans.pdf import render_agreement_pdf
+from portal.plans.pdf import agreement_document
 from portal.plans.policy import plan_policy
 from portal.plans.progress import progress_of
 from portal.plans.services import (
@@ -263,12 +263,9 @@ def agreement_pdf(plan_id: int) -> Response:
     plan = own_plan_or_404(plan_id)
     if plan.consent is None or plan.agreed_at is None:  # only an agreement is printed, not a proposal
         abort(404)
-    # In the language of the text agreed to, so the headings and the agreement never mix two languages.
-    with force_locale(plan.consent.locale):
-        title = _("Payment plan %(reference)s", reference=plan.reference)
-        pdf = render_agreement_pdf(plan, plan.consent.text, title=title)
+    filename, pdf = agreement_document(plan)
     note_visit("plan_pdf")
     db.session.commit()
     response = Response(pdf, mimetype="application/pdf")
-    response.headers["Content-Disposition"] = f'attachment; filename="payment-plan-{plan.reference}.pdf"'
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response

@@ -259,3 +259,31 @@ def test_a_conversation_that_breaks_after_connecting_is_retried_with_the_normal_
         assert delivery.deliver_due(session, channel) == 0, "the next run does not try again before the delay"
         session.refresh(message)
         assert (message.state, message.attempts, message.next_attempt_at) == ("queued", 1, retry_at)
+
+
+def test_an_attachment_reaches_the_mail_server_as_a_file_beside_the_text(db, smtp_server):
+    from portal.notifications.models import OutboxAttachment
+
+    pdf = b"%PDF-1.7 agreement"
+    with db() as session:
+        message = OutboxMessage(
+            recipient=f"debtor@{DOMAIN}",
+            template="test",
+            language="nl",
+            subject="Je betalingsregeling",
+            body_text="De afspraak zit in de bijlage.",
+            body_html="<p>De afspraak zit in de bijlage.</p>",
+            attachments=[
+                OutboxAttachment(filename="payment-plan-R000007.pdf", content_type="application/pdf", content=pdf)
+            ],
+        )
+        session.add(message)
+        session.commit()
+    with db() as session:  # a worker of its own, as in production
+        assert delivery.deliver_due(session, _channel(smtp_server.url)) == 1
+    assert _states(db, [message.id]) == {"sent": 1}
+    (received,) = smtp_server.handler.received
+    (attached,) = list(received.iter_attachments())
+    assert attached.get_filename() == "payment-plan-R000007.pdf" and attached.get_content_type() == "application/pdf"
+    assert attached.get_content() == pdf
+    assert received.get_body(("plain",)).get_content().strip() == "De afspraak zit in de bijlage."

@@ -68,3 +68,25 @@ def test_a_viewer_never_sees_a_personal_link_that_still_works(app, client, creat
     agent = app.test_client()
     staff_login(agent, "agent")
     assert "/p/" in agent.get(f"/staff/messages/{message.id}/html").get_data(as_text=True), "agents may make links"
+
+
+def test_staff_see_which_files_went_with_a_message(app, client, create_customer, session, staff_login):
+    from portal.audit.services import SYSTEM
+    from portal.notifications.services import Attachment, queue_email
+
+    customer = create_customer(email="marco@example.com", language="en")
+    with app.app_context():  # rendering the message needs the app
+        message = queue_email(
+            session,
+            to="marco@example.com",
+            template="fresh_link",
+            language="en",
+            context={"customer_name": "Marco", "link_url": "http://127.0.0.1/p/x", "expires_on": None},
+            actor=SYSTEM,
+            customer_id=customer.id,
+            attachments=[Attachment("payment-plan-R000009.pdf", "application/pdf", b"%PDF-1.7")],
+        )
+        session.commit()
+    staff_login(client, "viewer", language="en")
+    detail = client.get(f"/staff/messages/{message.id}").get_data(as_text=True)
+    assert "Attachments" in detail and "payment-plan-R000009.pdf" in detail

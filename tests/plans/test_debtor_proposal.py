@@ -53,6 +53,10 @@ def test_a_plan_inside_the_policy_starts_at_once_with_its_agreement(
     assert consent.settings_versions and all(version == 0 for version in consent.settings_versions.values())
     sent = messages(session, customer, "plan_agreed")
     assert len(sent) == 1 and "Your payment plan R" in sent[0].subject and "Total: €242.00" in sent[0].body_text
+    (pdf,) = sent[0].attachments  # the agreement in writing, the same document as the download
+    assert pdf.filename == f"payment-plan-{plan.reference}.pdf" and pdf.content_type == "application/pdf"
+    assert "Total: €242.00" in PdfReader(io.BytesIO(pdf.content)).pages[0].extract_text()
+    assert "attached to this e-mail as a PDF" in sent[0].body_text
 
 
 def test_a_twelve_month_plan_goes_to_staff_and_says_by_when(
