@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from typing import Any
+from urllib.parse import urlencode
 
 from flask import current_app
 from sqlalchemy.orm import Session
@@ -19,6 +20,11 @@ from portal.notifications.models import OutboxMessage
 from portal.notifications.services import Attachment, queue_email
 
 
+def opening(path: str) -> Callable[[str], str]:
+    """``link=`` for a message whose link opens ``path`` (a page of the debtor's own) instead of the overview."""
+    return lambda url: f"{url}?{urlencode({'next': path})}"
+
+
 def queue_email_with_link(
     session: Session,
     customer: Customer,
@@ -27,7 +33,7 @@ def queue_email_with_link(
     *,
     actor: Actor,
     created_by: str | None = None,
-    link: Callable[[str], str] = lambda url: url,
+    link: Callable[[str], str] | None = None,
     language: str | None = None,
     attachments: Sequence[Attachment] = (),
 ) -> OutboxMessage | None:
@@ -46,7 +52,7 @@ def queue_email_with_link(
         to=customer.email,
         template=template,
         language=language or customer.language,
-        context={"customer_name": customer.name, "link_url": link(url), **context},
+        context={"customer_name": customer.name, "link_url": link(url) if link else url, **context},
         actor=actor,
         customer_id=customer.id,
         secrets=(url,),

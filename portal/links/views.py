@@ -12,6 +12,7 @@ from portal.extensions import db, limiter
 from portal.links import services
 from portal.links.forms import FreshLinkForm
 from portal.payments.views import remember_preferred_method
+from portal.web import safe_next_path
 
 bp = Blueprint("links", __name__)
 
@@ -29,8 +30,9 @@ def open_link(token: str) -> Response:
         return redirect(url_for("links.problem"))
     bind_debtor(link)
     remember_preferred_method(request.args.get("method"))
-    # Redirect to a token-free address so the token leaves the address bar, history and Referer.
-    return redirect(url_for("debtor.overview"))
+    # Redirect to a token-free address so the token leaves the address bar, history and Referer: the overview,
+    # or the page a message links to (?next=/plan/3), never another site.
+    return redirect(safe_next_path(request.args.get("next"), url_for("debtor.overview")))
 
 
 @bp.route("/link", methods=["GET", "POST"])

@@ -14,13 +14,23 @@ from sqlalchemy.orm import Session
 from portal.audit.services import Actor
 from portal.customers.models import Customer
 from portal.debits.models import Mandate
-from portal.links.messages import queue_email_with_link
+from portal.links.messages import opening, queue_email_with_link
 from portal.plans.models import PaymentPlan, PaymentPromise, PlanInstalment
 
 
-def _send(session: Session, customer: Customer, template: str, context: dict[str, Any], *, actor: Actor) -> bool:
-    """Queue ``template`` for ``customer`` with a fresh personal link; False when they have no address."""
-    return queue_email_with_link(session, customer, template, context, actor=actor) is not None
+def _send(
+    session: Session,
+    customer: Customer,
+    template: str,
+    context: dict[str, Any],
+    *,
+    actor: Actor,
+    opens: str | None = None,
+) -> bool:
+    """Queue ``template`` for ``customer`` with a fresh personal link (to the overview, or to ``opens``); False
+    when they have no address."""
+    link = opening(opens) if opens else None
+    return queue_email_with_link(session, customer, template, context, actor=actor, link=link) is not None
 
 
 def _plan_context(plan: PaymentPlan) -> dict[str, Any]:
@@ -32,7 +42,14 @@ def queue_instalment_reminder(
 ) -> None:
     """A few days before an instalment paid in the portal is due: how much, by when, and the link to pay."""
     context = {"number": instalment.number, "amount_cents": amount_cents, "due_on": instalment.due_on}
-    _send(session, plan.customer, "plan_instalment_reminder", {**_plan_context(plan), **context}, actor=actor)
+    _send(
+        session,
+        plan.customer,
+        "plan_instalment_reminder",
+        {**_plan_context(plan), **context},
+        actor=actor,
+        opens=f"/plan/{plan.id}/pay",  # paying the instalment (plan_payments.pay)
+    )
 
 
 def queue_instalment_missed(
@@ -40,7 +57,14 @@ def queue_instalment_missed(
 ) -> None:
     """An instalment was due and has not (all) come in: pay by ``pay_by``, else the plan ends."""
     context = {"number": instalment.number, "amount_cents": left_cents, "due_on": instalment.due_on, "pay_by": pay_by}
-    _send(session, plan.customer, "plan_instalment_missed", {**_plan_context(plan), **context}, actor=actor)
+    _send(
+        session,
+        plan.customer,
+        "plan_instalment_missed",
+        {**_plan_context(plan), **context},
+        actor=actor,
+        opens=f"/plan/{plan.id}/pay",
+    )
 
 
 def queue_plan_lapsed(session: Session, plan: PaymentPlan, *, due_cents: int, actor: Actor) -> None:

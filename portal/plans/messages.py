@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from portal.audit.services import Actor
 from portal.events.models import DomainEvent
 from portal.events.registry import react_to
-from portal.links.messages import queue_email_with_link
+from portal.links.messages import opening, queue_email_with_link
 from portal.notifications.services import Attachment
 from portal.plans import events as plan_events
 from portal.plans import rules
@@ -61,6 +61,7 @@ def _send(
         actor=Actor(type=event.actor_type, id=event.actor_id),
         language=language,
         attachments=attachments,
+        link=opening(f"/plan/{plan.id}"),  # the plan's page (plans.show): its status, and what to decide
     )
 
 

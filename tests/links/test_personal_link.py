@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import select
 
 from portal.audit.models import AuditEvent
@@ -40,6 +41,24 @@ def test_opening_a_link_binds_the_customer_and_drops_the_token_from_the_address(
     assert "Sanne de Vries" in overview.get_data(as_text=True)
     assert issued.token not in overview.get_data(as_text=True)
     assert session.get(PortalLink, issued.link.id).last_used_at is not None
+
+
+@pytest.mark.parametrize(
+    ("target", "lands_on"),
+    [
+        ("/plan/3", "/plan/3"),  # a message about a payment plan opens the plan's page
+        ("//evil.example/plan", "/overview"),
+        ("https://evil.example/", "/overview"),
+        ("/\\evil.example", "/overview"),
+        ("/overview\r\nSet-Cookie: x=1", "/overview"),
+    ],
+)
+def test_a_link_from_a_message_may_open_one_of_our_pages_never_another_site(
+    client, create_customer, issue_link, target, lands_on
+):
+    issued = issue_link(create_customer())
+    response = client.get(f"/p/{issued.token}", query_string={"next": target})
+    assert response.status_code == 302 and response.headers["Location"] == lands_on
 
 
 def test_the_token_is_long_random_and_only_its_hash_is_stored(create_customer, issue_link, session):

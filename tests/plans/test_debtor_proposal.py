@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import re
+from urllib.parse import urlsplit
 
 import time_machine
 from pypdf import PdfReader
@@ -57,6 +58,12 @@ def test_a_plan_inside_the_policy_starts_at_once_with_its_agreement(
     assert pdf.filename == f"payment-plan-{plan.reference}.pdf" and pdf.content_type == "application/pdf"
     assert "Total: €242.00" in PdfReader(io.BytesIO(pdf.content)).pages[0].extract_text()
     assert "attached to this e-mail as a PDF" in sent[0].body_text
+    # Its personal link opens the plan's page itself.
+    link = re.search(r"http://\S+/p/\S+", sent[0].body_text).group(0)
+    assert link.endswith(f"?next=%2Fplan%2F{plan.id}")
+    address = urlsplit(link)
+    opened = app.test_client().get(f"{address.path}?{address.query}")
+    assert opened.headers["Location"] == f"/plan/{plan.id}"
 
 
 def test_a_twelve_month_plan_goes_to_staff_and_says_by_when(

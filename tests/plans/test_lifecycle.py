@@ -51,6 +51,7 @@ def test_agree_remind_pay_each_instalment_and_complete(session, create_customer,
     (reminder,) = mails(session, customer, "plan_instalment_reminder")
     assert "201.66" in reminder.subject and "20 January 2027" in reminder.subject
     assert "Pay this instalment" in reminder.body_html and "http://" in reminder.body_text
+    assert f"?next=%2Fplan%2F{plan.id}%2Fpay" in reminder.body_text, "the link opens the instalment's pay page"
 
     with time_machine.travel(moment(date(2027, 1, 18)), tick=False):
         pay(session, customer, invoices, 20166)
