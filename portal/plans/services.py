@@ -286,7 +286,9 @@ def _agree(
     ]
     for covered in plan.invoices:
         covered.paid_before_cents = covered.invoice.paid_cents
-    policy = plan_policy(session, now)
+    # The terms of the text the debtor agreed to: the policy when they consented (a proposal approved days later
+    # keeps the grace period its agreement names).
+    policy = plan_policy(session, plan.consent.accepted_at if plan.consent else now)
     plan.grace_days, plan.interest = policy.grace_days, policy.interest
     plan.status = "active"
     plan.decided_by = plan.decided_by or decided_by

@@ -313,3 +313,29 @@ def test_after_a_lapse_a_new_plan_is_for_staff_and_no_promise_is_agreed_online(
             actor=ACTOR,
         )
     assert later.status == "active"
+
+
+def test_a_proposal_approved_later_keeps_the_grace_period_its_agreement_names(
+    session, create_customer, create_invoice
+) -> None:
+    customer = create_customer(language="en")
+    invoice = create_invoice(customer, lines=BIG, due_date=date(2026, 10, 15))
+    with time_machine.travel(moment(date(2027, 1, 10)), tick=False):
+        plan = propose_plan(
+            session,
+            customer,
+            [invoice.number],
+            instalments=12,
+            every="month",
+            first=date(2027, 1, 20),
+            consent=CONSENT,
+            actor=ACTOR,
+        )
+        session.commit()
+    with time_machine.travel(moment(date(2027, 1, 11)), tick=False):
+        set_settings(session, {"plans.grace_days": "3"}, actor=ACTOR)
+        session.commit()
+    with time_machine.travel(moment(date(2027, 1, 12)), tick=False):
+        approve_plan(session, refreshed(session, plan), actor=ACTOR, staff_email="sup@example.com", supervisor=True)
+        session.commit()
+    assert refreshed(session, plan).grace_days == 7, "the 7 days the debtor read, not the 3 set since"
