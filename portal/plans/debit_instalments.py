@@ -25,11 +25,11 @@ from portal.debits.models import Mandate
 from portal.payments.models import Payment
 from portal.plans import lifecycle_messages as messages
 from portal.plans.errors import PlanProblem
+from portal.plans.instalments import instalment_choice
 from portal.plans.lifecycle import PlansReport, debit_date, lock_plan_for_step
 from portal.plans.mandate import active_mandate
 from portal.plans.models import PaymentPlan, PlanInstalment
 from portal.plans.progress import progress_of
-from portal.plans.services import instalment_choice
 
 log = logging.getLogger(__name__)
 

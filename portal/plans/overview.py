@@ -10,9 +10,9 @@ from datetime import date
 from sqlalchemy import bindparam, or_, select
 from sqlalchemy.orm import Session, joinedload
 
+from portal.plans.instalments import debit_still_expected, money_on_its_way
 from portal.plans.models import OPEN_PLAN_STATES, PaymentPlan, PaymentPromise, PlanInvoice, PromiseInvoice
 from portal.plans.progress import PlanProgress, progress_of
-from portal.plans.services import debit_still_expected, money_on_its_way
 
 
 @dataclass(frozen=True)

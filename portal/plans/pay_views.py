@@ -1,6 +1,6 @@
 """Paying the instalments of a running plan that are due now (or else the next one) in the portal.
 
-What is charged comes from the plan (services.portal_instalment_choice), never from the form; from there it is the
+What is charged comes from the plan (instalments.portal_instalment_choice), never from the form; from there it is the
 pay page's own way to the provider (payments.checkout.go_to_checkout)."""
 
 from __future__ import annotations
@@ -21,9 +21,9 @@ from portal.payments.methods import METHOD_HINTS, method_name, usual_method
 from portal.payments.services import PaymentChoice
 from portal.plans.debtor_access import own_plan_or_404
 from portal.plans.errors import PlanProblem
+from portal.plans.instalments import portal_instalment_choice
 from portal.plans.models import PaymentPlan
 from portal.plans.progress import progress_of
-from portal.plans.services import portal_instalment_choice
 
 bp = Blueprint("plan_payments", __name__)
 

@@ -14,10 +14,10 @@ from portal.debits.collectors import DEMO_FAILING_IBANS, DemoCollector
 from portal.payments.models import Payment
 from portal.plans.debit_instalments import collect_instalments
 from portal.plans.errors import PlanProblem
+from portal.plans.instalments import portal_instalment_choice
 from portal.plans.jobs import run_plans
 from portal.plans.lifecycle import PlansReport
 from portal.plans.overview import plan_card
-from portal.plans.services import portal_instalment_choice
 from portal.providers.base import ProviderUnavailable
 from tests.plans.lifecycle_support import (
     ACTOR,
