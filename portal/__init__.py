@@ -90,6 +90,8 @@ def _init_extensions(app: Flask) -> None:
 def _declare_event_kinds() -> None:
     """Each feature declares its event kinds in its own events module; a worker or CLI process that never
     imports the feature's views must still know them (to emit them, and to show them on a timeline)."""
+    # First: a disputed invoice reads as disputed whatever else pauses it (pause reasons are asked in order).
+    import portal.disputes.pausing  # noqa: I001
     import portal.customers.events
     import portal.debits.events
 
@@ -99,6 +101,7 @@ def _declare_event_kinds() -> None:
     import portal.debits.pausing
     import portal.debits.switching
     import portal.debtor.events
+    import portal.disputes.events
     import portal.invoices.events
     import portal.links.events
     import portal.notifications.events

@@ -3,6 +3,7 @@
 from portal.audit.models import AuditEvent
 from portal.customers.models import Customer, CustomerNote
 from portal.debits.models import DayChange, Debit, DebitReturn, DebitSchedule, Mandate, ProofCode, ProviderCustomer
+from portal.disputes.models import CreditNote, Dispute, DisputeFile, DisputeInvoice, DisputeLine, DisputeMessage
 from portal.events.models import DomainEvent
 from portal.imports.models import ImportJob
 from portal.invoices.models import Invoice, InvoiceLine, InvoiceVatTotal
@@ -31,6 +32,7 @@ from portal.staff.models import LoginThrottle, RecoveryCode, StaffSession, Staff
 __all__ = [
     "AuditEvent",
     "CallbackRequest",
+    "CreditNote",
     "Customer",
     "CustomerNote",
     "DayChange",
@@ -38,6 +40,11 @@ __all__ = [
     "DebitReturn",
     "DebitSchedule",
     "DemoCheckout",
+    "Dispute",
+    "DisputeFile",
+    "DisputeInvoice",
+    "DisputeLine",
+    "DisputeMessage",
     "DomainEvent",
     "ImportJob",
     "Invoice",

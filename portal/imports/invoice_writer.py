@@ -249,14 +249,14 @@ def _settle_paid_cents(session: Session, invoice_ids: list[int]) -> None:
         settling = Invoice.id.in_(chunk), Invoice.state == "open", Invoice.paid_cents > 0
         settled = session.execute(
             select(Invoice.customer_id, Invoice.number, Invoice.total_cents, Invoice.currency).where(
-                *settling, Invoice.paid_cents >= Invoice.total_cents
+                *settling, Invoice.paid_cents + Invoice.credited_cents >= Invoice.total_cents
             )
         ).all()
         emit_many(session, (invoice_events.paid(row, IMPORT_ACTOR, by="billing", at=now) for row in settled))
         session.execute(
             update(Invoice)
             .where(Invoice.id.in_(chunk), Invoice.state == "paid")
-            .values(paid_cents=Invoice.total_cents)
+            .values(paid_cents=Invoice.total_cents - Invoice.credited_cents)
             .execution_options(synchronize_session=False)
         )
         session.execute(
@@ -265,7 +265,7 @@ def _settle_paid_cents(session: Session, invoice_ids: list[int]) -> None:
                 Invoice.id.in_(chunk),
                 Invoice.state == "open",
                 Invoice.paid_cents > 0,
-                Invoice.paid_cents >= Invoice.total_cents,
+                Invoice.paid_cents + Invoice.credited_cents >= Invoice.total_cents,
             )
             .values(state="paid", paid_at=now)
             .execution_options(synchronize_session=False)

@@ -24,6 +24,7 @@ class Invoice(Base):
         CheckConstraint("period_end IS NULL OR period_start <= period_end", name="period_order"),
         CheckConstraint("due_date >= issue_date", name="due_after_issue"),
         CheckConstraint("paid_cents >= 0", name="paid_not_negative"),
+        CheckConstraint("credited_cents >= 0 AND credited_cents <= total_cents", name="credited_range"),
         Index("ix_invoices_customer_state_due", "customer_id", "state", "due_date"),
     )
 
@@ -45,24 +46,30 @@ class Invoice(Base):
     # Paid so far. The full total once paid; an import that lowers a total can leave more here than owed.
     paid_cents: Mapped[int] = mapped_column(default=0)
     paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Lowered by credit notes (portal.disputes): the sum of the invoice's credit notes, never above its total.
+    credited_cents: Mapped[int] = mapped_column(default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
 
     customer: Mapped[Customer] = relationship()
 
     @hybrid_property
     def outstanding_cents(self) -> int:
-        """What is still owed: nothing once paid or cancelled, else the total less part-payments (never below 0).
+        """What is still owed: nothing once paid or cancelled, else the total less part-payments and credit notes
+        (never below 0).
 
         The one definition, in Python here and in SQL below; the account view (portal.accounts) builds every
         sum of what is owed from it.
         """
-        return max(self.total_cents - self.paid_cents, 0) if self.state == "open" else 0
+        return max(self.total_cents - self.credited_cents - self.paid_cents, 0) if self.state == "open" else 0
 
     @outstanding_cents.inplace.expression
     @classmethod
     def _outstanding_cents_sql(cls) -> ColumnElement[int]:
         return case(
-            (and_(cls.state == "open", cls.total_cents > cls.paid_cents), cls.total_cents - cls.paid_cents),
+            (
+                and_(cls.state == "open", cls.total_cents - cls.credited_cents > cls.paid_cents),
+                cls.total_cents - cls.credited_cents - cls.paid_cents,
+            ),
             else_=0,
         )
 

@@ -41,7 +41,7 @@ def allocate(session: Session, payment: Payment, now: datetime, *, actor: Actor)
         if amount <= 0:
             continue
         invoice.paid_cents += amount
-        if invoice.paid_cents == invoice.total_cents:
+        if invoice.outstanding_cents == 0:  # paid in full, less what credit notes took off
             invoice.state = "paid"
             invoice.paid_at = now
             emit(session, invoice_events.paid(invoice, actor, by="portal", at=now))
@@ -74,7 +74,7 @@ def reverse(session: Session, payment: Payment, reversal: PaymentReversal, now: 
             continue
         invoice = invoices[item.invoice_id]
         # An invoice paid in full (by this payment, or the rest by bank transfer) owes exactly what is taken back.
-        already_paid = invoice.total_cents if invoice.state == "paid" else invoice.paid_cents
+        already_paid = invoice.total_cents - invoice.credited_cents if invoice.state == "paid" else invoice.paid_cents
         invoice.paid_cents = max(already_paid - amount, 0)
         if invoice.state == "paid":
             invoice.state = "open"
@@ -109,7 +109,7 @@ def restore(session: Session, payment: Payment, reversal: PaymentReversal, now: 
         if amount <= 0:
             continue
         invoice.paid_cents += amount
-        if invoice.paid_cents >= invoice.total_cents:
+        if invoice.outstanding_cents == 0:
             invoice.state = "paid"
             invoice.paid_at = now
             emit(session, invoice_events.paid(invoice, actor, by="portal", at=now))

@@ -50,6 +50,11 @@ __all__ = [
     "PROMISE_MAX_DAYS_KEY",
     "PLAN_COOLING_OFF_DAYS_KEY",
     "plan_limit_key",
+    "DISPUTE_PREFIX",
+    "DISPUTE_FIRST_RESPONSE_DAYS_KEY",
+    "DISPUTE_RESOLUTION_DAYS_KEY",
+    "DISPUTE_SUPERVISOR_CREDIT_ABOVE_KEY",
+    "DISPUTE_CANNED_REPLIES_PREFIX",
     "CREDITOR_PREFIX",
     "METHODS_KEY",
     "PAID_TWICE_CHOICES",
@@ -88,6 +93,12 @@ PLAN_INTEREST_CHOICES = ("none", "statutory")
 PROMISE_MAX_DAYS_KEY = "plans.promise_max_days"
 PLAN_COOLING_OFF_DAYS_KEY = "plans.cooling_off_days"
 DEBT_HELP_PREFIX = "plans.debt_help_"  # + a country code: the text of the "I cannot pay" page there
+# Disputes (portal/disputes reads them): deadlines in business days, and who may credit how much.
+DISPUTE_PREFIX = "disputes."
+DISPUTE_FIRST_RESPONSE_DAYS_KEY = "disputes.first_response_days"
+DISPUTE_RESOLUTION_DAYS_KEY = "disputes.resolution_days"
+DISPUTE_SUPERVISOR_CREDIT_ABOVE_KEY = "disputes.supervisor_credit_above"
+DISPUTE_CANNED_REPLIES_PREFIX = "disputes.canned_replies_"  # + a language: en, nl
 
 
 def plan_limit_key(kind: str, limit: str) -> str:
@@ -126,6 +137,7 @@ SECTIONS: dict[str, Any] = {
     "contact": _l("Contact hours"),
     "debits": _l("Direct debit"),
     "plans": _l("Payment plans"),
+    "disputes": _l("Disputes"),
 }
 
 _DECLARED = [
@@ -383,6 +395,40 @@ _DECLARED += [
             text_validator(2000, required=False, multiline=True),
         )
         for _country in ("NL", "BE")
+    ),
+    Setting(
+        DISPUTE_FIRST_RESPONSE_DAYS_KEY,
+        _l("First answer to a dispute within"),
+        _l("Business days from the day a customer disputes an invoice to staff's first answer. The customer is told."),
+        2,
+        whole_number(1, 20),
+    ),
+    Setting(
+        DISPUTE_RESOLUTION_DAYS_KEY,
+        _l("Decision on a dispute within"),
+        _l("Business days from the day a customer disputes an invoice to the decision. The customer is told."),
+        10,
+        whole_number(1, 60),
+    ),
+    Setting(
+        DISPUTE_SUPERVISOR_CREDIT_ABOVE_KEY,
+        _l("Credit notes that need a supervisor"),
+        _l("A dispute resolved with a credit note above this amount needs a supervisor."),
+        25000,
+        amount_cents(0, 100_000_000),
+    ),
+    *(
+        Setting(
+            f"{DISPUTE_CANNED_REPLIES_PREFIX}{_language}",
+            _label,
+            _l(
+                "Ready answers staff can start a reply from. Separate answers with a line of three dashes (---); "
+                "the first line of each is its name. Keep them in the same order in both languages."
+            ),
+            "",
+            text_validator(10_000, required=False, multiline=True),
+        )
+        for _language, _label in (("en", _l("Ready answers in English")), ("nl", _l("Ready answers in Dutch")))
     ),
 ]
 

@@ -27,6 +27,8 @@ class Permission(StrEnum):
     CHANGE_DEBIT_DAY = "change_debit_day"  # move a customer's collection day on their behalf
     DECIDE_PLANS = "decide_plans"  # approve, reject or counter a proposal inside the policy; mark a call made
     DECIDE_PLANS_OUTSIDE_POLICY = "decide_plans_outside_policy"  # the same for a schedule the policy does not allow
+    HANDLE_DISPUTES = "handle_disputes"  # reply, note, assign, resolve (a credit note up to the settings' limit)
+    RESOLVE_DISPUTES_ABOVE_LIMIT = "resolve_disputes_above_limit"  # a credit note above that limit
 
 
 _VIEWER = {Permission.VIEW_CUSTOMERS, Permission.VIEW_DASHBOARD, Permission.VIEW_MESSAGES}
@@ -36,12 +38,14 @@ _AGENT = _VIEWER | {
     Permission.RETRY_MESSAGES,
     Permission.CHANGE_DEBIT_DAY,
     Permission.DECIDE_PLANS,
+    Permission.HANDLE_DISPUTES,
 }
 _SUPERVISOR = _AGENT | {
     Permission.RUN_IMPORTS,
     Permission.VIEW_AUDIT,
     Permission.REFUND_PAYMENTS,
     Permission.DECIDE_PLANS_OUTSIDE_POLICY,
+    Permission.RESOLVE_DISPUTES_ABOVE_LIMIT,
 }
 _ADMIN = _SUPERVISOR | {Permission.MANAGE_STAFF, Permission.MANAGE_PAYMENT_METHODS, Permission.MANAGE_SETTINGS}
 
