@@ -90,8 +90,6 @@ def _init_extensions(app: Flask) -> None:
 def _declare_event_kinds() -> None:
     """Each feature declares its event kinds in its own events module; a worker or CLI process that never
     imports the feature's views must still know them (to emit them, and to show them on a timeline)."""
-    # First: a disputed invoice reads as disputed whatever else pauses it (pause reasons are asked in order).
-    import portal.disputes.pausing  # noqa: I001
     import portal.customers.events
     import portal.debits.events
 
@@ -102,6 +100,9 @@ def _declare_event_kinds() -> None:
     import portal.debits.switching
     import portal.debtor.events
     import portal.disputes.events
+
+    # Why a disputed invoice pauses dunning (asked before every other reason), is not collected, and is held.
+    import portal.disputes.pausing
     import portal.invoices.events
     import portal.links.events
     import portal.notifications.events

@@ -3,7 +3,9 @@
 Each feature that can pause dunning (a payment plan, a promise, a dispute, a failed debit being retried)
 registers its own reason from its own package: a code and a SQL condition on the invoices table that holds
 while that reason applies at a moment. The first registered reason that holds wins, so a reason registered
-earlier (a dispute) is reported before a later one (a promise). Nothing here lists the reasons.
+earlier is reported before a later one (a plan before a promise); a reason registered with ``first=True`` (a
+dispute: what staff must answer before anything else) goes before all, whatever the import order. Nothing
+here lists the reasons.
 """
 
 from __future__ import annotations
@@ -29,11 +31,11 @@ class PauseReason:
 _REASONS: list[PauseReason] = []
 
 
-def register_pause_reason(code: str, holds_at: PauseCondition) -> PauseReason:
+def register_pause_reason(code: str, holds_at: PauseCondition, *, first: bool = False) -> PauseReason:
     if any(reason.code == code for reason in _REASONS):
         raise RuntimeError(f"pause reason {code!r} is registered twice")
     reason = PauseReason(code, holds_at)
-    _REASONS.append(reason)
+    _REASONS.insert(0, reason) if first else _REASONS.append(reason)
     return reason
 
 

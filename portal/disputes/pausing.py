@@ -2,9 +2,8 @@
 the disputed part is not asked for on the pay page.
 
 The pause holds while the dispute is open, and after a rejection until the end of the new due date where the
-customer lives (``paused_until``). It is registered before every other reason (portal/__init__.py imports
-this module first), so an invoice both disputed and in a plan reads as disputed: that is what staff must
-answer first.
+customer lives (``paused_until``). It is asked before every other reason (``first=True``), so an invoice both
+disputed and in a plan, or refunded, reads as disputed: that is what staff must answer first.
 """
 
 from __future__ import annotations
@@ -53,6 +52,6 @@ def _collection_held(session: Session, invoice: Invoice) -> bool:
     return bool(held_by_open_disputes(session, [invoice.id]))
 
 
-register_pause_reason(DISPUTE, disputed)
+register_pause_reason(DISPUTE, disputed, first=True)
 register_held_amount(DISPUTE, held_by_open_disputes)
 register_collection_hold(DISPUTE, _collection_held)
