@@ -35,3 +35,9 @@ class LocalDiskStore:
 
     def delete(self, key: str) -> None:
         (self.root / key).unlink(missing_ok=True)
+
+
+def current_file_store() -> FileStore:
+    from flask import current_app
+
+    return LocalDiskStore(Path(current_app.instance_path) / "files")
