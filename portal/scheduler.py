@@ -112,6 +112,20 @@ def _run_plans(app: Flask) -> object:
 register_job(ScheduledJob("payment-plans", "portal.run_plans", timedelta(hours=1), _run_plans))
 
 
+def _tell_dispute_deadlines(app: Flask) -> object:
+    from portal.disputes.deadlines import run_scheduled
+
+    return run_scheduled(app)
+
+
+# Disputes past a deadline: the supervisors are told once per breach (portal/disputes/deadlines.py). Registered
+# here with the others, not in the disputes package: create_app starts Celery (which reads this registry for
+# its tasks and beat schedule) before the feature packages are imported.
+register_job(
+    ScheduledJob("disputes", "portal.disputes_deadlines", timedelta(minutes=15), _tell_dispute_deadlines)
+)
+
+
 class Scheduler:
     """Runs the due jobs of the registry for one app; ``tick()`` is one round, ``start()`` a thread of rounds."""
 
