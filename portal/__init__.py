@@ -91,6 +91,9 @@ def _declare_event_kinds() -> None:
     """Each feature declares its event kinds in its own events module; a worker or CLI process that never
     imports the feature's views must still know them (to emit them, and to show them on a timeline)."""
     import portal.customers.events
+
+    # A dispute on a failed debit's invoice is the debtor's answer to that failure.
+    import portal.debits.dispute_answers
     import portal.debits.events
 
     # What the other features' events mean for direct debit (a payment's outcome for its debit, a first payment
@@ -100,6 +103,9 @@ def _declare_event_kinds() -> None:
     import portal.debits.switching
     import portal.debtor.events
     import portal.disputes.events
+
+    # The debtor's e-mails about a dispute (received, answered, decided).
+    import portal.disputes.messages
 
     # Why a disputed invoice pauses dunning (asked before every other reason), is not collected, and is held.
     import portal.disputes.pausing
@@ -130,6 +136,7 @@ def _register_blueprints(app: Flask) -> None:
     from portal.debits.switch_views import bp as debit_switch_bp
     from portal.debits.views import bp as debits_bp
     from portal.debtor.views import bp as debtor_bp
+    from portal.disputes.views import bp as disputes_bp
     from portal.imports.views import bp as imports_bp
     from portal.links.views import bp as links_bp
     from portal.notifications.views import bp as messages_bp
@@ -177,6 +184,6 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(webhooks_bp)
     app.register_blueprint(demo_checkout_bp)
     # Plans and promises, the debtor's side (debt_help also gives the templates has_endpoint()).
-    for blueprint in (plan_payments_bp, promises_bp, debt_help_bp):
+    for blueprint in (plan_payments_bp, promises_bp, debt_help_bp, disputes_bp):
         app.register_blueprint(blueprint)
     register_error_pages(app)

@@ -65,6 +65,17 @@ DEFAULTS: dict[str, Any] = {
     # A debtor's page views (their access records and visit events) wait at most this long in the web
     # process and are then written many at once (portal/debtor/visit_log.py); 0: in the request itself.
     "PAGE_VIEW_FLUSH_SECONDS": 1,
+    # Files debtors upload (portal/storage.py): "local", in FILES_DIR (empty: instance/files, outside the web
+    # root), or "s3", in a bucket of any S3-compatible store (AWS, MinIO, Ceph). Without S3 keys boto3 finds
+    # credentials itself (environment, instance role).
+    "FILE_STORE": "local",
+    "FILES_DIR": None,
+    "S3_BUCKET": None,
+    "S3_ENDPOINT_URL": None,
+    "S3_REGION": None,
+    "S3_ACCESS_KEY_ID": None,
+    "S3_SECRET_ACCESS_KEY": None,
+    "S3_PREFIX": "",
     # The creditor's details and every policy are versioned settings in the database (portal/settings/),
     # edited by administrators in the staff area or with `flask settings set`; not environment variables.
 }
@@ -164,6 +175,7 @@ def _validate(config: dict[str, Any]) -> None:
     if production:
         _refuse_demo_shortcuts(config, problems)
     _validate_page_views(config, problems)
+    _validate_file_store(config, problems)
 
     if not config["SECRET_KEY"]:
         if config["DATABASE_URL"] == DEMO_DATABASE_URL and (not production or config["ALLOW_GENERATED_SECRET"]):
@@ -241,6 +253,24 @@ def _validate_page_views(config: dict[str, Any], problems: list[str]) -> None:
             raise ValueError
     except (TypeError, ValueError):
         problems.append("PORTAL_PAGE_VIEW_FLUSH_SECONDS must be a number of seconds from 0 to 60.")
+
+
+def _validate_file_store(config: dict[str, Any], problems: list[str]) -> None:
+    kind = config["FILE_STORE"]
+    if kind not in ("local", "s3"):
+        problems.append("PORTAL_FILE_STORE must be local (a folder on this server) or s3 (an S3-compatible store).")
+    if kind == "local" and config["FILES_DIR"]:
+        folder = Path(str(config["FILES_DIR"])).resolve()
+        if folder.is_relative_to(PROJECT_ROOT / "static"):
+            problems.append("PORTAL_FILES_DIR must not be under static/: the web server would hand the files out.")
+    if kind == "s3":
+        if not config["S3_BUCKET"]:
+            problems.append("PORTAL_S3_BUCKET is required with PORTAL_FILE_STORE=s3 (the bucket's name).")
+        endpoint = urlsplit(str(config["S3_ENDPOINT_URL"] or ""))
+        if config["S3_ENDPOINT_URL"] and (endpoint.scheme not in ("http", "https") or not endpoint.netloc):
+            problems.append("PORTAL_S3_ENDPOINT_URL must be an http(s) URL, e.g. https://minio.internal:9000.")
+        if bool(config["S3_ACCESS_KEY_ID"]) != bool(config["S3_SECRET_ACCESS_KEY"]):
+            problems.append("PORTAL_S3_ACCESS_KEY_ID and PORTAL_S3_SECRET_ACCESS_KEY are set together, or neither.")
 
 
 def _demo_secret_key() -> str:

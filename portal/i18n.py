@@ -182,6 +182,14 @@ def format_moment(moment: datetime, all_day: bool = False) -> str:
     return pattern.replace("{1}", day).replace("{0}", time_of_day)
 
 
+def format_file_size(size_bytes: int) -> str:
+    """ "830 KB", "1,2 MB": a file's size as people read it, in the visitor's locale."""
+    locale = current_locale()
+    if size_bytes < 1024 * 1024:
+        return f"{max(1, round(size_bytes / 1024))} KB"
+    return f"{numbers.format_decimal(round(size_bytes / (1024 * 1024), 1), '0.0', locale=locale)} MB"
+
+
 def role_name(role: str) -> str:
     return str(ROLE_NAMES.get(role, role))
 
@@ -200,6 +208,7 @@ def init_template_helpers(app: Any) -> None:
         role_name=role_name,
         message_state_name=message_state_name,
         moment=format_moment,
+        filesize=format_file_size,
     )
     # Same behaviour as Flask-Babel's own callables, but the catalog is looked up once per request.
     app.jinja_env.install_gettext_callables(

@@ -72,8 +72,10 @@ class ClosingClient(FlaskClient):
 
 
 @pytest.fixture(scope="session")
-def app(database_url: str) -> Flask:
-    app = create_app({**TEST_SETTINGS, "DATABASE_URL": database_url})
+def app(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Flask:
+    # Files debtors attach go to a folder of the test run, never into the project's instance folder.
+    files = tmp_path_factory.mktemp("files")
+    app = create_app({**TEST_SETTINGS, "DATABASE_URL": database_url, "FILES_DIR": str(files)})
     app.test_client_class = ClosingClient
     return app
 

@@ -24,7 +24,6 @@ from portal.i18n import format_day
 
 # Dunning stays paused a few days past the retry date: the bank's answer may take that long.
 RETRY_PAUSE_DAYS = 5
-MAX_MESSAGE = 2000
 
 
 def retry_dates(session: Session, *, today: date) -> list[date]:
@@ -88,13 +87,9 @@ def choose_retry(session: Session, debit: Debit, on: date, *, actor: Actor, toda
     return debit
 
 
-def tell_us(session: Session, debit: Debit, message: str, *, actor: Actor) -> Debit:
-    """The debtor says what is wrong with a debit they had reversed (MD06); staff read it in their queue."""
-    text = message.strip()
-    if not text:
-        raise DebitProblem("message_missing")
-    if len(text) > MAX_MESSAGE:
-        raise DebitProblem("message_too_long", limit=MAX_MESSAGE)
+def disputed(session: Session, debit: Debit, reference: str, *, actor: Actor) -> Debit:
+    """The debtor disputed the invoice of a debit that failed (a debit they had reversed, MD06, is taken to the
+    dispute form): that dispute is their answer to the failure, and staff find it under its reference."""
     debit = _lock_failed(session, debit)
-    _record(session, debit, "dispute", {"message": text}, actor)
+    _record(session, debit, "dispute", {"dispute": reference}, actor)
     return debit

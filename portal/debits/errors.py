@@ -45,8 +45,6 @@ class DebitProblem(DomainError):
         "code_used": _l("This code has already been used. Ask for a new code if you want to make another change."),
         "code_locked": _l("The code was entered wrongly too often. Ask for a new code."),
         "code_other_change": _l("This code was sent for another change. Ask for a new code for this change."),
-        "message_missing": _l("Tell us in a few words what is wrong."),
-        "message_too_long": _l("Please keep it to %(limit)s characters. You can tell us more by phone or e-mail."),
         "invoice_settled": _l("This invoice is paid now, so there is nothing more to collect. Thank you!"),
         "choice_made": _l("You have already made a choice for this debit. Nothing else has changed."),
     }

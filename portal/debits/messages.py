@@ -6,7 +6,8 @@ without asking for one; the stored copy has the link blanked once delivered.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from urllib.parse import urlencode
 
 from sqlalchemy.orm import Session
 
@@ -14,7 +15,7 @@ from portal.audit.services import Actor
 from portal.debits.models import Debit, Mandate
 from portal.debits.reasons import reason_label, remedy_for
 from portal.events.models import DomainEvent
-from portal.links.messages import queue_email_with_link
+from portal.links.messages import opening, queue_email_with_link
 
 
 def queue_prenotification(
@@ -72,5 +73,12 @@ def queue_failed_debit_message(session: Session, event: DomainEvent) -> None:
         actor=Actor(type=event.actor_type, id=event.actor_id),
         created_by="failed-debit",
         # Paying now opens the pay page with iDEAL chosen, the quickest way for most Dutch debtors.
-        link=lambda url: url + ("?method=ideal" if remedy == "pay_or_retry" else ""),
+        # Telling what is wrong (a debit the debtor had reversed) opens the dispute form for its invoice.
+        link=_link_for(remedy, debit.invoice.number if debit.invoice else None),
     )
+
+
+def _link_for(remedy: str, invoice_number: str | None) -> Callable[[str], str]:
+    if remedy == "tell_us":
+        return opening("/dispute" + (f"?{urlencode({'invoice': invoice_number})}" if invoice_number else ""))
+    return lambda url: url + ("?method=ideal" if remedy == "pay_or_retry" else "")

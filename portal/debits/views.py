@@ -13,7 +13,7 @@ from flask import Blueprint, abort, g, make_response, redirect, render_template,
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 from werkzeug.wrappers import Response
-from wtforms import HiddenField, StringField, TextAreaField
+from wtforms import HiddenField, StringField
 
 from portal import clock
 from portal.debits import choices, proof, rules
@@ -45,10 +45,6 @@ class CodeForm(FlaskForm):
 
 class RetryForm(FlaskForm):
     on = HiddenField()
-
-
-class TellUsForm(FlaskForm):
-    message = TextAreaField(_l("What is wrong?"), description=_l("At most 2000 characters."))
 
 
 def _today() -> date:
@@ -265,7 +261,7 @@ def _own_debit(debit_id: int) -> Debit:
     return debit
 
 
-def _failed_page(debit: Debit, *, error: str | None = None, tell_form: TellUsForm | None = None) -> Response:
+def _failed_page(debit: Debit, *, error: str | None = None) -> Response:
     today = _today()
     page = render_template(
         "debits/failed.html",
@@ -274,7 +270,6 @@ def _failed_page(debit: Debit, *, error: str | None = None, tell_form: TellUsFor
         remedy=remedy_for(debit.failure_code),
         retry_dates=choices.retry_dates(db.session, today=today),
         retry_form=RetryForm(),
-        tell_form=tell_form or TellUsForm(formdata=None),
         error=error,
     )
     return make_response(page, 400 if error else 200)
@@ -306,15 +301,6 @@ def retry(debit_id: int) -> Response:
         return _failed_page(_own_debit(debit_id), error=message_for(problem))
     db.session.commit()
     return redirect(url_for("debits.failed", debit_id=debit_id))
-
-
-@bp.post("/failed/<int:debit_id>/tell-us")
-@debtor_required
-def tell_us(debit_id: int) -> Response:
-    debit = _own_debit(debit_id)
-    form = TellUsForm()
-    if not form.validate_on_submit():
-        return redirect(url_for("debits.failed", debit_id=debit_id))
     try:
         choices.tell_us(db.session, debit, form.message.data or "", actor=debtor_actor())
     except DebitProblem as problem:

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date, timedelta
 
 from flask import Blueprint, abort, g, render_template, request
 from werkzeug.wrappers import Response
 
 from portal import clock
+from portal.accounts.held import held_cents, payable_cents
 from portal.accounts.view import balance_from_open_invoices
 from portal.audit.services import record
 from portal.debits.overview import collection_dates, direct_debit_view, schedule_with_debits
 from portal.debtor.access import debtor_actor, debtor_required, note_visit, reads_only
+from portal.disputes.overview import DisputesView, disputes_view
+from portal.disputes.queries import credit_notes_for_invoice
 from portal.extensions import db
 from portal.invoices import queries
 from portal.invoices.models import Invoice
@@ -53,13 +57,18 @@ def _overview_invoices() -> tuple[list[Invoice], list[Invoice]]:
 
 
 def _overview_transfers(
-    totals: dict[str, int], open_invoices: list[Invoice], creditor: dict[str, str]
+    open_invoices: list[Invoice], held: Mapping[str, int], creditor: dict[str, str]
 ) -> list[TransferInstructions]:
-    """One transfer per currency of the open total: the overview shows them, its QR codes draw them."""
-    return [
-        _transfer_for(cents, currency, [i.number for i in open_invoices if i.currency == currency], creditor)
-        for currency, cents in totals.items()
-    ]
+    """One transfer per currency of what may be paid now (the open total less what a dispute holds): the
+    overview shows them, its QR codes draw them."""
+    payable: dict[str, int] = {}
+    numbers: dict[str, list[str]] = {}
+    for invoice in open_invoices:
+        cents = invoice.outstanding_cents - held.get(invoice.number, 0)
+        if cents > 0:
+            payable[invoice.currency] = payable.get(invoice.currency, 0) + cents
+            numbers.setdefault(invoice.currency, []).append(invoice.number)
+    return [_transfer_for(cents, currency, numbers[currency], creditor) for currency, cents in sorted(payable.items())]
 
 
 @bp.get("/overview")
@@ -77,7 +86,9 @@ def overview() -> str:
     balance = balance_from_open_invoices(db.session, customer, open_invoices)
     totals = balance.open
     creditor = creditor_details(db.session)  # read before the commit: the layout uses it too, without a 2nd query
-    transfers = _overview_transfers(totals, open_invoices, creditor)
+    # Disputes in one statement (none for most debtors): what is on hold is owed, but not asked for.
+    disputes = disputes_view(db.session, customer.id, now=clock.now())
+    transfers = _overview_transfers(open_invoices, disputes.held, creditor)
     # A refund or chargeback that reopened an invoice is said on its status line (payments/history.py). Read
     # before the commit: a query after it would begin a second transaction, on SQLite one with the write lock.
     history = invoice_history(db.session, customer.id, [invoice.number for invoice in open_invoices])
@@ -104,9 +115,11 @@ def overview() -> str:
             and getattr(reopened_by.get(invoice.number), "kind", None) != "refunded"
             and invoice.number not in collects
             and invoice.number not in covered
+            and invoice.number not in disputes.on_invoice
         ),
         direct_debit=direct_debit,
         plans=plans,
+        disputes=disputes,
         collects=collects,
         totals=totals,
         credit=balance.credit,
@@ -139,6 +152,7 @@ def invoice(number: str) -> str | Response:
     if found.state == "open":
         collects_on = collection_dates(schedule_with_debits(db.session, g.customer.id), [found]).get(found.number)
     plans = plans_view(db.session, g.customer.id, today=today) if found.state == "open" else PlansView()
+    disputes = disputes_view(db.session, g.customer.id, now=clock.now()) if found.state == "open" else DisputesView()
     record(db.session, debtor_actor(), "invoice.viewed", customer_id=g.customer.id, subject=("invoice", found.number))
     note_visit("invoice", found.number)
     db.session.commit()
@@ -154,13 +168,20 @@ def invoice(number: str) -> str | Response:
         collects_on=collects_on,
         in_plan=plans.in_plan.get(found.number),
         promised=plans.promised.get(found.number),
+        disputed_by=disputes.on_invoice.get(found.number),
+        # Only an invoice a credit note lowered asks for them.
+        credit_notes=credit_notes_for_invoice(db.session, found.id) if found.credited_cents else [],
+        held_cents=disputes.held.get(found.number, 0),
     )
 
 
 def _invoice_transfer(found: Invoice, creditor: dict[str, str] | None = None) -> TransferInstructions | None:
     if found.state != "open":
         return None
-    return _transfer_for(found.outstanding_cents, found.currency, [found.number], creditor)
+    payable = payable_cents(found, held_cents(db.session, [found.id]))
+    if payable <= 0:
+        return None  # wholly on hold (disputed): nothing to transfer now
+    return _transfer_for(payable, found.currency, [found.number], creditor)
 
 
 # The QR codes are images of their own: drawing one takes longer than the rest of the page, and the phone that
@@ -171,8 +192,8 @@ def _invoice_transfer(found: Invoice, creditor: dict[str, str] | None = None) ->
 @debtor_required
 def overview_qr(currency: str) -> Response:
     open_invoices, _ = _overview_invoices()
-    totals = balance_from_open_invoices(db.session, g.customer, open_invoices).open
-    transfers = _overview_transfers(totals, open_invoices, creditor_details(db.session))
+    held = disputes_view(db.session, g.customer.id, now=clock.now()).held
+    transfers = _overview_transfers(open_invoices, held, creditor_details(db.session))
     return _qr_response(next((transfer for transfer in transfers if transfer.currency == currency), None))
 
 

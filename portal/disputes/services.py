@@ -74,7 +74,7 @@ def disputable_invoices(session: Session, customer: Customer) -> list[Invoice]:
     taken = set(disputing(session, customer))
     invoices = session.scalars(
         select(Invoice)
-        .where(Invoice.customer_id == customer.id, Invoice.state == "open", OUTSTANDING > 0)  # type: ignore[operator]
+        .where(Invoice.customer_id == customer.id, Invoice.state == "open", OUTSTANDING > 0)
         .options(selectinload(Invoice.lines))
         .order_by(Invoice.due_date, Invoice.number)
     )

@@ -12,6 +12,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from portal.accounts.held import held_cents, payable_cents
 from portal.audit.services import Actor
 from portal.events import emit
 from portal.invoices import events as invoice_events
@@ -34,10 +35,13 @@ def _lock_invoices(session: Session, invoice_ids: list[int]) -> dict[int, Invoic
 def allocate(session: Session, payment: Payment, now: datetime, *, actor: Actor) -> None:
     """Spread ``payment.received_cents`` over its invoices in their chosen order; keep any rest as credit."""
     invoices = _lock_invoices(session, [item.invoice_id for item in payment.items])
+    # What the debtor chose to pay leaves a disputed part alone: it stays owed, and on hold, until the dispute
+    # ends. Money beyond what may be paid now is kept as credit, as an overpayment is.
+    held = held_cents(session, list(invoices))
     remaining = payment.received_cents
     for item in payment.items:
         invoice = invoices[item.invoice_id]
-        amount = min(remaining, invoice.outstanding_cents)
+        amount = min(remaining, payable_cents(invoice, held))
         if amount <= 0:
             continue
         invoice.paid_cents += amount

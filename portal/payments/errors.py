@@ -31,6 +31,9 @@ class PaymentProblem(DomainError):
     messages: ClassVar[Mapping[str, Message]] = {
         "nothing_selected": _l("Choose at least one invoice."),
         "invoice_not_open": _l("One of the chosen invoices is already paid. Please check your choice."),
+        "invoice_on_hold": _l(
+            "The chosen invoices are on hold while we look into your question, so there is nothing to pay on them now."
+        ),
         "mixed_currencies": _l("Invoices in different currencies have to be paid separately."),
         "partial_not_allowed": _l("Paying part of an invoice is not possible here."),
         "method_unavailable": _l("This way of paying is not available for this amount. Please choose another."),

@@ -18,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from portal import clock
+from portal.accounts.held import held_cents, payable_cents
 from portal.audit.services import Actor
 from portal.customers.models import Customer
 from portal.debits.models import ProviderCustomer
@@ -52,7 +53,7 @@ class PaymentChoice:
     invoices: list[Invoice]  # in the order the money goes to them
     amount_cents: int
     currency: str
-    outstanding_cents: int  # all that is owed on these invoices; more than amount_cents for a part-payment
+    outstanding_cents: int  # all that may be paid on these invoices now; more than amount_cents for a part-payment
 
 
 def choose_invoices(
@@ -78,9 +79,13 @@ def choose_invoices(
     currencies = {invoice.currency for invoice in invoices}
     if len(currencies) > 1:
         raise PaymentProblem("mixed_currencies")
-    outstanding = sum(invoice.outstanding_cents for invoice in invoices)
-    if outstanding <= 0:
+    if sum(invoice.outstanding_cents for invoice in invoices) <= 0:
         raise PaymentProblem("invoice_not_open")
+    # A disputed part is owed but not asked for: the debtor pays the rest (portal/accounts/held.py).
+    held = held_cents(session, [invoice.id for invoice in invoices])
+    outstanding = sum(payable_cents(invoice, held) for invoice in invoices)
+    if outstanding <= 0:
+        raise PaymentProblem("invoice_on_hold")
     amount = outstanding
     if partial_cents is not None and partial_cents != outstanding:
         if minimum_partial_cents is None:

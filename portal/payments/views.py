@@ -11,6 +11,7 @@ from werkzeug.wrappers import Response
 from wtforms import SelectChoice
 
 from portal import clock
+from portal.accounts.held import held_cents, payable_cents
 from portal.accounts.view import balance_of
 from portal.debtor.access import debtor_actor, debtor_required, load_debtor, note_visit
 from portal.errors import message_for
@@ -43,11 +44,27 @@ def remember_preferred_method(method: str | None) -> None:
         session[PREFERRED_METHOD_KEY] = method
 
 
-def _pay_page(form: PayForm, open_invoices: list[Invoice], *, error: str | None = None, status: int = 200) -> Response:
+def _payable_invoices(customer_id: int) -> tuple[list[Invoice], dict[int, int], list[Invoice]]:
+    """The invoices the pay page offers, what is on hold on each (a dispute), and those wholly on hold."""
+    invoices = queries.list_payable_invoices(db.session, customer_id)
+    held = held_cents(db.session, [invoice.id for invoice in invoices])
+    offered = [invoice for invoice in invoices if payable_cents(invoice, held) > 0]
+    return offered, held, [invoice for invoice in invoices if payable_cents(invoice, held) <= 0]
+
+
+def _pay_page(
+    form: PayForm,
+    open_invoices: list[Invoice],
+    held: dict[int, int],
+    on_hold: list[Invoice],
+    *,
+    error: str | None = None,
+    status: int = 200,
+) -> Response:
     selected = [invoice for invoice in open_invoices if invoice.number in (form.invoice.data or [])]
     currency = (selected or open_invoices)[0].currency if open_invoices else "EUR"
-    selected_cents = sum(invoice.outstanding_cents for invoice in selected if invoice.currency == currency)
-    total = selected_cents or sum(i.outstanding_cents for i in open_invoices)
+    selected_cents = sum(payable_cents(invoice, held) for invoice in selected if invoice.currency == currency)
+    total = selected_cents or sum(payable_cents(invoice, held) for invoice in open_invoices)
     methods = offered_methods(db.session, configured_providers(), max(total, 1), currency)
     form.method.choices = [SelectChoice(choice.method, method_name(choice.method)) for choice in methods]
     last_used = usual_method(db.session, g.customer.id)
@@ -61,6 +78,8 @@ def _pay_page(form: PayForm, open_invoices: list[Invoice], *, error: str | None 
             "payments/pay.html",
             form=form,
             open_invoices=open_invoices,
+            held=held,
+            on_hold=on_hold,
             methods=methods,
             method_hints=METHOD_HINTS,
             selected_cents=selected_cents,
@@ -91,7 +110,7 @@ def _button_cents(form: PayForm, selected: list[Invoice], selected_cents: int) -
 @debtor_required
 def pay() -> Response:
     customer = g.customer
-    open_invoices = queries.list_payable_invoices(db.session, customer.id)
+    open_invoices, held, on_hold = _payable_invoices(customer.id)
     form = PayForm()
     form.invoice.choices = [SelectChoice(invoice.number) for invoice in open_invoices]
     if request.method == "GET":
@@ -104,13 +123,13 @@ def pay() -> Response:
         ]
         note_visit("pay")
         db.session.commit()
-        return _pay_page(form, open_invoices)
+        return _pay_page(form, open_invoices, held, on_hold)
     # The method's choices depend on the amount; they are checked by the service, not by WTForms.
     form.method.choices = [SelectChoice(method) for method in METHODS]
     chosen_currency = next((i.currency for i in open_invoices if i.number in (form.invoice.data or [])), "EUR")
     form.currency = chosen_currency
     if not form.validate_on_submit():
-        return _pay_page(form, open_invoices, status=400)
+        return _pay_page(form, open_invoices, held, on_hold, status=400)
     try:
         choice = services.choose_invoices(
             db.session,
@@ -124,13 +143,13 @@ def pay() -> Response:
         if form.method.data not in offered:
             raise PaymentProblem("method_unavailable")
     except PaymentProblem as problem:
-        return _pay_page(form, open_invoices, error=message_for(problem), status=400)
+        return _pay_page(form, open_invoices, held, on_hold, error=message_for(problem), status=400)
     return go_to_checkout(
         customer,
         choice,
         provider_name=offered[form.method.data].provider,
         method=form.method.data,
-        show_error=lambda message, code: _pay_page(form, open_invoices, error=message, status=code),
+        show_error=lambda message, code: _pay_page(form, open_invoices, held, on_hold, error=message, status=code),
     )
 
 

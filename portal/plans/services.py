@@ -88,7 +88,7 @@ def eligible_invoices(session: Session, customer: Customer, policy: PlanPolicy, 
         .where(
             Invoice.customer_id == customer.id,
             Invoice.state == "open",
-            Invoice.outstanding_cents > 0,  # type: ignore[operator]  # the hybrid's SQL side
+            Invoice.outstanding_cents > 0,
             ~debit_on_its_way(clock.now()),
         )
         .order_by(Invoice.due_date, Invoice.number)

@@ -115,38 +115,32 @@ def test_a_retry_date_outside_the_window_or_on_a_holiday_is_refused(failed_debit
     assert session.get(Debit, debit.id).state == "failed"
 
 
-def test_a_refund_asks_what_is_wrong_and_keeps_the_words(failed_debit, session, client) -> None:
-    _customer, _invoice, debit = failed_debit("MD06")
+def test_a_refund_takes_the_debtor_to_the_dispute_form_and_the_dispute_answers_the_failure(
+    failed_debit, session, client
+) -> None:
+    _customer, invoice, debit = failed_debit("MD06")
     html = client.get(f"/direct-debit/failed/{debit.id}").get_data(as_text=True)
     assert "Tell us what is wrong" in text_of(html)
-    words = "The meter reading is wrong <b>twice</b>"
+    assert f'href="/dispute?invoice={invoice.number}"' in html
+    form = client.get(f"/dispute?invoice={invoice.number}").get_data(as_text=True)
+    assert re.search(rf'value="{re.escape(invoice.number)}" id="invoice-\d+"\s+checked', form), "not chosen"
     response = client.post(
-        f"/direct-debit/failed/{debit.id}/tell-us", data={"csrf_token": token_on(html), "message": words}
+        "/dispute",
+        data={
+            "csrf_token": token_on(form),
+            "invoice": invoice.number,
+            "reason": "amount_wrong",
+            "explanation": "The meter reading is wrong <b>twice</b>",
+        },
     )
-    assert response.status_code == 302
-    assert "Thank you. We have your message" in text_of(client.get(response.headers["Location"]).get_data(as_text=True))
+    assert response.status_code == 303, text_of(response.get_data(as_text=True))
     session.expire_all()
     stored = session.get(Debit, debit.id)
-    assert stored.choice == "dispute" and stored.choice_details == {"message": words}
-    assert _choices(session, stored)[0].payload["message"] == words
-
-    again = client.post(f"/direct-debit/failed/{debit.id}/tell-us", data={"csrf_token": token_on(html), "message": "x"})
-    assert "You have already made a choice for this debit." in text_of(again.get_data(as_text=True))
-    session.expire_all()
-    assert session.get(Debit, debit.id).choice_details == {"message": words}
+    assert stored.choice == "dispute" and stored.choice_details["dispute"].startswith("D-")
+    assert _choices(session, stored)[0].payload["dispute"] == stored.choice_details["dispute"]
+    page = text_of(client.get(f"/direct-debit/failed/{debit.id}").get_data(as_text=True))
+    assert f"You asked us about it in question {stored.choice_details['dispute']}" in page
     assert "A direct debit did not go through" not in text_of(client.get("/overview").get_data(as_text=True))
-
-
-def test_an_empty_or_too_long_message_is_refused(failed_debit, session, client) -> None:
-    _customer, _invoice, debit = failed_debit("MD06")
-    html = client.get(f"/direct-debit/failed/{debit.id}").get_data(as_text=True)
-    url = f"/direct-debit/failed/{debit.id}/tell-us"
-    empty = client.post(url, data={"csrf_token": token_on(html), "message": "  "})
-    assert "Tell us in a few words what is wrong." in text_of(empty.get_data(as_text=True))
-    long = client.post(url, data={"csrf_token": token_on(html), "message": "a" * 2001})
-    assert "Please keep it to 2000 characters." in text_of(long.get_data(as_text=True))
-    session.expire_all()
-    assert session.get(Debit, debit.id).choice is None
 
 
 def test_a_closed_account_leads_to_a_new_mandate_through_a_payment(failed_debit, client) -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from contextlib import nullcontext
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,6 +12,7 @@ from flask import has_app_context
 from portal.disputes.models import Dispute
 from portal.disputes.services import Choice, open_dispute
 from portal.invoices.models import Invoice
+from portal.storage import file_store as file_store_of
 from tests.fixtures.factories import TEST_ACTOR
 from tests.plans.lifecycle_support import in_app  # noqa: F401  # a fixture: one app context for a whole test
 
@@ -24,10 +24,9 @@ ENERGY_LINES = [
 
 
 @pytest.fixture()
-def file_store(tmp_path: Path) -> Any:
-    from portal.storage import LocalDiskStore
-
-    return LocalDiskStore(tmp_path / "files")
+def file_store(app) -> Any:
+    """The store the app's pages use (a folder of the test run): what a service stores, a page can serve."""
+    return file_store_of(app.config)
 
 
 @pytest.fixture()

@@ -1,0 +1,55 @@
+"""What the debtor's overview shows of disputes, in one statement: the open ones (with the part of each invoice
+on hold) and those resolved lately (how they ended). Most debtors never disputed anything, and the statement
+finds nothing for them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import bindparam, or_, select
+from sqlalchemy.orm import Session, selectinload
+
+from portal.disputes.models import OPEN_DISPUTE_STATES, Dispute, DisputeInvoice
+
+# How long a resolved dispute stays on the overview, so the debtor sees how it ended when they come back.
+SHOWN_AFTER_RESOLVED = timedelta(days=60)
+
+
+@dataclass(frozen=True)
+class DisputesView:
+    open: list[Dispute] = field(default_factory=list)
+    recent: list[Dispute] = field(default_factory=list)  # resolved or withdrawn lately, newest first
+    on_invoice: dict[str, Dispute] = field(default_factory=dict)  # invoice number -> its open dispute
+    held: dict[str, int] = field(default_factory=dict)  # invoice number -> cents on hold
+
+    def held_in(self, currency: str) -> int:
+        return sum(dispute.held_cents for dispute in self.open if dispute.currency == currency)
+
+
+def disputes_view(session: Session, customer_id: int, *, now: datetime) -> DisputesView:
+    disputes = list(
+        session.scalars(_SHOWN.params(customer_id=customer_id, resolved_since=now - SHOWN_AFTER_RESOLVED)).unique()
+    )
+    if not disputes:
+        return DisputesView()
+    open_ones = [dispute for dispute in disputes if dispute.is_open]
+    covered = [(covered, dispute) for dispute in open_ones for covered in dispute.invoices]
+    return DisputesView(
+        open=open_ones,
+        recent=[dispute for dispute in disputes if not dispute.is_open],
+        on_invoice={item.invoice.number: dispute for item, dispute in covered},
+        held={item.invoice.number: item.held_cents for item, _dispute in covered},
+    )
+
+
+# Built once: the overview asks it on every view (selectinload adds a statement only when a dispute is found).
+_SHOWN = (
+    select(Dispute)
+    .where(
+        Dispute.customer_id == bindparam("customer_id"),
+        or_(Dispute.status.in_(OPEN_DISPUTE_STATES), Dispute.resolved_at >= bindparam("resolved_since")),
+    )
+    .options(selectinload(Dispute.invoices).selectinload(DisputeInvoice.invoice))
+    .order_by(Dispute.created_at.desc(), Dispute.id.desc())
+)

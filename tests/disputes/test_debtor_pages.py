@@ -1,0 +1,153 @@
+"""The debtor's side, through the pages: dispute one line with a photo, see it on hold, pay the rest, follow
+the conversation, download the files, withdraw."""
+
+from __future__ import annotations
+
+import io
+import re
+
+from PIL import Image
+from sqlalchemy import func, select
+
+from portal.disputes.models import Dispute, DisputeFile
+from portal.payments.services import choose_invoices
+from tests.debits.debtor_pages import messages, text_of, token_on
+from tests.disputes.files_support import MAKE, photo_with_location, small_pdf
+
+
+def _form(client, invoice) -> str:
+    page = client.get(f"/dispute?invoice={invoice.number}")
+    assert page.status_code == 200
+    return page.get_data(as_text=True)
+
+
+def _dispute_line(client, invoice, *, line_position=2, files=None, explanation="The fixed charge is twice."):
+    html = _form(client, invoice)
+    line = next(line for line in invoice.lines if line.position == line_position)
+    data = {
+        "csrf_token": token_on(html),
+        "invoice": invoice.number,
+        "line": str(line.id),
+        "reason": "amount_wrong",
+        "explanation": explanation,
+        "files": files or [],
+    }
+    return client.post("/dispute", data=data, content_type="multipart/form-data")
+
+
+def test_a_debtor_disputes_one_line_with_a_photo_and_pays_the_rest(client, session, login, energy_invoice, app) -> None:
+    invoice = energy_invoice()
+    customer = invoice.customer
+    login(client, customer)
+    overview = client.get("/overview").get_data(as_text=True)
+    assert f'href="/dispute?invoice={invoice.number}"' in overview
+
+    response = _dispute_line(client, invoice, files=[(io.BytesIO(photo_with_location()), "IMG_0001.JPG")])
+
+    assert response.status_code == 303, text_of(response.get_data(as_text=True))
+    page = text_of(client.get(response.headers["Location"]).get_data(as_text=True))
+    dispute = session.scalars(select(Dispute).where(Dispute.customer_id == customer.id)).one()
+    assert "We have received your question and will answer by" in page
+    assert "Vastrecht" in page and "IMG_0001.jpg" in page
+    # The overview says what is on hold, and the pay page asks for the rest only.
+    overview = text_of(client.get("/overview").get_data(as_text=True))
+    assert f"On hold: your question {dispute.reference}" in overview
+    assert "Of this, € 12,10 is on hold" in overview or "Of this, €12.10 is on hold" in overview
+    pay = client.get("/pay").get_data(as_text=True)
+    assert 'data-cents="5445"' in pay
+    assert "is on hold while we look into your question; you pay the rest" in text_of(pay)
+    with app.app_context():
+        assert choose_invoices(session, customer, [invoice.number]).amount_cents == 6655 - 1210
+    # The confirmation e-mail opens the dispute's page.
+    [received] = messages(session, customer, "dispute_received")
+    assert "next=%2Fdispute%2F" in received.body_text
+
+
+def test_the_photo_is_kept_without_its_location_and_only_its_owner_can_download_it(
+    client, session, login, energy_invoice, create_customer
+) -> None:
+    invoice = energy_invoice()
+    login(client, invoice.customer)
+    response = _dispute_line(client, invoice, files=[(io.BytesIO(photo_with_location()), "../../etc/IMG.jpg")])
+    assert response.status_code == 303
+    stored = session.scalars(select(DisputeFile)).all()[-1]
+    assert stored.filename == "IMG.jpg"
+    url = f"/dispute/{stored.dispute_id}/files/{stored.id}"
+
+    download = client.get(url)
+
+    assert download.status_code == 200
+    assert download.headers["Content-Disposition"].startswith("attachment")
+    assert download.headers["Content-Type"] == "image/jpeg"
+    kept = Image.open(io.BytesIO(download.data))
+    assert MAKE not in kept.getexif() and 0x8825 not in kept.getexif()
+    # Another debtor does not learn that it exists.
+    login(client, create_customer())
+    assert client.get(url).status_code == 404
+    assert client.get(f"/dispute/{stored.dispute_id}").status_code == 404
+
+
+def test_a_refused_file_keeps_nothing_and_says_why(client, session, login, energy_invoice, file_store) -> None:
+    invoice = energy_invoice()
+    login(client, invoice.customer)
+    before = session.scalar(select(func.count()).select_from(Dispute))
+
+    response = _dispute_line(client, invoice, files=[(io.BytesIO(b"<html><script>x</script>"), "photo.jpg")])
+
+    assert response.status_code == 400
+    assert "PDF, JPEG or PNG" in text_of(response.get_data(as_text=True))
+    assert session.scalar(select(func.count()).select_from(Dispute)) == before
+    # Nothing was paused either: the debtor is asked to try again.
+    assert "On hold" not in text_of(client.get("/overview").get_data(as_text=True))
+
+
+def test_four_files_are_too_many(client, session, login, energy_invoice) -> None:
+    invoice = energy_invoice()
+    login(client, invoice.customer)
+    files = [(io.BytesIO(small_pdf()), f"scan{n}.pdf") for n in range(4)]
+    response = _dispute_line(client, invoice, files=files)
+    assert response.status_code == 400
+    assert session.scalar(select(func.count()).select_from(DisputeFile).where(DisputeFile.filename.like("scan%"))) == 0
+
+
+def test_a_double_click_opens_one_dispute(client, session, login, energy_invoice) -> None:
+    invoice = energy_invoice()
+    login(client, invoice.customer)
+    html = _form(client, invoice)
+    data = {"csrf_token": token_on(html), "invoice": invoice.number, "reason": "not_received", "explanation": "x"}
+    first = client.post("/dispute", data=data)
+    second = client.post("/dispute", data=data)
+    assert first.status_code == second.status_code == 303
+    assert first.headers["Location"] == second.headers["Location"]
+    assert (
+        session.scalar(select(func.count()).select_from(Dispute).where(Dispute.customer_id == invoice.customer_id)) == 1
+    )
+
+
+def test_the_debtor_writes_back_with_a_file_and_can_withdraw(client, session, login, energy_invoice) -> None:
+    invoice = energy_invoice()
+    login(client, invoice.customer)
+    location = _dispute_line(client, invoice).headers["Location"]
+    page = client.get(location).get_data(as_text=True)
+    dispute_id = int(re.search(r"/dispute/(\d+)", location).group(1))
+
+    reply = client.post(
+        f"/dispute/{dispute_id}/reply",
+        data={
+            "csrf_token": token_on(page),
+            "body": "Here is the <b>reading</b>.",
+            "files": [(io.BytesIO(small_pdf()), "meter.pdf")],
+        },
+        content_type="multipart/form-data",
+    )
+    assert reply.status_code == 303
+    page = client.get(location).get_data(as_text=True)
+    assert "Here is the &lt;b&gt;reading&lt;/b&gt;." in page
+    assert "meter.pdf" in page
+    empty = client.post(f"/dispute/{dispute_id}/reply", data={"csrf_token": token_on(page), "body": "  "})
+    assert empty.status_code == 400 and "Write a message, or add a file." in text_of(empty.get_data(as_text=True))
+
+    withdrawn = client.post(f"/dispute/{dispute_id}/withdraw", data={"csrf_token": token_on(page)})
+    assert withdrawn.status_code == 303
+    assert "You withdrew this question." in text_of(client.get(location).get_data(as_text=True))
+    assert 'data-cents="6655"' in client.get("/pay").get_data(as_text=True)
