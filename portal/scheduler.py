@@ -121,9 +121,7 @@ def _tell_dispute_deadlines(app: Flask) -> object:
 # Disputes past a deadline: the supervisors are told once per breach (portal/disputes/deadlines.py). Registered
 # here with the others, not in the disputes package: create_app starts Celery (which reads this registry for
 # its tasks and beat schedule) before the feature packages are imported.
-register_job(
-    ScheduledJob("disputes", "portal.disputes_deadlines", timedelta(minutes=15), _tell_dispute_deadlines)
-)
+register_job(ScheduledJob("disputes", "portal.disputes_deadlines", timedelta(minutes=15), _tell_dispute_deadlines))
 
 
 class Scheduler:

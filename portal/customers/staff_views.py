@@ -14,6 +14,7 @@ from portal.customers.forms import NoteForm, RevokeLinkForm
 from portal.customers.models import Customer
 from portal.customers.timeline import build_timeline
 from portal.debits.staff_views import customer_section as debit_section
+from portal.disputes.staff_views import customer_section as disputes_section
 from portal.events.registry import categories
 from portal.extensions import db
 from portal.i18n import _, current_locale
@@ -91,6 +92,7 @@ def _render_detail(customer: Customer, note_form: NoteForm) -> str:
         new_refund_request_id=new_request_id,
         direct_debit=debit_section(customer),
         payment_plans=plans_section(customer),
+        customer_disputes=disputes_section(customer),
     )
 
 

@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from flask import Flask, current_app
-from sqlalchemy import and_, or_, select, update
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy import ColumnElement, and_, or_, select, update
+from sqlalchemy.orm import InstrumentedAttribute, Session, selectinload
 
 from portal import clock
 from portal.audit.services import Actor
@@ -45,11 +45,11 @@ class Missed:
     due_on: date
 
 
-def _told_column(deadline: str):  # type: ignore[no-untyped-def]
+def _told_column(deadline: str) -> InstrumentedAttribute[datetime | None]:
     return Dispute.first_response_breach_told_at if deadline == FIRST_RESPONSE else Dispute.resolution_breach_told_at
 
 
-def _still_missed(deadline: str):  # type: ignore[no-untyped-def]
+def _still_missed(deadline: str) -> ColumnElement[bool]:
     """The SQL condition that the deadline is still unmet and untold (the day itself is checked per customer)."""
     if deadline == FIRST_RESPONSE:
         return and_(
@@ -163,8 +163,11 @@ def tell_missed_deadlines(session: Session, now: datetime, *, base_url: str | No
             told += 1
         except Exception:
             session.rollback()
-            log.exception("dispute %s: telling the missed %s deadline failed; the next run tries again",
-                          missed.dispute.id, missed.deadline)
+            log.exception(
+                "dispute %s: telling the missed %s deadline failed; the next run tries again",
+                missed.dispute.id,
+                missed.deadline,
+            )
     return told
 
 

@@ -15,7 +15,15 @@ from sqlalchemy.orm import Session, selectinload
 
 from portal import clock
 from portal.customers.models import Customer
-from portal.disputes.models import OPEN_DISPUTE_STATES, Dispute, DisputeFile, DisputeInvoice, DisputeLine, DisputeMessage
+from portal.disputes.models import (
+    OPEN_DISPUTE_STATES,
+    Dispute,
+    DisputeFile,
+    DisputeInvoice,
+    DisputeLine,
+    DisputeMessage,
+)
+from portal.disputes.queries import conversation_for_debtor  # noqa: F401  # the debtor's page reads it there
 from portal.disputes.rules import deadline_state, line_with_vat_cents
 from portal.invoices.models import InvoiceLine
 from portal.staff.models import StaffUser
@@ -152,11 +160,6 @@ def held_invoices(dispute: Dispute) -> list[HeldInvoice]:
         if held is not None and not held.covered.whole:
             held.lines.append(HeldLine(disputed.line, line_with_vat_cents(disputed.line)))
     return found
-
-
-def conversation_for_debtor(dispute: Dispute) -> list[DisputeMessage]:
-    """The conversation as the debtor sees it, in order: every turn but staff's internal notes."""
-    return [message for message in dispute.messages if not message.internal]
 
 
 def customer_disputes(session: Session, customer: Customer) -> list[Dispute]:

@@ -48,7 +48,9 @@ def _locked_open(session: Session, dispute: Dispute) -> Dispute:
     return locked
 
 
-def staff_reply(session: Session, dispute: Dispute, staff: StaffUser, body: str | None, *, actor: Actor) -> DisputeMessage:
+def staff_reply(
+    session: Session, dispute: Dispute, staff: StaffUser, body: str | None, *, actor: Actor
+) -> DisputeMessage:
     """A reply the debtor reads (and is e-mailed about: a reaction to STAFF_REPLIED). The first one is the
     first response: it keeps the deadline and moves the dispute from open to in progress."""
     text = clean_text(body, required=True)

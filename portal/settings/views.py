@@ -16,6 +16,7 @@ from portal.errors import message_for
 from portal.extensions import db
 from portal.i18n import _, current_locale
 from portal.settings import queries, registry, services
+from portal.settings.dispute_forms import DisputesForm, disputes_form_shown
 from portal.settings.forms import ContactHoursForm, CreditorForm, DebitsForm, SettingsForm, payments_form
 from portal.settings.plan_forms import PlansForm, plans_form_shown
 from portal.settings.registry import CONTACT_HOURS_KEY, CREDITOR_PREFIX, PAID_TWICE_KEY, PARTIAL_MINIMUM_KEY
@@ -64,6 +65,7 @@ def _forms() -> dict[str, SettingsForm]:
         "contact": contact,
         "debits": debits,
         "plans": plans,
+        "disputes": disputes_form_shown(values, _amount_text),
     }
     for form in forms.values():
         form.show_versions(versions)
@@ -80,6 +82,7 @@ def _page(*, status: int = 200, **submitted: SettingsForm) -> Response:
         contact_form=forms["contact"],
         debits_form=forms["debits"],
         plans_form=forms["plans"],
+        disputes_form=forms["disputes"],
         contact_setting=registry.get(CONTACT_HOURS_KEY),
         sections=registry.SECTIONS,
     )
@@ -163,6 +166,15 @@ def save_plans() -> Response:
     if not form.validate_on_submit():
         return _page(plans=form, status=400)
     return _save("plans", form)
+
+
+@bp.post("/disputes")
+@requires(Permission.MANAGE_SETTINGS)
+def save_disputes() -> Response:
+    form = DisputesForm()
+    if not form.validate_on_submit():
+        return _page(disputes=form, status=400)
+    return _save("disputes", form)
 
 
 @bp.get("/history")

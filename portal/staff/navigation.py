@@ -28,6 +28,7 @@ NAV_ITEMS: list[NavItem] = [
     NavItem(_l("Customers"), "staff_customers.search", Permission.VIEW_CUSTOMERS),
     NavItem(_l("Failed debits"), "staff_debits.failed", Permission.VIEW_CUSTOMERS),
     NavItem(_l("Payment plans"), "staff_plans.queue", Permission.VIEW_CUSTOMERS),
+    NavItem(_l("Disputes"), "staff_disputes.queue", Permission.VIEW_CUSTOMERS),
     NavItem(_l("Bank files"), "staff_debits_bank.index", Permission.REFUND_PAYMENTS),
     NavItem(_l("Sent messages"), "messages.index", Permission.VIEW_MESSAGES),
     NavItem(_l("Imports"), "imports.index", Permission.RUN_IMPORTS),
