@@ -130,6 +130,7 @@ def _register_blueprints(app: Flask) -> None:
     from portal.debits.switch_views import bp as debit_switch_bp
     from portal.debits.views import bp as debits_bp
     from portal.debtor.views import bp as debtor_bp
+    from portal.disputes.resolve_views import bp as staff_dispute_outcomes_bp
     from portal.imports.views import bp as imports_bp
     from portal.links.views import bp as links_bp
     from portal.notifications.views import bp as messages_bp
@@ -166,6 +167,7 @@ def _register_blueprints(app: Flask) -> None:
         staff_debits_bp,
         staff_debits_bank_bp,
         staff_plans_bp,
+        staff_dispute_outcomes_bp,
     ):
         app.register_blueprint(blueprint)
     app.register_blueprint(links_bp)
