@@ -18,6 +18,7 @@ from portal.disputes import events as dispute_events
 from portal.disputes.errors import DisputeProblem
 from portal.disputes.models import CreditNote, Dispute
 from portal.events import emit
+from portal.extensions import db
 from portal.i18n import _, force_locale, format_day, format_money
 from portal.invoices.models import Invoice
 from portal.invoices.pdf import FONT, MARGIN, MUTED, RULE, TEXT, InvoicePDF, _header, _parties
@@ -192,7 +193,5 @@ def render_credit_note_pdf(note: CreditNote, creditor: dict[str, str]) -> bytes:
 
 def credit_note_document(note: CreditNote) -> tuple[str, bytes]:
     """(file name, PDF) of a credit note, in the customer's language whoever downloads it: it is their document."""
-    from portal.extensions import db
-
     with force_locale(note.invoice.customer.language):
         return f"credit-note-{note.number}.pdf", render_credit_note_pdf(note, creditor_details(db.session))
