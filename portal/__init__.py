@@ -136,6 +136,7 @@ def _register_blueprints(app: Flask) -> None:
     from portal.debits.switch_views import bp as debit_switch_bp
     from portal.debits.views import bp as debits_bp
     from portal.debtor.views import bp as debtor_bp
+    from portal.disputes.resolve_views import bp as staff_dispute_outcomes_bp
     from portal.disputes.staff_views import bp as staff_disputes_bp
     from portal.disputes.views import bp as disputes_bp
     from portal.imports.views import bp as imports_bp
@@ -175,6 +176,7 @@ def _register_blueprints(app: Flask) -> None:
         staff_debits_bank_bp,
         staff_plans_bp,
         staff_disputes_bp,
+        staff_dispute_outcomes_bp,
     ):
         app.register_blueprint(blueprint)
     app.register_blueprint(links_bp)

@@ -1,6 +1,6 @@
 """A dispute opened on an invoice whose debit failed answers that failure: the debit records the debtor's
 choice ("dispute", with the dispute's reference), so the failed-debit banner and the staff's queue of failed
-debits stop asking. Only the event's name and payload are read: debits knows nothing of how disputes work."""
+debits stop asking. Only the event (its kind and payload) is read: debits knows nothing else of disputes."""
 
 from __future__ import annotations
 
@@ -11,11 +11,10 @@ from portal.audit.services import Actor
 from portal.debits.choices import disputed
 from portal.debits.errors import DebitProblem
 from portal.debits.models import Debit
+from portal.disputes.events import OPENED as DISPUTE_OPENED
 from portal.events.models import DomainEvent
 from portal.events.registry import react_to
 from portal.invoices.models import Invoice
-
-DISPUTE_OPENED = "dispute.opened"
 
 
 def _answer_failed_debits(session: Session, event: DomainEvent) -> None:

@@ -42,6 +42,18 @@ class DisputeProblem(DomainError):
         "reason_missing": _l("Give the reasons: the customer reads them."),
         "due_date_missing": _l("Choose the new due date."),
         "due_date_past": _l("The new due date must be after today."),
+        "due_date_too_far": _l("The new due date can be at most %(days)s days from today."),
+        "due_date_unreadable": _l("Enter the new due date, such as %(example)s."),
+        "invoice_not_in_dispute": _l("Choose an invoice of this dispute."),
+        "nothing_to_correct": _l("Invoice %(number)s has nothing left open to correct."),
+        "corrected_amount_missing": _l(
+            "Enter the amount of the corrected invoice. If nothing is owed, resolve with a credit note instead."
+        ),
+        "corrected_not_lower": lambda details: str(
+            _l("The corrected invoice must be lower than what is still open on the invoice: %(amount)s.")
+            % {"amount": _money(details, "maximum")}
+        ),
+        "already_resolved": _l("This dispute has already been resolved. Nothing else has changed."),
         "not_staff": _l("Choose someone from the list."),
         "changed_meanwhile": _l("Someone else changed this dispute meanwhile. Look at it again and try once more."),
     }

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from portal.audit.services import Actor
 from portal.disputes import events as dispute_events
+from portal.disputes.credit_notes import credit_note_document
 from portal.disputes.models import Dispute, DisputeMessage
 from portal.disputes.queries import credit_notes_of
 from portal.events.models import DomainEvent
@@ -76,8 +77,6 @@ def _latest_staff_message(dispute: Dispute) -> DisputeMessage | None:
 
 
 def _resolved(session: Session, event: DomainEvent) -> None:
-    from portal.disputes.credit_notes import credit_note_document
-
     dispute = _dispute_of(session, event)
     if dispute is None or dispute.outcome is None:
         return

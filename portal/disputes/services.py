@@ -85,8 +85,9 @@ def _held_on(invoice: Invoice, line_ids: set[int]) -> tuple[bool, int, list[int]
     chosen = [line for line in invoice.lines if line.id in line_ids]
     if not chosen or len(chosen) == len(invoice.lines):
         return True, invoice.outstanding_cents, []
-    # Never more than is still owed: a line of an invoice already partly paid holds only what is left.
-    held = min(sum(line_with_vat_cents(line) for line in chosen), invoice.outstanding_cents)
+    # Never more than is still owed (a line of an invoice already partly paid holds only what is left), and
+    # never less than nothing: a disputed discount line (a tax reduction) holds no money, though it pauses.
+    held = max(min(sum(line_with_vat_cents(line) for line in chosen), invoice.outstanding_cents), 0)
     return False, held, [line.id for line in chosen]
 
 

@@ -13,6 +13,7 @@ from werkzeug.wrappers import Response
 from portal import clock
 from portal.debtor.access import debtor_actor, debtor_required, note_visit
 from portal.disputes import services
+from portal.disputes.credit_notes import credit_note_document
 from portal.disputes.errors import DisputeProblem
 from portal.disputes.forms import REASON_LABELS, DisputeForm, ReplyForm, WithdrawForm
 from portal.disputes.models import CreditNote, Dispute, DisputeFile
@@ -215,8 +216,6 @@ def file(dispute_id: int, file_id: int) -> Response:
 @bp.get("/credit-notes/<int:note_id>.pdf")
 @debtor_required
 def credit_note_pdf(note_id: int) -> Response:
-    from portal.disputes.credit_notes import credit_note_document
-
     note = db.session.get(CreditNote, note_id)
     if note is None or note.invoice.customer_id != g.customer.id:
         abort(404)

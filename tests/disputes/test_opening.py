@@ -109,3 +109,13 @@ def test_a_paid_invoice_cannot_be_disputed_here(app, session, energy_invoice, fi
             actor=TEST_ACTOR,
         )
     assert refused.value.code == "invoice_not_open"
+
+
+def test_a_disputed_discount_line_holds_nothing_but_still_pauses(session, create_customer, create_invoice, dispute_on):
+    lines = [("Stroom", "100", "kWh", "0.25000", "21"), ("Korting", "1", "maand", "-10.00000", "21")]
+    invoice = create_invoice(create_customer(), lines=lines)
+
+    dispute = dispute_on(invoice, lines=[2])
+
+    assert dispute.held_cents == 0 and held_cents(session, [invoice.id]) == {}
+    assert pause_reason(session, invoice, clock.now()) == "dispute"

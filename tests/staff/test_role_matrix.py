@@ -17,6 +17,7 @@ from werkzeug.routing import Rule
 from portal.audit.services import record
 from portal.clock import now as utcnow
 from portal.customers.models import CustomerNote
+from portal.disputes.models import CreditNote, Dispute
 from portal.imports.models import ImportJob
 from portal.notifications.models import OutboxMessage
 from portal.payments.models import Payment
@@ -131,6 +132,24 @@ def sample_values(session, create_customer, create_invoice, issue_link, create_s
     )
     callback = CallbackRequest(customer_id=customer.id, phone="06 12345678")
     session.add_all([note, job, message, payment, plan, callback])
+    # A dispute and a credit note: the outcome actions and the credit note's PDF.
+    dispute = Dispute(
+        customer_id=customer.id,
+        reference="D-MATRIX",
+        reason="amount_wrong",
+        held_cents=0,
+        first_response_due_on=invoice.due_date,
+        resolution_due_on=invoice.due_date,
+    )
+    credit_note = CreditNote(
+        number="CN-2026-99999",
+        invoice_id=invoice.id,
+        currency="EUR",
+        amount_cents=100,
+        reason="Role matrix.",
+        issued_on=invoice.issue_date,
+    )
+    session.add_all([dispute, credit_note])
     session.commit()
     return {
         "payment_id": payment.id,
@@ -148,6 +167,8 @@ def sample_values(session, create_customer, create_invoice, issue_link, create_s
         "kind": "customers",
         "plan_id": plan.id,
         "callback_id": callback.id,
+        "dispute_id": dispute.id,
+        "credit_note_id": credit_note.id,
     }
 
 
