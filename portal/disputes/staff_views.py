@@ -109,7 +109,7 @@ def _dispute_or_404(dispute_id: int) -> Dispute:
 
 
 def _to_detail(dispute_id: int, anchor: str = "messages") -> Response:
-    return redirect(url_for(".detail", dispute_id=dispute_id, _anchor=anchor), code=303)
+    return redirect(url_for(".show", dispute_id=dispute_id, _anchor=anchor), code=303)
 
 
 def _detail_page(
@@ -153,7 +153,7 @@ def _detail_page(
 
 @bp.get("/<int:dispute_id>")
 @requires(Permission.VIEW_CUSTOMERS)
-def detail(dispute_id: int) -> Any:
+def show(dispute_id: int) -> Any:
     return _detail_page(_dispute_or_404(dispute_id))
 
 

@@ -9,7 +9,7 @@ import time_machine
 from sqlalchemy import select
 
 from portal import clock
-from portal.disputes.deadlines import missed_deadlines, tell_missed_deadlines
+from portal.disputes.deadlines import _claim, missed_deadlines, tell_missed_deadlines
 from portal.disputes.models import Dispute
 from portal.events.models import DomainEvent
 from portal.notifications.dispatch import run_due
@@ -100,3 +100,17 @@ def test_a_deadline_is_missed_only_once_its_day_has_passed_where_the_customer_li
 def test_the_job_is_scheduled() -> None:
     job = next(job for job in scheduled_jobs() if job.name == "disputes")
     assert job.task == "portal.disputes_deadlines" and job.every == timedelta(minutes=15)
+
+
+def test_a_run_that_found_a_breach_another_run_told_in_between_tells_nobody(
+    app, session, create_staff, energy_invoice, dispute_on
+) -> None:
+    create_staff("supervisor")
+    opened(dispute_on, energy_invoice(), days_ago=6)
+    with app.app_context(), time_machine.travel(NOW, tick=False):
+        seen_by_the_slow_run = missed_deadlines(session, clock.now())
+        assert tell_missed_deadlines(session, clock.now()) == 1  # the other process, faster
+        # The slow run's claim (an UPDATE ... WHERE told_at IS NULL) changes no row, so it writes no e-mail.
+        assert [_claim(session, missed, clock.now()) for missed in seen_by_the_slow_run] == [False]
+        session.rollback()
+    assert len(_told(session)) == 1

@@ -52,6 +52,7 @@ def test_the_first_reply_is_the_first_response_and_a_note_stays_internal(
         assert reply.status_code == 303
         page = client.get(reply.headers["Location"]).get_data(as_text=True)
     assert "Your reply is sent." in page
+    assert 'id="resolve"' in page, "the outcome forms below the conversation"
     found = _reread(session, dispute)
     assert found.status == "in_progress" and found.first_responded_at == NOW
     kinds = [kind for (kind,) in session.query(DomainEvent.kind).filter(DomainEvent.subject_id == str(dispute.id))]

@@ -17,7 +17,7 @@ from werkzeug.routing import Rule
 from portal.audit.services import record
 from portal.clock import now as utcnow
 from portal.customers.models import CustomerNote
-from portal.disputes.models import CreditNote, Dispute
+from portal.disputes.models import CreditNote, Dispute, DisputeFile, DisputeMessage
 from portal.imports.models import ImportJob
 from portal.notifications.models import OutboxMessage
 from portal.payments.models import Payment
@@ -150,6 +150,19 @@ def sample_values(session, create_customer, create_invoice, issue_link, create_s
         issued_on=invoice.issue_date,
     )
     session.add_all([dispute, credit_note])
+    session.flush()
+    # A file of the dispute (its stored bytes need not exist: the matrix checks who may ask for it).
+    said = DisputeMessage(dispute_id=dispute.id, author="debtor", body="Wrong meter reading.")
+    said.files.append(
+        DisputeFile(
+            dispute_id=dispute.id,
+            storage_key="role-matrix",
+            filename="a.pdf",
+            content_type="application/pdf",
+            size_bytes=1,
+        )
+    )
+    session.add(said)
     session.commit()
     return {
         "payment_id": payment.id,
@@ -169,6 +182,7 @@ def sample_values(session, create_customer, create_invoice, issue_link, create_s
         "callback_id": callback.id,
         "dispute_id": dispute.id,
         "credit_note_id": credit_note.id,
+        "file_id": said.files[0].id,
     }
 
 
