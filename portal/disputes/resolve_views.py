@@ -129,7 +129,7 @@ def credit_notes(dispute_id: int) -> Response:
     db.session.commit()
     flash(
         _n(
-            "Dispute %(reference)s is resolved with a credit note of %(amount)s.",
+            "Dispute %(reference)s is resolved with %(num)s credit note of %(amount)s.",
             "Dispute %(reference)s is resolved with %(num)s credit notes of %(amount)s in all.",
             len(notes),
             reference=dispute.reference,

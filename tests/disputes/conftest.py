@@ -31,10 +31,11 @@ def file_store(app) -> Any:
 
 @pytest.fixture()
 def energy_invoice(create_customer, create_invoice) -> Callable[..., Invoice]:
-    """energy_invoice(**overrides) -> an open, overdue invoice of a new customer with three lines (66,55)."""
+    """energy_invoice(**overrides) -> an open, overdue invoice of a new English-speaking customer with three lines
+    (66,55); the pages' words are checked in English, the Dutch catalog by the translation tests."""
 
     def make(customer: Any = None, **overrides: Any) -> Invoice:
-        customer = customer or create_customer()
+        customer = customer or create_customer(language="en")
         return create_invoice(customer, lines=ENERGY_LINES, **overrides)
 
     return make

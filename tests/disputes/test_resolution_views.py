@@ -62,7 +62,7 @@ def test_an_agent_resolves_with_a_credit_note(session, staff, energy_invoice, di
 
     told = _answer(agent, dispute, "credit-notes", **{f"amount_{invoice.id}": "12,10", "reason": "Billed twice."})
 
-    assert told == [f"Dispute {dispute.reference} is resolved with a credit note of €12.10."]
+    assert told == [f"Dispute {dispute.reference} is resolved with 1 credit note of €12.10."]
     done = _reread(session, dispute)
     assert (done.status, done.outcome, done.resolved_by_id) == ("resolved", "credit_note", agent.member.id)
     assert [note.amount_cents for note in notes_of(session, dispute)] == [1210]
