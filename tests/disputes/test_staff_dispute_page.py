@@ -14,6 +14,7 @@ from portal.disputes.queries import conversation_for_debtor
 from portal.disputes.services import withdraw
 from portal.disputes.uploads import check_upload
 from portal.events.models import DomainEvent
+from portal.notifications.dispatch import run_due
 from tests.disputes.files_support import small_pdf
 from tests.disputes.staff_support import NOW, opened, text_of, token_of
 from tests.fixtures.factories import TEST_ACTOR
@@ -198,3 +199,25 @@ def test_the_customer_page_lists_the_disputes(client, session, staff_login, ener
         html = client.get(f"/staff/customers/{invoice.customer_id}").get_data(as_text=True)
     section = html.split('<h2 id="disputes">', 1)[1].split("</section>", 1)[0]
     assert f'href="/staff/disputes/{dispute.id}"' in section and "Amount not right" in text_of(section)
+
+
+def test_a_reply_reaches_the_debtor_by_e_mail_with_its_words_and_a_link_to_the_dispute(
+    app, client, session, staff_login, energy_invoice, dispute_on, smtp_configured
+) -> None:
+    dispute = opened(dispute_on, energy_invoice(), days_ago=1)
+    with time_machine.travel(NOW, tick=False):
+        staff_login(client, "agent", language="en")
+        reply = "We checked the meter: <b>you are right</b>.\nA credit note follows."
+        assert _post(client, dispute, "reply", reply=reply).status_code == 303
+        _post(client, dispute, "note", note="Internal: metering confirmed.")
+        with app.app_context():
+            run_due(app)
+
+    to_debtor = [message for message in smtp_configured.received if str(message["To"]).startswith("customer")]
+    answered = [m for m in to_debtor if str(m["Subject"]) == f"We have answered your question {dispute.reference}"]
+    assert len(answered) == 1, "one e-mail for the reply, none for the note"
+    text = answered[0].get_body(preferencelist=("plain",)).get_content()
+    assert "We checked the meter: <b>you are right</b>." in text and "Internal" not in text
+    html = answered[0].get_body(preferencelist=("html",)).get_content()
+    assert "&lt;b&gt;you are right&lt;/b&gt;" in html
+    assert "next=%2Fdispute%2F" in text
