@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, make_response, redirect, render_template, request, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
@@ -97,8 +97,7 @@ def queue() -> Response:
         amount_problem=problem,
         open_count=staff_queries.count_open(db.session),
     )
-    response = Response(html, status=400 if problem else 200)
-    return response
+    return make_response(html, 400 if problem else 200)
 
 
 def _dispute_or_404(dispute_id: int) -> Dispute:

@@ -27,7 +27,9 @@ def test_the_queue_is_ordered_by_the_next_deadline_and_marks_late_and_close_ones
 
     with time_machine.travel(NOW, tick=False):
         staff_login(client, "viewer", language="en")
-        html = client.get(QUEUE).get_data(as_text=True)
+        response = client.get(QUEUE)
+        html = response.get_data(as_text=True)
+    assert response.mimetype == "text/html", "a page, not its source"
     rows = queue_rows(html)
     assert [row.count(name) for row, name in zip(rows, ["Lotte", "Frits", "Anna"], strict=True)] == [1, 1, 1]
     assert late.reference in rows[0] and fresh.reference in rows[1] and answered.reference in rows[2]
