@@ -1,7 +1,9 @@
 """One turn of a dispute's conversation, with its files: written by the debtor or staff (or a note, staff only).
 
-Files are put in the file store before their rows are written, under random keys; when the rows cannot be
-written the stored files are deleted again, so nothing of a failed message is kept.
+Files are put in the file store before their rows are written, under random keys. Until the transaction
+commits they are remembered on the session: when it rolls back instead (the rows could not be written, or
+anything later in the request failed), the stored files are deleted again, so nothing of a failed message
+is kept.
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from portal import clock
@@ -19,6 +22,20 @@ from portal.disputes.rules import EXPLANATION_LIMIT
 if TYPE_CHECKING:
     from portal.disputes.uploads import CheckedUpload
     from portal.storage import FileStore
+
+_STORED_UNCOMMITTED = "dispute_files_stored"
+
+
+@event.listens_for(Session, "after_commit")
+def _keep_stored_files(session: Session) -> None:
+    session.info.pop(_STORED_UNCOMMITTED, None)
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_stored_files(session: Session) -> None:
+    for store, key in session.info.pop(_STORED_UNCOMMITTED, []):
+        store.delete(key)
+
 
 # Three per message, and this many in a whole conversation, so one dispute cannot fill the store.
 MAX_FILES_PER_DISPUTE = 12
@@ -59,25 +76,19 @@ def add_message(
         dispute=dispute, author=author, body=body, staff_id=staff_id, internal=internal, created_at=now
     )
     session.add(message)
-    stored: list[str] = []
-    try:
-        for upload in uploads:
-            key = store.put(upload.data)
-            stored.append(key)
-            file = DisputeFile(
-                dispute_id=dispute.id,
-                storage_key=key,
-                filename=upload.filename,
-                content_type=upload.content_type,
-                size_bytes=len(upload.data),
-                created_at=now,
-            )
-            message.files.append(file)
-            dispute.files.append(file)
-        session.flush()
-    except BaseException:
-        for key in stored:
-            store.delete(key)
-        raise
+    for upload in uploads:
+        key = store.put(upload.data)
+        session.info.setdefault(_STORED_UNCOMMITTED, []).append((store, key))
+        file = DisputeFile(
+            dispute_id=dispute.id,
+            storage_key=key,
+            filename=upload.filename,
+            content_type=upload.content_type,
+            size_bytes=len(upload.data),
+            created_at=now,
+        )
+        message.files.append(file)
+        dispute.files.append(file)
+    session.flush()
     dispute.updated_at = now
     return message

@@ -28,6 +28,9 @@ class DisputeProblem(DomainError):
         "explanation_too_long": _l("Keep your explanation under %(limit)s characters."),
         "message_missing": _l("Write a message, or add a file."),
         "too_many_files": _l("This conversation has %(limit)s files already. Send more by e-mail if you need to."),
+        "too_many_today": _l(
+            "You have written to us a lot today. We read everything you sent; please call us if something is urgent."
+        ),
         "closed": _l("This question has been answered and closed. Ask a new one if something is still wrong."),
         "not_open": _l("This dispute is closed: it can no longer be changed."),
         "amount_missing": _l("Enter the amount of the credit note."),

@@ -24,7 +24,12 @@ class DisputesView:
     held: dict[str, int] = field(default_factory=dict)  # invoice number -> cents on hold
 
     def held_in(self, currency: str) -> int:
-        return sum(dispute.held_cents for dispute in self.open if dispute.currency == currency)
+        return sum(
+            self.held.get(item.invoice.number, 0)
+            for dispute in self.open
+            if dispute.currency == currency
+            for item in dispute.invoices
+        )
 
 
 def disputes_view(session: Session, customer_id: int, *, now: datetime) -> DisputesView:
@@ -39,7 +44,8 @@ def disputes_view(session: Session, customer_id: int, *, now: datetime) -> Dispu
         open=open_ones,
         recent=[dispute for dispute in disputes if not dispute.is_open],
         on_invoice={item.invoice.number: dispute for item, dispute in covered},
-        held={item.invoice.number: item.held_cents for item, _dispute in covered},
+        # Never more than the invoice still owes: a transfer may have paid it meanwhile.
+        held={item.invoice.number: min(item.held_cents, item.invoice.outstanding_cents) for item, _ in covered},
     )
 
 

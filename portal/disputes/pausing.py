@@ -21,6 +21,7 @@ from portal.disputes.models import OPEN_DISPUTE_STATES, Dispute, DisputeInvoice
 from portal.invoices.models import Invoice
 
 DISPUTE = "dispute"
+OUTSTANDING = Invoice.outstanding_cents
 
 
 def disputed(at: datetime) -> ColumnElement[bool]:
@@ -37,19 +38,22 @@ def disputed(at: datetime) -> ColumnElement[bool]:
 
 
 def held_by_open_disputes(session: Session, invoice_ids: Collection[int]) -> dict[int, int]:
-    """The disputed part of each invoice while its dispute is open (a rejected one asks for everything again)."""
+    """The disputed part of each invoice while its dispute is open (a rejected one asks for everything again),
+    never more than the invoice still owes: a transfer that paid it meanwhile leaves less to hold."""
     rows = session.execute(
-        select(DisputeInvoice.invoice_id, func.sum(DisputeInvoice.held_cents))
+        select(DisputeInvoice.invoice_id, func.sum(DisputeInvoice.held_cents), OUTSTANDING)
         .join(Dispute, Dispute.id == DisputeInvoice.dispute_id)
+        .join(Invoice, Invoice.id == DisputeInvoice.invoice_id)
         .where(DisputeInvoice.invoice_id.in_(list(invoice_ids)), Dispute.status.in_(OPEN_DISPUTE_STATES))
-        .group_by(DisputeInvoice.invoice_id)
+        .group_by(DisputeInvoice.invoice_id, OUTSTANDING)
     )
-    return {invoice_id: int(cents) for invoice_id, cents in rows}
+    return {invoice_id: min(int(cents), int(owed)) for invoice_id, cents, owed in rows}
 
 
 def _collection_held(session: Session, invoice: Invoice) -> bool:
-    """A debit must not collect money the debtor says they do not owe; the rest is paid in the portal."""
-    return bool(held_by_open_disputes(session, [invoice.id]))
+    """A debit must not collect money the debtor says they do not owe; the rest is paid in the portal. A
+    disputed line that holds nothing (a discount) does not stop the debit."""
+    return any(cents > 0 for cents in held_by_open_disputes(session, [invoice.id]).values())
 
 
 register_pause_reason(DISPUTE, disputed, first=True)

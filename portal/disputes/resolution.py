@@ -162,7 +162,12 @@ def vat_split(total_cents: int, rate: Decimal) -> tuple[int, int]:
     return subtotal, total_cents - subtotal
 
 
-def _original_rate(invoice: Invoice) -> Decimal:
+def _original_rate(invoice: Invoice, dispute: Dispute) -> Decimal:
+    """The VAT rate of the disputed lines when they share one (a 9 % line disputed on an invoice that is
+    mostly 21 %), else of the invoice's first line."""
+    disputed = {Decimal(item.line.vat_rate) for item in dispute.lines if item.line.invoice_id == invoice.id}
+    if len(disputed) == 1:
+        return disputed.pop()
     if invoice.lines:
         return Decimal(invoice.lines[0].vat_rate)
     if invoice.vat_totals:
@@ -170,9 +175,10 @@ def _original_rate(invoice: Invoice) -> Decimal:
     return Decimal(0)
 
 
-def _corrected_invoice(session: Session, original: Invoice, cents: int, due_on: date, actor: Actor) -> Invoice:
+def _corrected_invoice(
+    session: Session, original: Invoice, cents: int, due_on: date, actor: Actor, *, rate: Decimal
+) -> Invoice:
     customer = original.customer
-    rate = _original_rate(original)
     subtotal, vat = vat_split(cents, rate)
     with force_locale(customer.language):
         description = _("Corrected invoice for %(number)s", number=original.number)
@@ -241,7 +247,8 @@ def resolve_with_corrected_invoice(
     assert due_on is not None  # checked above; for the type checker
     _check_limit(session, open_cents - corrected_cents, original.currency, may_exceed_limit)
     credit = issue_credit_note(session, original, open_cents, reason=note, dispute=dispute, staff=staff, actor=actor)
-    corrected = _corrected_invoice(session, original, corrected_cents, due_on, actor)
+    rate = _original_rate(original, dispute)
+    corrected = _corrected_invoice(session, original, corrected_cents, due_on, actor, rate=rate)
     dispute.corrected_invoice_id = corrected.id
     _resolve(
         session,

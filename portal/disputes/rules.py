@@ -46,3 +46,10 @@ def deadline_state(due_on: date, today: date, *, country: str) -> str:
     if today == due_on or add_business_days(today, 1, country) >= due_on:
         return "due_soon"
     return "on_time"
+
+
+def row_id(text: object) -> int | None:
+    """An id from a form field, or None: ASCII digits only (not "²", which isdigit() calls a digit), and short
+    enough to be an id (int() of thousands of digits raises)."""
+    value = str(text or "")
+    return int(value) if value.isascii() and value.isdigit() and len(value) <= 12 else None

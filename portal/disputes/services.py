@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from portal import clock
@@ -19,7 +20,14 @@ from portal.customers.models import Customer
 from portal.disputes import events as dispute_events
 from portal.disputes.conversation import add_message, clean_text
 from portal.disputes.errors import DisputeProblem
-from portal.disputes.models import DISPUTE_REASONS, OPEN_DISPUTE_STATES, Dispute, DisputeInvoice, DisputeLine
+from portal.disputes.models import (
+    DISPUTE_REASONS,
+    OPEN_DISPUTE_STATES,
+    Dispute,
+    DisputeInvoice,
+    DisputeLine,
+    DisputeMessage,
+)
 from portal.disputes.rules import deadlines, line_with_vat_cents, new_reference
 from portal.events import emit
 from portal.invoices.models import Invoice
@@ -31,6 +39,9 @@ if TYPE_CHECKING:
     from portal.storage import FileStore
 
 OUTSTANDING = Invoice.outstanding_cents
+# What one debtor may send in a day: plenty for a real question, not enough to fill the file store.
+OPENED_PER_DAY = 10
+MESSAGES_PER_DAY = 30
 
 
 @dataclass
@@ -106,6 +117,7 @@ def open_dispute(
     message. Raises DisputeProblem for a choice that cannot be disputed; nothing is written then."""
     if reason not in DISPUTE_REASONS:
         raise DisputeProblem("no_reason")
+    _within_daily_limits(session, customer)
     text = clean_text(explanation, required=True, code="explanation_missing")
     invoices = _chosen_invoices(session, customer, choice.invoice_numbers)
     known_lines = {line.id for invoice in invoices for line in invoice.lines}
@@ -192,8 +204,8 @@ def debtor_writes(
     *,
     actor: Actor,
 ) -> None:
-    if not dispute.is_open:
-        raise DisputeProblem("closed")
+    dispute = _still_open(session, dispute)
+    _within_daily_limits(session, dispute.customer)
     text = clean_text(body, required=not uploads)
     add_message(session, store, dispute, author="debtor", body=text, uploads=uploads)
     emit(session, dispute_events.about_dispute(dispute_events.DEBTOR_REPLIED, dispute, actor, files=len(uploads)))
@@ -201,11 +213,34 @@ def debtor_writes(
 
 def withdraw(session: Session, dispute: Dispute, *, actor: Actor) -> None:
     """The debtor takes it back: the invoices are asked for in full again, and dunning resumes."""
-    if not dispute.is_open:
-        raise DisputeProblem("closed")
+    dispute = _still_open(session, dispute)
     dispute.status = "withdrawn"
     dispute.resolved_at = dispute.updated_at = clock.now()
     emit(session, dispute_events.about_dispute(dispute_events.WITHDRAWN, dispute, actor))
+
+
+def _within_daily_limits(session: Session, customer: Customer) -> None:
+    since = clock.now() - timedelta(days=1)
+    opened = session.scalar(select(func.count()).where(Dispute.customer_id == customer.id, Dispute.created_at >= since))
+    written = session.scalar(
+        select(func.count())
+        .select_from(DisputeMessage)
+        .join(Dispute, Dispute.id == DisputeMessage.dispute_id)
+        .where(
+            Dispute.customer_id == customer.id, DisputeMessage.author == "debtor", DisputeMessage.created_at >= since
+        )
+    )
+    if (opened or 0) >= OPENED_PER_DAY or (written or 0) >= MESSAGES_PER_DAY:
+        raise DisputeProblem("too_many_today")
+
+
+def _still_open(session: Session, dispute: Dispute) -> Dispute:
+    """The dispute locked and read again: staff may have resolved it since the debtor's page was drawn, and a
+    withdrawal or a reply must not land on a decision."""
+    locked = lock_dispute(session, dispute.id)
+    if locked is None or not locked.is_open:
+        raise DisputeProblem("closed")
+    return locked
 
 
 def lock_dispute(session: Session, dispute_id: int) -> Dispute | None:

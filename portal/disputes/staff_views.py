@@ -17,7 +17,7 @@ from portal.disputes import staff_queries, staff_services
 from portal.disputes.canned import canned_replies
 from portal.disputes.errors import DisputeProblem
 from portal.disputes.models import Dispute
-from portal.disputes.rules import deadline_state
+from portal.disputes.rules import deadline_state, row_id
 from portal.disputes.staff_forms import AssignForm, NoteForm, ReplyForm
 from portal.disputes.uploads import download_response
 from portal.errors import message_for
@@ -146,6 +146,7 @@ def _detail_page(
         note_form=note or NoteForm(formdata=None),
         assign_form=assign,
         can_credit_above_limit=role_allows(current_user.role, Permission.RESOLVE_DISPUTES_ABOVE_LIMIT),
+        can_resolve=role_allows(current_user.role, Permission.HANDLE_DISPUTES),
     )
     return html, status
 
@@ -222,7 +223,8 @@ def assign(dispute_id: int) -> Any:
         return _expired(dispute)
     chosen: StaffUser | None = None
     if form.assignee.data:
-        chosen = db.session.get(StaffUser, int(form.assignee.data)) if form.assignee.data.isdigit() else None
+        assignee_id = row_id(form.assignee.data)
+        chosen = db.session.get(StaffUser, assignee_id) if assignee_id is not None else None
         if chosen is None:
             return _refused(dispute, DisputeProblem("not_staff"))
     try:

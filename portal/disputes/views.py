@@ -18,6 +18,7 @@ from portal.disputes.errors import DisputeProblem
 from portal.disputes.forms import REASON_LABELS, DisputeForm, ReplyForm, WithdrawForm
 from portal.disputes.models import CreditNote, Dispute, DisputeFile
 from portal.disputes.queries import conversation_for_debtor, credit_notes_of
+from portal.disputes.rules import row_id
 from portal.disputes.uploads import MAX_FILE_BYTES, MAX_FILES, CheckedUpload, UploadProblem, check_uploads
 from portal.disputes.uploads import download_response as file_download
 from portal.errors import DomainError, message_for
@@ -82,7 +83,7 @@ def submit() -> Response:
         return _start_page(DisputeForm(formdata=None), error=_files_too_large(), status=413)
     csrf.protect()
     form = DisputeForm()
-    lines = {int(value) for value in form.line.data or [] if str(value).isdigit()}
+    lines = {line_id for value in form.line.data or [] if (line_id := row_id(value)) is not None}
     try:
         uploads = _uploads(form.files.data)
         dispute = services.open_dispute(

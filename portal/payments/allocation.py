@@ -35,13 +35,23 @@ def _lock_invoices(session: Session, invoice_ids: list[int]) -> dict[int, Invoic
 def allocate(session: Session, payment: Payment, now: datetime, *, actor: Actor) -> None:
     """Spread ``payment.received_cents`` over its invoices in their chosen order; keep any rest as credit."""
     invoices = _lock_invoices(session, [item.invoice_id for item in payment.items])
-    # What the debtor chose to pay leaves a disputed part alone: it stays owed, and on hold, until the dispute
-    # ends. Money beyond what may be paid now is kept as credit, as an overpayment is.
+    # A disputed part is owed but not asked for: the money goes to what may be paid now first, oldest invoice
+    # first. A payment started before the dispute (a checkout, a debit on its way) may bring more: that goes
+    # to the disputed parts too, as it was meant to, rather than count as paid twice. Only what no invoice
+    # owes is kept as credit.
     held = held_cents(session, list(invoices))
     remaining = payment.received_cents
+    amounts: dict[int, int] = {}
+    for owed in (lambda invoice: payable_cents(invoice, held), lambda invoice: invoice.outstanding_cents):
+        for item in payment.items:
+            invoice = invoices[item.invoice_id]
+            amount = min(remaining, owed(invoice) - amounts.get(invoice.id, 0))
+            if amount > 0:
+                amounts[invoice.id] = amounts.get(invoice.id, 0) + amount
+                remaining -= amount
     for item in payment.items:
         invoice = invoices[item.invoice_id]
-        amount = min(remaining, payable_cents(invoice, held))
+        amount = amounts.get(invoice.id, 0)
         if amount <= 0:
             continue
         invoice.paid_cents += amount
@@ -50,7 +60,6 @@ def allocate(session: Session, payment: Payment, now: datetime, *, actor: Actor)
             invoice.paid_at = now
             emit(session, invoice_events.paid(invoice, actor, by="portal", at=now))
         session.add(PaymentAllocation(payment=payment, invoice_id=invoice.id, amount_cents=amount, created_at=now))
-        remaining -= amount
     payment.unallocated_cents = remaining
 
 

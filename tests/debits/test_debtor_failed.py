@@ -173,3 +173,15 @@ def test_an_invoice_paid_meanwhile_needs_no_choice(failed_debit, session, client
     session.expire_all()
     assert session.get(Debit, debit.id).state == "failed", "no new attempt for a paid invoice"
     assert "Or try again" not in text_of(client.get(f"/direct-debit/failed/{debit.id}").get_data(as_text=True))
+
+
+def test_a_withdrawn_dispute_lets_the_failed_debit_ask_again(failed_debit, session, client) -> None:
+    _customer, invoice, debit = failed_debit("MD06")
+    form = client.get(f"/dispute?invoice={invoice.number}").get_data(as_text=True)
+    data = {"csrf_token": token_on(form), "invoice": invoice.number, "reason": "other", "explanation": "x"}
+    location = client.post("/dispute", data=data).headers["Location"]
+    page = client.get(location).get_data(as_text=True)
+    assert client.post(f"{location}/withdraw", data={"csrf_token": token_on(page)}).status_code == 303
+    session.expire_all()
+    assert session.get(Debit, debit.id).choice is None
+    assert "Tell us what is wrong" in text_of(client.get(f"/direct-debit/failed/{debit.id}").get_data(as_text=True))

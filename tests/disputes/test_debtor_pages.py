@@ -151,3 +151,18 @@ def test_the_debtor_writes_back_with_a_file_and_can_withdraw(client, session, lo
     assert withdrawn.status_code == 303
     assert "You withdrew this question." in text_of(client.get(location).get_data(as_text=True))
     assert 'data-cents="6655"' in client.get("/pay").get_data(as_text=True)
+
+
+def test_odd_line_ids_are_ignored_not_a_500(client, session, login, energy_invoice) -> None:
+    invoice = energy_invoice()
+    login(client, invoice.customer)
+    html = _form(client, invoice)
+    data = {
+        "csrf_token": token_on(html),
+        "invoice": invoice.number,
+        "line": ["²", "9" * 5000, "-1"],
+        "reason": "other",
+        "explanation": "x",
+    }
+    response = client.post("/dispute", data=data)
+    assert response.status_code == 303  # the whole invoice, as no real line was chosen

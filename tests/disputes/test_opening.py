@@ -119,3 +119,68 @@ def test_a_disputed_discount_line_holds_nothing_but_still_pauses(session, create
 
     assert dispute.held_cents == 0 and held_cents(session, [invoice.id]) == {}
     assert pause_reason(session, invoice, clock.now()) == "dispute"
+
+
+def test_a_withdrawal_or_reply_from_a_page_drawn_before_staff_resolved_it_is_refused(
+    in_app, session, energy_invoice, dispute_on, create_staff, file_store
+) -> None:
+    from sqlalchemy import update
+
+    from portal.disputes.models import Dispute
+    from portal.disputes.services import debtor_writes
+
+    invoice = energy_invoice()
+    dispute = dispute_on(invoice)
+    # Staff resolve it in another transaction; this session still holds the dispute as it was (open).
+    resolve = update(Dispute).where(Dispute.id == dispute.id).values(status="resolved", outcome="rejected")
+    session.execute(resolve.execution_options(synchronize_session=False))
+    assert dispute.status == "open"
+
+    with pytest.raises(DisputeProblem) as refused:
+        withdraw(session, dispute, actor=TEST_ACTOR)
+    assert refused.value.code == "closed"
+    with pytest.raises(DisputeProblem):
+        debtor_writes(session, file_store, dispute, "one more thing", actor=TEST_ACTOR)
+    assert session.get(Dispute, dispute.id).status == "resolved"
+
+
+def test_files_of_a_dispute_that_is_not_committed_are_not_kept(in_app, session, energy_invoice, file_store) -> None:
+    from portal.disputes.uploads import check_upload
+    from portal.storage import StoredFileMissing
+    from tests.disputes.files_support import small_pdf
+
+    invoice = energy_invoice()
+    dispute = open_dispute(
+        session,
+        file_store,
+        invoice.customer,
+        Choice([invoice.number]),
+        reason="other",
+        explanation="See the scan.",
+        uploads=[check_upload("scan.pdf", small_pdf())],
+        actor=TEST_ACTOR,
+    )
+    key = dispute.files[0].storage_key
+    assert file_store.get(key)
+
+    session.rollback()  # something later in the request failed
+
+    with pytest.raises(StoredFileMissing):
+        file_store.get(key)
+
+
+def test_one_debtor_cannot_open_dispute_after_dispute_all_day(
+    in_app, session, create_customer, energy_invoice, dispute_on, file_store
+) -> None:
+    from portal.disputes.services import OPENED_PER_DAY
+
+    customer = create_customer(language="en")
+    for _ in range(OPENED_PER_DAY):
+        withdraw(session, dispute_on(energy_invoice(customer)), actor=TEST_ACTOR)
+        session.commit()
+    invoice = energy_invoice(customer)
+    with pytest.raises(DisputeProblem) as refused:
+        open_dispute(
+            session, file_store, customer, Choice([invoice.number]), reason="other", explanation="x", actor=TEST_ACTOR
+        )
+    assert refused.value.code == "too_many_today"

@@ -206,3 +206,16 @@ def test_the_vat_split_of_a_corrected_amount_adds_up(total, rate, split):
     from decimal import Decimal
 
     assert vat_split(total, Decimal(rate)) == split
+
+
+def test_a_correction_of_a_disputed_low_rate_line_keeps_its_vat_rate(
+    in_app, session, create_customer, create_invoice, dispute_on
+):
+    lines = [("Stroom", "100", "kWh", "0.25000", "21"), ("Onderhoud zonnepanelen", "1", "kwartaal", "89.00000", "9")]
+    original = create_invoice(create_customer(language="en"), lines=lines)
+    dispute = dispute_on(original, lines=[2])
+
+    corrected = _correct(session, dispute, original, 5000)
+
+    assert str(corrected.lines[0].vat_rate) == "9.00"
+    assert corrected.subtotal_cents + corrected.vat_cents == 5000

@@ -185,7 +185,9 @@ def _partial(app, dispute_id: int, *, supervisor: bool) -> str:
     """The partial as the dispute's page includes it, for a member of staff reading English."""
     with app.test_request_context("/staff/disputes"), force_locale("en"):
         dispute = db.session.get(Dispute, dispute_id)
-        return render_template("staff/disputes/_resolve.html", dispute=dispute, can_credit_above_limit=supervisor)
+        return render_template(
+            "staff/disputes/_resolve.html", dispute=dispute, can_resolve=True, can_credit_above_limit=supervisor
+        )
 
 
 def test_the_forms_say_when_a_supervisor_is_needed_and_give_way_to_the_outcome(

@@ -109,6 +109,7 @@ def test_a_viewer_reads_but_cannot_reply_note_or_assign(client, session, staff_l
         html = _page(client, dispute)
         assert "The meter reading is wrong." in html
         assert f'action="/staff/disputes/{dispute.id}/reply"' not in html, "no buttons it cannot use"
+        assert f'action="/staff/disputes/{dispute.id}/credit-notes"' not in html, "nor forms to resolve it"
         token = token_of(html)
         for action, field in (("reply", "reply"), ("note", "note"), ("assign", "assignee")):
             response = client.post(f"/staff/disputes/{dispute.id}/{action}", data={"csrf_token": token, field: "x"})
