@@ -25,6 +25,7 @@ from portal.imports.problems import Problems
 from portal.imports.tally import BATCH_SIZE, Tally, batches
 from portal.invoices import events as invoice_events
 from portal.invoices.models import Invoice, InvoiceLine, InvoiceVatTotal
+from portal.money import decimal_text
 
 # Declarative maps every model to a Table; SQLAlchemy types __table__ as the wider FromClause, which insert() refuses.
 INVOICES = cast(Table, Invoice.__table__)
@@ -107,6 +108,16 @@ def _sort_batch(
             tally.add("created", _sample(draft))
         elif old.customer_id != customer_id:
             moved.append((draft, old.customer_id))
+        elif draft.values["total_cents"] < old.credited_cents:
+            # Credit notes made in the portal lowered what is owed; a total below them would owe less than
+            # nothing. Said per row, rather than the database refusing the whole import.
+            problems.add(
+                draft.row,
+                "total",
+                "total_below_credited",
+                number=draft.number,
+                credited=decimal_text(old.credited_cents),
+            )
         else:
             changes = _changes(old, draft, old_lines.get(old.id, []), old_vat.get(old.id, []))
             if changes:

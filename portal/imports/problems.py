@@ -149,6 +149,9 @@ MESSAGES = {
         "Invoice %(number)s belongs to customer %(owner)s. An import cannot move an invoice to another customer."
     ),
     "external_ref_taken": _l("The reference %(value)s already belongs to invoice %(owner)s."),
+    "total_below_credited": _l(
+        "Invoice %(number)s has credit notes of %(credited)s in the portal; its total cannot be lower than that."
+    ),
     "unexpected": _l("The import stopped because of an unexpected error. Nothing was imported."),
 }
 

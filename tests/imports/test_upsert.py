@@ -225,3 +225,26 @@ def test_the_customers_story_tells_an_invoice_issued_and_later_paid_by_the_billi
         ("invoice.paid", "PP-3"),
     ], "issued once, paid once, however often the same file comes in"
     assert events[1].occurred_at == datetime(2026, 10, 20, 8, 0, tzinfo=UTC)  # 10:00 summer time in Amsterdam
+
+
+def test_a_total_below_the_portal_s_credit_notes_is_a_row_error_not_a_failed_import(do_import, session):
+    customers, invoices = (EXAMPLES / "customers.csv").read_bytes(), (EXAMPLES / "invoices.csv").read_bytes()
+    do_import("customers", customers)
+    do_import("invoices", invoices)
+    invoice = session.scalars(select(Invoice).order_by(Invoice.id)).first()
+    invoice.credited_cents = invoice.total_cents  # credited in full in the portal
+    session.commit()
+    rows = invoices.decode().splitlines()
+    columns = rows[0].split(";")
+    kept = [rows[0]]
+    for row in rows[1:]:
+        cells = row.split(";")
+        if cells[columns.index("invoice_number")] == invoice.number:
+            cells[columns.index("quantity")], cells[columns.index("amount")] = "0", "0,00"
+            kept.append(";".join(cells))
+    lowered = "\n".join(kept) + "\n"
+
+    outcome = do_import("invoices", lowered.encode())
+
+    assert not outcome.imported
+    assert any("has credit notes of" in error and invoice.number in error for error in errors(outcome))
