@@ -317,6 +317,9 @@ def test_choosing_a_ready_answer_fills_the_reply_box(
     agent.set_viewport_size(DESKTOP)
     agent.goto("/staff/disputes/")
     agent.locator("main table.dispute-queue tbody tr").filter(has_text="Esra Yilmaz").get_by_role("link").click()
+    # A click waits for the new page to begin, not for its deferred script: on a busy machine the choice
+    # would come before canned.js listens. (Before it runs, "Use this answer" fills the box by reloading.)
+    agent.wait_for_load_state("load")
     agent.get_by_label("Start from a ready answer (in the customer's language)").select_option(label=CANNED_NAME_NL)
     same_id = agent.evaluate("() => [...document.querySelectorAll('#reply')].map((el) => el.tagName.toLowerCase())")
     assert agent.locator("textarea#reply").input_value() == CANNED_TEXT_NL, (
