@@ -14,12 +14,13 @@ from __future__ import annotations
 import random
 import unicodedata
 from collections import defaultdict
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from portal import clock
 from portal.audit.services import Actor
 from portal.customers.models import Customer
 from portal.events import emit, emit_many
@@ -397,7 +398,9 @@ def _add_unanswered_dispute(session: Session, today: date, actor: Actor, invoice
     )
     opened_on = today - timedelta(days=7)
     due = deadlines(opened_on, first_response_days=2, resolution_days=10, country=customer.country)
-    dispute.created_at = dispute.updated_at = datetime.combine(opened_on, datetime.min.time(), tzinfo=UTC)
+    # A quarter past nine in the morning where she lives, as a person writing from home would.
+    opened_at = datetime.combine(opened_on, time(9, 15), tzinfo=clock.zone_of(customer)).astimezone(UTC)
+    dispute.created_at = dispute.updated_at = opened_at
     for message in dispute.messages:
         message.created_at = dispute.created_at
     dispute.first_response_due_on, dispute.resolution_due_on = due.first_response_on, due.resolution_on
