@@ -45,7 +45,11 @@ def _too_large() -> bool:
 
 def _uploads(files: list[FileStorage] | None, *, already: int = 0) -> list[CheckedUpload]:
     """The files of the form, checked by their content. Raises UploadProblem; nothing is stored before."""
-    sent = [(file.filename or "", file.read(MAX_FILE_BYTES + 1)) for file in files or [] if file]
+    sent = []
+    for file in files or []:
+        if file:
+            sent.append((file.filename or "", file.read(MAX_FILE_BYTES + 1)))
+            file.close()  # a large upload is spooled to a temporary file: let it go now
     return check_uploads(sent, already=already)
 
 

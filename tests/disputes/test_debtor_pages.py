@@ -166,3 +166,28 @@ def test_odd_line_ids_are_ignored_not_a_500(client, session, login, energy_invoi
     }
     response = client.post("/dispute", data=data)
     assert response.status_code == 303  # the whole invoice, as no real line was chosen
+
+
+def _noisy_png(size: int) -> bytes:
+    """A photo-sized PNG that compresses badly: several megabytes, as a phone's screenshot of a scan can be."""
+    import os
+
+    image = Image.frombytes("RGB", (size, size), os.urandom(size * size * 3))
+    out = io.BytesIO()
+    image.save(out, "PNG", compress_level=0)
+    return out.getvalue()
+
+
+def test_three_large_files_together_are_accepted_above_the_site_wide_request_limit(
+    client, session, login, energy_invoice, app
+) -> None:
+    invoice = energy_invoice()
+    login(client, invoice.customer)
+    big = _noisy_png(1150)  # about 4 MB each: 12 MB together, above the 10 MB other forms may send
+    assert 3_500_000 < len(big) <= 5 * 1024 * 1024 and 3 * len(big) > app.config["MAX_CONTENT_LENGTH"]
+
+    response = _dispute_line(client, invoice, files=[(io.BytesIO(big), f"page{n}.png") for n in range(3)])
+
+    assert response.status_code == 303, text_of(response.get_data(as_text=True))
+    kept = session.scalars(select(DisputeFile).where(DisputeFile.filename.like("page%"))).all()
+    assert sorted(file.filename for file in kept) == ["page0.png", "page1.png", "page2.png"]
