@@ -42,8 +42,9 @@ MAX_FILES_PER_DISPUTE = 12
 
 
 def clean_text(raw: str | None, *, required: bool, code: str = "message_missing") -> str:
-    """Text from a stranger as it is kept: line ends made one kind, trimmed, within the limit. It is shown
-    escaped everywhere (Jinja's autoescape), so nothing in it is taken out."""
+    """Text from a stranger as it is kept: line ends made one kind, trimmed, within the limit, without control
+    or invisible formatting characters (a right-to-left override would make a message read backwards). Markup
+    stays as typed: it is shown escaped everywhere (Jinja's autoescape), never as HTML."""
     text = (raw or "").replace("\r\n", "\n").replace("\r", "\n").strip()
     text = "".join(char for char in text if char in "\n\t" or char.isprintable())
     if required and not text:
@@ -55,7 +56,7 @@ def clean_text(raw: str | None, *, required: bool, code: str = "message_missing"
 
 def add_message(
     session: Session,
-    store: FileStore,
+    store: FileStore | None,
     dispute: Dispute,
     *,
     author: str,
@@ -64,7 +65,8 @@ def add_message(
     staff_id: int | None = None,
     internal: bool = False,
 ) -> DisputeMessage:
-    """Add a turn with its (already checked) files. ``body`` may be empty when files are added."""
+    """Add a turn with its (already checked) files, kept in ``store`` (None for a turn that carries none, as
+    staff's replies and notes). ``body`` may be empty when files are added."""
     if not body and not uploads:
         raise DisputeProblem("message_missing")
     if internal and uploads:
@@ -76,7 +78,10 @@ def add_message(
         dispute=dispute, author=author, body=body, staff_id=staff_id, internal=internal, created_at=now
     )
     session.add(message)
+    if uploads and store is None:
+        raise ValueError("files need a file store")
     for upload in uploads:
+        assert store is not None  # checked above; for the type checker
         key = store.put(upload.data)
         session.info.setdefault(_STORED_UNCOMMITTED, []).append((store, key))
         file = DisputeFile(

@@ -23,19 +23,6 @@ from portal.staff.models import StaffUser
 from portal.staff.permissions import Permission, role_allows
 
 
-class _NoFiles:
-    """The file store of a turn without files: staff replies and notes carry text only."""
-
-    def put(self, data: bytes) -> str:
-        raise RuntimeError("a staff reply carries no files")
-
-    def get(self, key: str) -> bytes:
-        raise RuntimeError("a staff reply carries no files")
-
-    def delete(self, key: str) -> None:
-        return None
-
-
 def may_handle(staff: StaffUser | None) -> bool:
     """Whether a staff member can be given a dispute: active, with a role that may handle one."""
     return staff is not None and staff.active and role_allows(staff.role, Permission.HANDLE_DISPUTES)
@@ -55,7 +42,7 @@ def staff_reply(
     first response: it keeps the deadline and moves the dispute from open to in progress."""
     text = clean_text(body, required=True)
     locked = _locked_open(session, dispute)
-    message = add_message(session, _NoFiles(), locked, author="staff", body=text, staff_id=staff.id)
+    message = add_message(session, None, locked, author="staff", body=text, staff_id=staff.id)
     first = locked.first_responded_at is None
     if first:
         locked.first_responded_at = message.created_at
@@ -74,7 +61,7 @@ def add_note(session: Session, dispute: Dispute, staff: StaffUser, body: str | N
     """An internal note: staff's only. It is no answer, so it changes neither the status nor the first response."""
     text = clean_text(body, required=True)
     locked = _locked_open(session, dispute)
-    message = add_message(session, _NoFiles(), locked, author="staff", body=text, staff_id=staff.id, internal=True)
+    message = add_message(session, None, locked, author="staff", body=text, staff_id=staff.id, internal=True)
     emit(session, dispute_events.about_dispute(dispute_events.NOTE_ADDED, locked, actor, message_id=message.id))
     return message
 
