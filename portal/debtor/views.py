@@ -9,7 +9,7 @@ from flask import Blueprint, abort, g, render_template, request
 from werkzeug.wrappers import Response
 
 from portal import clock
-from portal.accounts.held import held_cents, payable_cents
+from portal.accounts.held import held_cents
 from portal.accounts.view import balance_from_open_invoices
 from portal.audit.services import record
 from portal.debits.overview import collection_dates, direct_debit_view, schedule_with_debits
@@ -144,7 +144,9 @@ def invoice(number: str) -> str | Response:
     today = _customer_today()
     status = invoice_status(found, today)
     creditor = creditor_details(db.session)  # read before the commit: the layout uses it too, without a 2nd query
-    transfer = _invoice_transfer(found, creditor)
+    # Disputes in one statement (none for most debtors): what of this invoice is on hold, and why.
+    disputes = disputes_view(db.session, g.customer.id, now=clock.now()) if found.state == "open" else DisputesView()
+    transfer = _invoice_transfer(found, creditor, held=disputes.held.get(found.number, 0))
     comparison = compare_with_usual(db.session, found)
     history = invoice_history(db.session, g.customer.id, [found.number]).get(found.number, [])
     reopened = latest_reason_reopened(history) if found.state == "open" else None
@@ -152,7 +154,6 @@ def invoice(number: str) -> str | Response:
     if found.state == "open":
         collects_on = collection_dates(schedule_with_debits(db.session, g.customer.id), [found]).get(found.number)
     plans = plans_view(db.session, g.customer.id, today=today) if found.state == "open" else PlansView()
-    disputes = disputes_view(db.session, g.customer.id, now=clock.now()) if found.state == "open" else DisputesView()
     record(db.session, debtor_actor(), "invoice.viewed", customer_id=g.customer.id, subject=("invoice", found.number))
     note_visit("invoice", found.number)
     db.session.commit()
@@ -175,10 +176,16 @@ def invoice(number: str) -> str | Response:
     )
 
 
-def _invoice_transfer(found: Invoice, creditor: dict[str, str] | None = None) -> TransferInstructions | None:
+def _invoice_transfer(
+    found: Invoice, creditor: dict[str, str] | None = None, *, held: int | None = None
+) -> TransferInstructions | None:
+    """The transfer for what may be paid on ``found`` now; ``held``: what is on hold on it, when the caller
+    has read it already (the invoice page, from its disputes view)."""
     if found.state != "open":
         return None
-    payable = payable_cents(found, held_cents(db.session, [found.id]))
+    if held is None:
+        held = held_cents(db.session, [found.id]).get(found.id, 0)
+    payable = max(found.outstanding_cents - held, 0)
     if payable <= 0:
         return None  # wholly on hold (disputed): nothing to transfer now
     return _transfer_for(payable, found.currency, [found.number], creditor)
