@@ -58,3 +58,31 @@ def test_dutch_dates_stay_dutch(client, create_customer, create_invoice, login):
     create_invoice(customer, issue_date=date(2026, 6, 1), due_date=date(2026, 6, 28))
     login(client, customer)
     assert "28 juni 2026" in client.get("/overview").get_data(as_text=True)
+
+
+def test_template_translations_escape_what_they_are_given_and_count_in_the_right_form(app):
+    """The template's ``_`` and ``ngettext`` (portal/i18n.py) behave as Jinja's own newstyle callables: the
+    catalog's text in the visitor's language, every value escaped, ``num`` filled in."""
+    from flask import render_template_string
+    from markupsafe import Markup
+
+    from portal.i18n import force_locale
+
+    page = (
+        '{{ _("Hello %(name)s", name=name) }}|{{ ngettext("%(num)s open invoice", "%(num)s open invoices", 1) }}|'
+        '{{ ngettext("%(num)s open invoice", "%(num)s open invoices", 3) }}|{{ _("Total") }}|'
+        '{{ _("Call us on %(phone)s or e-mail %(email)s.", phone=link, email=name) }}'
+    )
+    link = Markup('<a href="tel:+31201234567">020 123 45 67</a>')
+    with app.test_request_context("/"), force_locale("nl"):
+        dutch = render_template_string(page, name="<b>Eva & Co</b>", link=link)
+    with app.test_request_context("/"), force_locale("en"):
+        english = render_template_string(page, name="<b>Eva</b>", link=link)
+
+    assert dutch == (
+        "Hallo &lt;b&gt;Eva &amp; Co&lt;/b&gt;|1 openstaande factuur|3 openstaande facturen|Totaal|"
+        f"Bel ons op {link} of mail naar &lt;b&gt;Eva &amp; Co&lt;/b&gt;."
+    )
+    assert english == (
+        f"Hello &lt;b&gt;Eva&lt;/b&gt;|1 open invoice|3 open invoices|Total|Call us on {link} or e-mail &lt;b&gt;Eva&lt;/b&gt;."
+    )

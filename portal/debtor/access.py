@@ -12,6 +12,7 @@ from functools import wraps
 from typing import Any
 
 from flask import g, redirect, request, session, url_for
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import joinedload
 
 from portal import clock
@@ -71,11 +72,17 @@ def load_debtor() -> Customer | None:
     if not isinstance(link_id, int):
         return None
     # One query for the link and its customer: this runs on every debtor request.
-    link = db.session.get(PortalLink, link_id, options=[joinedload(PortalLink.customer)])
+    link = db.session.scalars(_LINK_WITH_CUSTOMER, {"link_id": link_id}).first()
     if link is None or not link.is_usable(clock.now()):
         session.pop(SESSION_KEY, None)
         return None
     return link.customer
+
+
+# Built once: every debtor request asks it.
+_LINK_WITH_CUSTOMER = (
+    select(PortalLink).where(PortalLink.id == bindparam("link_id")).options(joinedload(PortalLink.customer))
+)
 
 
 def reads_only(view: Callable[..., Any]) -> Callable[..., Any]:

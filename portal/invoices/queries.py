@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, bindparam, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from portal.invoices.models import Invoice
@@ -12,16 +12,18 @@ from portal.invoices.models import Invoice
 
 def list_open_and_recently_paid(session: Session, customer_id: int, paid_since: datetime) -> list[Invoice]:
     """Everything the overview shows, in one query: open invoices and those paid since ``paid_since``."""
-    return list(
-        session.scalars(
-            select(Invoice)
-            .where(
-                Invoice.customer_id == customer_id,
-                or_(Invoice.state == "open", and_(Invoice.state == "paid", Invoice.paid_at >= paid_since)),
-            )
-            .order_by(Invoice.due_date, Invoice.number)
-        )
+    return list(session.scalars(_OPEN_AND_PAID_SINCE, {"customer_id": customer_id, "paid_since": paid_since}))
+
+
+# Built once: the overview asks it on every view.
+_OPEN_AND_PAID_SINCE = (
+    select(Invoice)
+    .where(
+        Invoice.customer_id == bindparam("customer_id"),
+        or_(Invoice.state == "open", and_(Invoice.state == "paid", Invoice.paid_at >= bindparam("paid_since"))),
     )
+    .order_by(Invoice.due_date, Invoice.number)
+)
 
 
 def get_invoice_for_customer(session: Session, customer_id: int, number: str) -> Invoice | None:

@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from portal.events.models import DomainEvent
@@ -40,16 +40,11 @@ def invoice_history(session: Session, customer_id: int, numbers: Iterable[str]) 
     notes: dict[str, list[InvoiceNote]] = {}
     if not wanted:
         return notes
-    found = session.scalars(
-        select(DomainEvent)
-        .where(DomainEvent.customer_id == customer_id, DomainEvent.kind.in_(NOTE_KINDS))
-        .order_by(DomainEvent.occurred_at, DomainEvent.id)
-    )
-    for event in found:
-        details = event.payload
+    # Columns, not events: most debtors have none, and the ORM's set-up for entities costs more than the query.
+    for kind, occurred_at, details in session.execute(_REVERSALS_OF_ONE, {"customer_id": customer_id}):
         note = InvoiceNote(
-            NOTE_KINDS[event.kind],
-            event.occurred_at,
+            NOTE_KINDS[kind],
+            occurred_at,
             int(details.get("amount_cents", 0)),
             str(details.get("currency", "EUR")),
         )
@@ -57,6 +52,14 @@ def invoice_history(session: Session, customer_id: int, numbers: Iterable[str]) 
             if number in wanted:
                 notes.setdefault(str(number), []).append(note)
     return notes
+
+
+# Built once: the overview asks it on every view.
+_REVERSALS_OF_ONE = (
+    select(DomainEvent.kind, DomainEvent.occurred_at, DomainEvent.payload)
+    .where(DomainEvent.customer_id == bindparam("customer_id"), DomainEvent.kind.in_(NOTE_KINDS))
+    .order_by(DomainEvent.occurred_at, DomainEvent.id)
+)
 
 
 def latest_reason_reopened(notes: list[InvoiceNote] | None) -> InvoiceNote | None:

@@ -49,7 +49,7 @@ class PlansView:
 
 def plans_view(session: Session, customer_id: int, *, today: date) -> PlansView:
     # Most debtors never had a plan or a promise: one cheap statement tells, and spares them the two loads.
-    if not session.scalar(_ANY_OPEN.params(customer_id=customer_id)):
+    if not session.scalar(_ANY_OPEN, {"customer_id": customer_id}):
         return PlansView()
     plans = list(
         session.scalars(
