@@ -9,6 +9,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from portal.config import PROJECT_ROOT, load_config
 from portal.logs import install_redaction
+from portal.templating import PortalEnvironment
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
@@ -19,6 +20,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         static_folder=str(PROJECT_ROOT / "static"),
         instance_path=str(PROJECT_ROOT / "instance"),
     )
+    app.jinja_environment = PortalEnvironment  # before the environment is first made (templating.py)
     settings = load_config(config)
     app.config.update(settings)
     install_redaction(app)

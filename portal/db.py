@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any, cast
 
-from sqlalchemy import DateTime, MetaData, create_engine, event
+from sqlalchemy import ColumnElement, DateTime, MetaData, create_engine, event, literal
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import DeclarativeBase, Session, scoped_session, sessionmaker
+from sqlalchemy.orm import DeclarativeBase, QueryableAttribute, Session, scoped_session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
 NAMING_CONVENTION = {
@@ -40,6 +41,12 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def in_fixed(column: ColumnElement[Any] | QueryableAttribute[Any], values: Iterable[Any]) -> ColumnElement[bool]:
+    """``column IN (values)`` for a statement built once and run on every page: one bound parameter per value.
+    A plain ``in_()`` expands its list anew on every execution, which costs more than the query itself."""
+    return column.in_([literal(value, column.type) for value in values])
 
 
 # An execution option: this transaction only reads (see Database.reads_only).

@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import bindparam, or_, select
 from sqlalchemy.orm import Session, selectinload
 
+from portal.db import in_fixed
 from portal.disputes.models import OPEN_DISPUTE_STATES, Dispute, DisputeInvoice
 
 # How long a resolved dispute stays on the overview, so the debtor sees how it ended when they come back.
@@ -54,7 +55,7 @@ def disputes_view(session: Session, customer_id: int, *, now: datetime) -> Dispu
 # Built once: the overview asks them on every view (selectinload adds a statement only when a dispute is found).
 _SHOWN_OF_ONE = (
     Dispute.customer_id == bindparam("customer_id"),
-    or_(Dispute.status.in_(OPEN_DISPUTE_STATES), Dispute.resolved_at >= bindparam("resolved_since")),
+    or_(in_fixed(Dispute.status, OPEN_DISPUTE_STATES), Dispute.resolved_at >= bindparam("resolved_since")),
 )
 _ANY_SHOWN = select(select(Dispute.id).where(*_SHOWN_OF_ONE).exists())
 _SHOWN = (

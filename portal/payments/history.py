@@ -14,6 +14,7 @@ from datetime import datetime
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
+from portal.db import in_fixed
 from portal.events.models import DomainEvent
 from portal.payments import events as payment_events
 
@@ -57,7 +58,7 @@ def invoice_history(session: Session, customer_id: int, numbers: Iterable[str]) 
 # Built once: the overview asks it on every view.
 _REVERSALS_OF_ONE = (
     select(DomainEvent.kind, DomainEvent.occurred_at, DomainEvent.payload)
-    .where(DomainEvent.customer_id == bindparam("customer_id"), DomainEvent.kind.in_(NOTE_KINDS))
+    .where(DomainEvent.customer_id == bindparam("customer_id"), in_fixed(DomainEvent.kind, NOTE_KINDS))
     .order_by(DomainEvent.occurred_at, DomainEvent.id)
 )
 

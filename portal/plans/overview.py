@@ -10,6 +10,7 @@ from datetime import date
 from sqlalchemy import bindparam, or_, select
 from sqlalchemy.orm import Session, joinedload
 
+from portal.db import in_fixed
 from portal.plans.instalments import debit_still_expected, money_on_its_way
 from portal.plans.models import OPEN_PLAN_STATES, PaymentPlan, PaymentPromise, PlanInvoice, PromiseInvoice
 from portal.plans.progress import PlanProgress, progress_of
@@ -79,7 +80,7 @@ def plans_view(session: Session, customer_id: int, *, today: date) -> PlansView:
 _ANY_OPEN = select(
     or_(
         select(PaymentPlan.id)
-        .where(PaymentPlan.customer_id == bindparam("customer_id"), PaymentPlan.status.in_(OPEN_PLAN_STATES))
+        .where(PaymentPlan.customer_id == bindparam("customer_id"), in_fixed(PaymentPlan.status, OPEN_PLAN_STATES))
         .exists(),
         select(PaymentPromise.id)
         .where(PaymentPromise.customer_id == bindparam("customer_id"), PaymentPromise.status == "open")

@@ -89,23 +89,29 @@ def _in_force(session: Session, at: datetime | None) -> dict[str, SettingVersion
     """Every key's version in force at ``at``, read once per transaction (see the module's docstring)."""
     memo: dict[datetime | None, dict[str, SettingVersion]] = session.info.setdefault(_MEMO_KEY, {})
     if at not in memo:
-        memo[at] = _latest_versions(session, registry.SETTINGS, at)
+        memo[at] = _latest_versions(session, None, at)
     return memo[at]
 
 
-def _latest_versions(session: Session, keys: Iterable[str], at: datetime | None) -> dict[str, SettingVersion]:
-    """The version of each key in force at ``at`` (now by default): the highest version begun by then."""
-    rows = session.scalars(_latest_versions_statement(tuple(keys)), {"moment": at or clock.now()})
-    return {row.key: row for row in rows}
+def _latest_versions(session: Session, keys: Iterable[str] | None, at: datetime | None) -> dict[str, SettingVersion]:
+    """The version of each key (of every key in the registry: None) in force at ``at`` (now by default): the
+    highest version begun by then."""
+    asked = None if keys is None else tuple(keys)
+    # Every key: no IN list, whose dozens of parameters SQLAlchemy expands anew on each execution (every page
+    # reads the settings); a key no longer in the registry is left out here instead.
+    wanted = registry.SETTINGS if asked is None else asked
+    rows = session.scalars(_latest_versions_statement(asked), {"moment": at or clock.now()})
+    return {row.key: row for row in rows if row.key in wanted}
 
 
 @lru_cache(maxsize=64)
-def _latest_versions_statement(keys: tuple[str, ...]) -> Select[SettingVersion]:
+def _latest_versions_statement(keys: tuple[str, ...] | None) -> Select[SettingVersion]:
     # Built once per set of keys: every page reads the settings, and building this statement costs more than
     # running it (SQLAlchemy also keeps its compiled form with the statement).
+    begun = SettingVersion.valid_from <= bindparam("moment")
     latest = (
         select(SettingVersion.key, func.max(SettingVersion.version).label("version"))
-        .where(SettingVersion.key.in_(keys), SettingVersion.valid_from <= bindparam("moment"))
+        .where(begun if keys is None else and_(SettingVersion.key.in_(keys), begun))
         .group_by(SettingVersion.key)
         .subquery()
     )

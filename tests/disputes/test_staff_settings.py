@@ -59,15 +59,18 @@ def test_the_section_shows_the_values_in_force(admin) -> None:
 
 
 def test_saved_canned_replies_appear_in_the_reply_form_in_the_debtors_language(
-    app, admin, session, staff_login, create_customer, energy_invoice, dispute_on
+    app, session, staff_login, create_customer, energy_invoice, dispute_on
 ) -> None:
-    form = {
-        **_shown_form(admin),
-        "supervisor_credit_above": "500,00",
-        "canned_replies_en": ENGLISH,
-        "canned_replies_nl": DUTCH,
-    }
-    saved = admin.post(SAVE, data=form)
+    admin = app.test_client()
+    with time_machine.travel(NOW, tick=False):  # in force at the moment the agent looks, whatever today is
+        staff_login(admin, "admin", language="nl", email="ada@example.com")
+        form = {
+            **_shown_form(admin),
+            "supervisor_credit_above": "500,00",
+            "canned_replies_en": ENGLISH,
+            "canned_replies_nl": DUTCH,
+        }
+        saved = admin.post(SAVE, data=form)
     assert saved.status_code == 302, text_of(saved.get_data(as_text=True))[:2000]
     versions = _versions(session)
     assert set(versions) == {

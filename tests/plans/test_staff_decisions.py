@@ -108,8 +108,9 @@ def test_a_supervisor_approves_outside_the_policy_after_seeing_what_happens(sess
 
 def test_an_agent_approves_a_proposal_the_policy_has_come_to_allow(session, propose, staff):
     plan = propose(instalments=12)
-    set_settings(session, {plan_limit_key("consumer", "max_instalments"): "12"}, actor=TEST_ACTOR)
-    session.commit()
+    with time_machine.travel(NOW, tick=False):  # in force at the moment the agent decides, whatever today is
+        set_settings(session, {plan_limit_key("consumer", "max_instalments"): "12"}, actor=TEST_ACTOR)
+        session.commit()
     agent = staff("agent")
     page = text_of(main_of(_get(agent, f"/staff/plans/{plan.id}/decide")))
     assert "The policy in force now allows it." in page and "Approve…" in page

@@ -120,6 +120,7 @@ def test_the_preview_in_dutch(app, client, staff_login):
 def test_the_preview_uses_the_policy_in_force(staff, session):
     query = {"total": "605", "instalments": "7", "every": "month", "first": "2026-12-15"}
     assert "(too_many_instalments)" in _preview(staff, **query)[1]
-    set_settings(session, {plan_limit_key("consumer", "max_instalments"): "8"}, actor=TEST_ACTOR)
-    session.commit()
+    with time_machine.travel(NOW, tick=False):  # in force at the preview's moment, whatever today is
+        set_settings(session, {plan_limit_key("consumer", "max_instalments"): "8"}, actor=TEST_ACTOR)
+        session.commit()
     assert "Inside the policy" in _preview(staff, **query)[1]
