@@ -84,5 +84,6 @@ def test_template_translations_escape_what_they_are_given_and_count_in_the_right
         f"Bel ons op {link} of mail naar &lt;b&gt;Eva &amp; Co&lt;/b&gt;."
     )
     assert english == (
-        f"Hello &lt;b&gt;Eva&lt;/b&gt;|1 open invoice|3 open invoices|Total|Call us on {link} or e-mail &lt;b&gt;Eva&lt;/b&gt;."
+        "Hello &lt;b&gt;Eva&lt;/b&gt;|1 open invoice|3 open invoices|Total|"
+        f"Call us on {link} or e-mail &lt;b&gt;Eva&lt;/b&gt;."
     )
