@@ -202,6 +202,8 @@ def _template_gettext(eval_ctx: EvalContext, message: str, **variables: Any) -> 
     translated = _locale_and_translations()[1].ugettext(message)
     if eval_ctx.autoescape:
         translated = Markup(translated)  # noqa: S704 - our own catalog, as in Jinja's; % escapes the variables
+    if not variables and "%" not in translated:
+        return translated  # what % {} would give, without its cost (most of a page's texts)
     return translated % variables
 
 

@@ -62,7 +62,7 @@ def test_dutch_dates_stay_dutch(client, create_customer, create_invoice, login):
 
 def test_template_translations_escape_what_they_are_given_and_count_in_the_right_form(app):
     """The template's ``_`` and ``ngettext`` (portal/i18n.py) behave as Jinja's own newstyle callables: the
-    catalog's text in the visitor's language, every value escaped, ``num`` filled in."""
+    catalog's text in the visitor's language, every value escaped, ``num`` filled in, ``%%`` always a ``%``."""
     from flask import render_template_string
     from markupsafe import Markup
 
@@ -71,7 +71,7 @@ def test_template_translations_escape_what_they_are_given_and_count_in_the_right
     page = (
         '{{ _("Hello %(name)s", name=name) }}|{{ ngettext("%(num)s open invoice", "%(num)s open invoices", 1) }}|'
         '{{ ngettext("%(num)s open invoice", "%(num)s open invoices", 3) }}|{{ _("Total") }}|'
-        '{{ _("Call us on %(phone)s or e-mail %(email)s.", phone=link, email=name) }}'
+        '{{ _("Call us on %(phone)s or e-mail %(email)s.", phone=link, email=name) }}|{{ _("100%% of it") }}'
     )
     link = Markup('<a href="tel:+31201234567">020 123 45 67</a>')
     with app.test_request_context("/"), force_locale("nl"):
@@ -81,9 +81,9 @@ def test_template_translations_escape_what_they_are_given_and_count_in_the_right
 
     assert dutch == (
         "Hallo &lt;b&gt;Eva &amp; Co&lt;/b&gt;|1 openstaande factuur|3 openstaande facturen|Totaal|"
-        f"Bel ons op {link} of mail naar &lt;b&gt;Eva &amp; Co&lt;/b&gt;."
+        f"Bel ons op {link} of mail naar &lt;b&gt;Eva &amp; Co&lt;/b&gt;.|100% of it"
     )
     assert english == (
         "Hello &lt;b&gt;Eva&lt;/b&gt;|1 open invoice|3 open invoices|Total|"
-        f"Call us on {link} or e-mail &lt;b&gt;Eva&lt;/b&gt;."
+        f"Call us on {link} or e-mail &lt;b&gt;Eva&lt;/b&gt;.|100% of it"
     )
