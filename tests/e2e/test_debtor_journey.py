@@ -241,7 +241,12 @@ def test_tampered_link_shows_the_friendly_page_without_the_token(page: Page, liv
 # ---------------------------------------------------------------------------------------------- small screens, no JS
 
 
-@pytest.mark.parametrize("customer_ref", ["C-1004", "C-1019"], ids=["nothing-overdue", "several-overdue"])
+@pytest.mark.parametrize(
+    "customer_ref",
+    ["C-1004", "C-1019", "C-1008"],
+    # C-1008 Noor El Amrani: her next debit is announced, and its badge ("Wordt geïncasseerd op <date>") wraps
+    ids=["nothing-overdue", "several-overdue", "collected-by-direct-debit"],
+)
 def test_overview_fits_a_320px_phone_without_javascript(
     new_context: NewContext, live_server: LiveServer, customer_ref: str
 ) -> None:
