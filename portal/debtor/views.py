@@ -86,14 +86,15 @@ def overview() -> str:
     balance = balance_from_open_invoices(db.session, customer, open_invoices)
     totals = balance.open
     creditor = creditor_details(db.session)  # read before the commit: the layout uses it too, without a 2nd query
-    # Disputes in one statement (none for most debtors): what is on hold is owed, but not asked for.
+    # Disputes: one cheap statement finds none for most debtors. What is on hold is owed, but not asked for.
     disputes = disputes_view(db.session, customer.id, now=clock.now())
     transfers = _overview_transfers(open_invoices, disputes.held, creditor)
     # A refund or chargeback that reopened an invoice is said on its status line (payments/history.py). Read
     # before the commit: a query after it would begin a second transaction, on SQLite one with the write lock.
     history = invoice_history(db.session, customer.id, [invoice.number for invoice in open_invoices])
     reopened_by = {number: note for number, notes in history.items() if (note := latest_reason_reopened(notes))}
-    # Direct debit in one query, before the commit too (its policy comes with the settings already read).
+    # Direct debit, before the commit too: one cheap statement for most debtors, who have none (its policy
+    # comes with the settings already read).
     direct_debit = direct_debit_view(db.session, customer.id, open_invoices, today=today)
     collects = direct_debit.collects if direct_debit else {}
     # Plans and promises in two statements, before the commit as well.
@@ -144,7 +145,7 @@ def invoice(number: str) -> str | Response:
     today = _customer_today()
     status = invoice_status(found, today)
     creditor = creditor_details(db.session)  # read before the commit: the layout uses it too, without a 2nd query
-    # Disputes in one statement (none for most debtors): what of this invoice is on hold, and why.
+    # Disputes: one cheap statement finds none for most debtors. What of this invoice is on hold, and why.
     disputes = disputes_view(db.session, g.customer.id, now=clock.now()) if found.state == "open" else DisputesView()
     transfer = _invoice_transfer(found, creditor, held=disputes.held.get(found.number, 0))
     comparison = compare_with_usual(db.session, found)

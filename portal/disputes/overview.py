@@ -1,6 +1,6 @@
 """What the debtor's overview shows of disputes, in one statement: the open ones (with the part of each invoice
-on hold) and those resolved lately (how they ended). Most debtors never disputed anything, and the statement
-finds nothing for them."""
+on hold) and those resolved lately (how they ended). Most debtors never disputed anything: for them a cheap
+EXISTS comes first, and the ORM's load is never asked."""
 
 from __future__ import annotations
 
