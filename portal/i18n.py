@@ -199,20 +199,21 @@ def role_name(role: str) -> str:
 
 @pass_eval_context
 def _template_gettext(eval_ctx: EvalContext, message: str, **variables: Any) -> str:
-    translated = _locale_and_translations()[1].ugettext(message)
-    if eval_ctx.autoescape:
-        translated = Markup(translated)  # noqa: S704 - our own catalog, as in Jinja's; % escapes the variables
-    if not variables and "%" not in translated:
-        return translated  # what % {} would give, without its cost (most of a page's texts)
-    return translated % variables
+    return _filled_in(eval_ctx, _locale_and_translations()[1].ugettext(message), variables)
 
 
 @pass_eval_context
 def _template_ngettext(eval_ctx: EvalContext, singular: str, plural: str, num: int, **variables: Any) -> str:
     variables.setdefault("num", num)
-    translated = _locale_and_translations()[1].ungettext(singular, plural, num)
+    return _filled_in(eval_ctx, _locale_and_translations()[1].ungettext(singular, plural, num), variables)
+
+
+def _filled_in(eval_ctx: EvalContext, translated: str, variables: dict[str, Any]) -> str:
+    """As Jinja's newstyle gettext: safe text from our own catalog, always %-formatted (the values escaped)."""
     if eval_ctx.autoescape:
         translated = Markup(translated)  # noqa: S704 - our own catalog, as in Jinja's; % escapes the variables
+    if not variables and "%" not in translated:
+        return translated  # what % {} would give, without its cost (most of a page's texts)
     return translated % variables
 
 
