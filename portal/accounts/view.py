@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from portal import clock
 from portal.accounts.pausing import pause_reason_sql
+from portal.accounts.presence import register_presence_check
 from portal.customers.models import Customer
 from portal.invoices.models import Invoice
 from portal.payments.models import Payment
@@ -93,11 +94,17 @@ def balance_of(session: Session, customer: Customer, *, now: datetime | None = N
 
 
 def balance_from_open_invoices(
-    session: Session, customer: Customer, open_invoices: Iterable[Invoice], *, now: datetime | None = None
+    session: Session,
+    customer: Customer,
+    open_invoices: Iterable[Invoice],
+    *,
+    now: datetime | None = None,
+    has_credit: bool | None = None,
 ) -> Balance:
     """:func:`balance_of` for a page that has loaded every open invoice of the customer already (the debtor's
     overview): the same sums from those invoices (the Python side of ``outstanding_cents``), and one query,
-    for the credit."""
+    for the credit, unless ``has_credit`` (``features_present``'s answer for CREDIT_PRESENCE) says there is
+    none."""
     balance = Balance()
     today = clock.today_for(customer, now)
     for invoice in sorted(open_invoices, key=lambda invoice: invoice.currency):
@@ -106,14 +113,20 @@ def balance_from_open_invoices(
         cents = invoice.outstanding_cents
         if cents > 0:
             balance.add(invoice.currency, cents, invoice.due_date, today)
+    if has_credit is False:
+        return balance
     for currency, cents in session.execute(_CREDIT_OF_ONE, {"customer_id": customer.id}):
         balance.credit[currency] = int(cents)
     return balance
 
 
 # Built once: the overview asks it on every view.
-_CREDIT_OF_ONE = (
-    select(Payment.currency, func.sum(Payment.unallocated_cents))
-    .where(Payment.customer_id == bindparam("customer_id"), Payment.state == "paid", Payment.unallocated_cents > 0)
-    .group_by(Payment.currency)
+_CREDIT_ROWS_OF_ONE = (
+    Payment.customer_id == bindparam("customer_id"),
+    Payment.state == "paid",
+    Payment.unallocated_cents > 0,
 )
+_CREDIT_OF_ONE = (
+    select(Payment.currency, func.sum(Payment.unallocated_cents)).where(*_CREDIT_ROWS_OF_ONE).group_by(Payment.currency)
+)
+CREDIT_PRESENCE = register_presence_check("credit", select(Payment.id).where(*_CREDIT_ROWS_OF_ONE).exists()).name

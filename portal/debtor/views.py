@@ -10,10 +10,13 @@ from werkzeug.wrappers import Response
 
 from portal import clock
 from portal.accounts.held import held_cents
-from portal.accounts.view import balance_from_open_invoices
+from portal.accounts.presence import features_present
+from portal.accounts.view import CREDIT_PRESENCE, balance_from_open_invoices
 from portal.audit.services import record
+from portal.debits.overview import PRESENCE as DIRECT_DEBIT
 from portal.debits.overview import collection_dates, direct_debit_view, schedule_with_debits
 from portal.debtor.access import debtor_actor, debtor_required, note_visit, reads_only
+from portal.disputes.overview import PRESENCE as DISPUTES
 from portal.disputes.overview import DisputesView, disputes_view
 from portal.disputes.queries import credit_notes_for_invoice
 from portal.extensions import db
@@ -22,7 +25,9 @@ from portal.invoices.models import Invoice
 from portal.invoices.pdf import render_invoice_pdf
 from portal.invoices.services import compare_with_usual, invoice_status
 from portal.invoices.transfer import TransferInstructions, transfer_reference
+from portal.payments.history import PRESENCE as REVERSALS
 from portal.payments.history import invoice_history, latest_reason_reopened
+from portal.plans.overview import PRESENCE as PLANS
 from portal.plans.overview import PlansView, plans_view
 from portal.settings.services import creditor_details
 
@@ -83,22 +88,28 @@ def overview() -> str:
         key=lambda invoice: invoice.paid_at or clock.now(),
         reverse=True,
     )
-    balance = balance_from_open_invoices(db.session, customer, open_invoices)
+    # Credit, disputes, refunds and chargebacks, direct debit, plans and promises: most debtors have none of
+    # them, and one statement tells which this one has; each feature reads more only if it has something to
+    # show. All before the commit: a query after it would begin a second transaction, on SQLite one with the
+    # write lock.
+    present = features_present(db.session, customer.id, now=clock.now())
+    balance = balance_from_open_invoices(db.session, customer, open_invoices, has_credit=present.get(CREDIT_PRESENCE))
     totals = balance.open
-    creditor = creditor_details(db.session)  # read before the commit: the layout uses it too, without a 2nd query
-    # Disputes: one cheap statement finds none for most debtors. What is on hold is owed, but not asked for.
-    disputes = disputes_view(db.session, customer.id, now=clock.now())
+    creditor = creditor_details(db.session)  # the layout uses it too, without a 2nd query
+    # What a dispute holds is owed, but not asked for.
+    disputes = disputes_view(db.session, customer.id, now=clock.now(), has_any=present.get(DISPUTES))
     transfers = _overview_transfers(open_invoices, disputes.held, creditor)
-    # A refund or chargeback that reopened an invoice is said on its status line (payments/history.py). Read
-    # before the commit: a query after it would begin a second transaction, on SQLite one with the write lock.
-    history = invoice_history(db.session, customer.id, [invoice.number for invoice in open_invoices])
+    # A refund or chargeback that reopened an invoice is said on its status line (payments/history.py).
+    history = invoice_history(
+        db.session, customer.id, [invoice.number for invoice in open_invoices], has_any=present.get(REVERSALS)
+    )
     reopened_by = {number: note for number, notes in history.items() if (note := latest_reason_reopened(notes))}
-    # Direct debit, before the commit too: one cheap statement for most debtors, who have none (its policy
-    # comes with the settings already read).
-    direct_debit = direct_debit_view(db.session, customer.id, open_invoices, today=today)
+    # Direct debit's policy comes with the settings already read.
+    direct_debit = direct_debit_view(
+        db.session, customer.id, open_invoices, today=today, has_any=present.get(DIRECT_DEBIT)
+    )
     collects = direct_debit.collects if direct_debit else {}
-    # Plans and promises in two statements, before the commit as well.
-    plans = plans_view(db.session, customer.id, today=today)
+    plans = plans_view(db.session, customer.id, today=today, has_any=present.get(PLANS))
     covered = plans.covered
     note_visit("overview", access="overview.viewed")
     db.session.commit()
@@ -145,16 +156,24 @@ def invoice(number: str) -> str | Response:
     today = _customer_today()
     status = invoice_status(found, today)
     creditor = creditor_details(db.session)  # read before the commit: the layout uses it too, without a 2nd query
-    # Disputes: one cheap statement finds none for most debtors. What of this invoice is on hold, and why.
-    disputes = disputes_view(db.session, g.customer.id, now=clock.now()) if found.state == "open" else DisputesView()
+    # As on the overview: one statement tells which features this debtor has something of.
+    present = features_present(db.session, g.customer.id, now=clock.now())
+    is_open = found.state == "open"
+    # What of this invoice is on hold, and why.
+    disputes = (
+        disputes_view(db.session, g.customer.id, now=clock.now(), has_any=present.get(DISPUTES))
+        if is_open
+        else DisputesView()
+    )
     transfer = _invoice_transfer(found, creditor, held=disputes.held.get(found.number, 0))
     comparison = compare_with_usual(db.session, found)
-    history = invoice_history(db.session, g.customer.id, [found.number]).get(found.number, [])
-    reopened = latest_reason_reopened(history) if found.state == "open" else None
+    history = invoice_history(db.session, g.customer.id, [found.number], has_any=present.get(REVERSALS))
+    reopened = latest_reason_reopened(history.get(found.number)) if is_open else None
     collects_on = None
-    if found.state == "open":
-        collects_on = collection_dates(schedule_with_debits(db.session, g.customer.id), [found]).get(found.number)
-    plans = plans_view(db.session, g.customer.id, today=today) if found.state == "open" else PlansView()
+    if is_open:
+        schedule = schedule_with_debits(db.session, g.customer.id, has_any=present.get(DIRECT_DEBIT))
+        collects_on = collection_dates(schedule, [found]).get(found.number)
+    plans = plans_view(db.session, g.customer.id, today=today, has_any=present.get(PLANS)) if is_open else PlansView()
     record(db.session, debtor_actor(), "invoice.viewed", customer_id=g.customer.id, subject=("invoice", found.number))
     note_visit("invoice", found.number)
     db.session.commit()
@@ -165,7 +184,7 @@ def invoice(number: str) -> str | Response:
         transfer=transfer,
         comparison=comparison,
         creditor=creditor,
-        history=history,
+        history=history.get(found.number, []),
         reopened=reopened,
         collects_on=collects_on,
         in_plan=plans.in_plan.get(found.number),

@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import bindparam, or_, select
 from sqlalchemy.orm import Session, selectinload
 
+from portal.accounts.presence import register_presence_check
 from portal.db import in_fixed
 from portal.disputes.models import OPEN_DISPUTE_STATES, Dispute, DisputeInvoice
 
@@ -33,10 +34,13 @@ class DisputesView:
         )
 
 
-def disputes_view(session: Session, customer_id: int, *, now: datetime) -> DisputesView:
-    shown = {"customer_id": customer_id, "resolved_since": now - SHOWN_AFTER_RESOLVED}
+def disputes_view(session: Session, customer_id: int, *, now: datetime, has_any: bool | None = None) -> DisputesView:
+    """``has_any``: the answer of ``features_present`` for PRESENCE, when the page asked it already."""
+    shown = {"customer_id": customer_id, **_shown_params(now)}
     # Most debtors never disputed anything: a cheap statement tells, and spares them the ORM's load.
-    if not session.scalar(_ANY_SHOWN, shown):
+    if has_any is None:
+        has_any = bool(session.scalar(_ANY_SHOWN, shown))
+    if not has_any:
         return DisputesView()
     disputes = list(session.scalars(_SHOWN, shown).unique())
     if not disputes:
@@ -57,10 +61,18 @@ _SHOWN_OF_ONE = (
     Dispute.customer_id == bindparam("customer_id"),
     or_(in_fixed(Dispute.status, OPEN_DISPUTE_STATES), Dispute.resolved_at >= bindparam("resolved_since")),
 )
-_ANY_SHOWN = select(select(Dispute.id).where(*_SHOWN_OF_ONE).exists())
+_EXISTS_SHOWN = select(Dispute.id).where(*_SHOWN_OF_ONE).exists()
+_ANY_SHOWN = select(_EXISTS_SHOWN)
 _SHOWN = (
     select(Dispute)
     .where(*_SHOWN_OF_ONE)
     .options(selectinload(Dispute.invoices).selectinload(DisputeInvoice.invoice))
     .order_by(Dispute.created_at.desc(), Dispute.id.desc())
 )
+
+
+def _shown_params(now: datetime) -> dict[str, datetime]:
+    return {"resolved_since": now - SHOWN_AFTER_RESOLVED}
+
+
+PRESENCE = register_presence_check("disputes", _EXISTS_SHOWN, params=_shown_params).name

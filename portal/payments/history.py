@@ -14,6 +14,7 @@ from datetime import datetime
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
+from portal.accounts.presence import register_presence_check
 from portal.db import in_fixed
 from portal.events.models import DomainEvent
 from portal.payments import events as payment_events
@@ -35,11 +36,14 @@ class InvoiceNote:
     currency: str
 
 
-def invoice_history(session: Session, customer_id: int, numbers: Iterable[str]) -> dict[str, list[InvoiceNote]]:
-    """Per invoice number, its refunds, chargebacks and their undoing, oldest first."""
+def invoice_history(
+    session: Session, customer_id: int, numbers: Iterable[str], *, has_any: bool | None = None
+) -> dict[str, list[InvoiceNote]]:
+    """Per invoice number, its refunds, chargebacks and their undoing, oldest first. ``has_any``: the answer of
+    ``features_present`` for PRESENCE, when the page asked it already."""
     wanted = set(numbers)
     notes: dict[str, list[InvoiceNote]] = {}
-    if not wanted:
+    if not wanted or has_any is False:
         return notes
     # Columns, not events: most debtors have none, and the ORM's set-up for entities costs more than the query.
     for kind, occurred_at, details in session.execute(_REVERSALS_OF_ONE, {"customer_id": customer_id}):
@@ -56,11 +60,13 @@ def invoice_history(session: Session, customer_id: int, numbers: Iterable[str]) 
 
 
 # Built once: the overview asks it on every view.
+_OF_ONE = (DomainEvent.customer_id == bindparam("customer_id"), in_fixed(DomainEvent.kind, NOTE_KINDS))
 _REVERSALS_OF_ONE = (
     select(DomainEvent.kind, DomainEvent.occurred_at, DomainEvent.payload)
-    .where(DomainEvent.customer_id == bindparam("customer_id"), in_fixed(DomainEvent.kind, NOTE_KINDS))
+    .where(*_OF_ONE)
     .order_by(DomainEvent.occurred_at, DomainEvent.id)
 )
+PRESENCE = register_presence_check("reversals", select(DomainEvent.id).where(*_OF_ONE).exists()).name
 
 
 def latest_reason_reopened(notes: list[InvoiceNote] | None) -> InvoiceNote | None:

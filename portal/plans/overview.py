@@ -10,6 +10,7 @@ from datetime import date
 from sqlalchemy import bindparam, or_, select
 from sqlalchemy.orm import Session, joinedload
 
+from portal.accounts.presence import register_presence_check
 from portal.db import in_fixed
 from portal.plans.instalments import debit_still_expected, money_on_its_way
 from portal.plans.models import OPEN_PLAN_STATES, PaymentPlan, PaymentPromise, PlanInvoice, PromiseInvoice
@@ -48,9 +49,12 @@ class PlansView:
         return set(self.in_plan) | set(self.promised)
 
 
-def plans_view(session: Session, customer_id: int, *, today: date) -> PlansView:
+def plans_view(session: Session, customer_id: int, *, today: date, has_any: bool | None = None) -> PlansView:
+    """``has_any``: the answer of ``features_present`` for PRESENCE, when the page asked it already."""
     # Most debtors never had a plan or a promise: one cheap statement tells, and spares them the two loads.
-    if not session.scalar(_ANY_OPEN, {"customer_id": customer_id}):
+    if has_any is None:
+        has_any = bool(session.scalar(_ANY_OPEN, {"customer_id": customer_id}))
+    if not has_any:
         return PlansView()
     plans = list(
         session.scalars(
@@ -77,16 +81,16 @@ def plans_view(session: Session, customer_id: int, *, today: date) -> PlansView:
 
 
 # Built once: the overview asks it on every view.
-_ANY_OPEN = select(
-    or_(
-        select(PaymentPlan.id)
-        .where(PaymentPlan.customer_id == bindparam("customer_id"), in_fixed(PaymentPlan.status, OPEN_PLAN_STATES))
-        .exists(),
-        select(PaymentPromise.id)
-        .where(PaymentPromise.customer_id == bindparam("customer_id"), PaymentPromise.status == "open")
-        .exists(),
-    )
+_EXISTS_OPEN = or_(
+    select(PaymentPlan.id)
+    .where(PaymentPlan.customer_id == bindparam("customer_id"), in_fixed(PaymentPlan.status, OPEN_PLAN_STATES))
+    .exists(),
+    select(PaymentPromise.id)
+    .where(PaymentPromise.customer_id == bindparam("customer_id"), PaymentPromise.status == "open")
+    .exists(),
 )
+_ANY_OPEN = select(_EXISTS_OPEN)
+PRESENCE = register_presence_check("plans", _EXISTS_OPEN).name
 
 
 def plan_card(session: Session, plan: PaymentPlan, today: date) -> PlanCard:
