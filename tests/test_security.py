@@ -32,6 +32,24 @@ def test_session_cookie_is_httponly_and_not_readable_by_scripts(client, create_c
     assert "SameSite=Lax" in cookie
 
 
+def test_a_new_secret_key_ends_the_sessions_signed_with_the_old_one_unless_kept_as_a_fallback(
+    app, client, create_customer, login
+):
+    login(client, create_customer(language="en"))
+    assert client.get("/overview").status_code == 200
+    signed_with_the_old_key = client.get_cookie("portal_session").value
+    old = app.secret_key
+    try:
+        app.secret_key = "a-new-key-after-a-leak-0123456789abcdef"
+        assert client.get("/overview").headers["Location"] == "/link"
+        client.set_cookie("portal_session", signed_with_the_old_key)
+        app.config["SECRET_KEY_FALLBACKS"] = [old]
+        assert client.get("/overview").status_code == 200
+    finally:
+        app.secret_key = old
+        app.config["SECRET_KEY_FALLBACKS"] = []
+
+
 def test_session_cookie_is_secure_when_served_over_https(make_app, app):
     https_app = make_app(
         BASE_URL="https://pay.example.com", ALLOW_SQLITE=True, TOTP_KEYS=Fernet.generate_key().decode()

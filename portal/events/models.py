@@ -22,6 +22,9 @@ class DomainEvent(Base):
     __tablename__ = "domain_events"
     __table_args__ = (
         Index("ix_domain_events_customer_time", "customer_id", "occurred_at"),
+        # A customer's events of a few kinds (their refunds and chargebacks, on every overview) without reading
+        # all their others: every page view is an event too, so those grow with each visit.
+        Index("ix_domain_events_customer_kind", "customer_id", "kind"),
         Index("ix_domain_events_subject", "subject_type", "subject_id"),
     )
 

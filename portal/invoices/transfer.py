@@ -30,7 +30,7 @@ class TransferInstructions:
 
     @property
     def iban_grouped(self) -> str:
-        return IBAN(self.iban).formatted
+        return _grouped(self.iban)
 
     @property
     def has_qr_code(self) -> bool:
@@ -47,6 +47,13 @@ class TransferInstructions:
     def qr_svg(self) -> bytes:
         """The EPC QR code as an SVG document (served as an image of its own, not inline in the page)."""
         return _epc_qr_svg(self.beneficiary, self.iban, self.bic, self.amount_cents, self.reference)
+
+
+@lru_cache(maxsize=64)
+def _grouped(iban: str) -> str:
+    # Cached: it is the creditor's IBAN on every page, and schwifty validates it (country, bank, checksum)
+    # again on every parse.
+    return IBAN(iban).formatted
 
 
 def transfer_reference(invoice_numbers: list[str], customer_ref: str) -> str:
