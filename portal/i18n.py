@@ -18,7 +18,7 @@ from typing import Any
 
 from babel import Locale, dates, numbers
 from babel.support import NullTranslations
-from flask import current_app, g, has_request_context, request
+from flask import current_app, g, has_app_context, has_request_context, request
 from flask_babel import force_locale as _babel_force_locale
 from flask_babel import get_locale, get_timezone, get_translations, gettext, lazy_gettext, ngettext
 from flask_babel import pgettext as _p
@@ -95,6 +95,12 @@ def _locale_and_translations() -> tuple[Locale, NullTranslations]:
         cached = (locale, get_translations())
         setattr(g, _CACHE_KEY, cached)
     return cached
+
+
+def current_catalog() -> NullTranslations | None:
+    """The catalog the visitor's pages (or a message's recipient's, under force_locale) are translated with;
+    None outside an app context."""
+    return _locale_and_translations()[1] if has_app_context() else None
 
 
 def current_locale() -> Locale:

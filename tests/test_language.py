@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from datetime import date
 
+import pytest
+
 
 def _lang(client, path="/overview", **headers) -> str:
     html = client.get(path, headers=headers).get_data(as_text=True)
@@ -87,3 +89,73 @@ def test_template_translations_escape_what_they_are_given_and_count_in_the_right
         "Hello &lt;b&gt;Eva&lt;/b&gt;|1 open invoice|3 open invoices|Total|"
         f"Call us on {link} or e-mail &lt;b&gt;Eva&lt;/b&gt;.|100% of it"
     )
+
+
+FIXED_AND_GIVEN_TEXTS = (
+    "{% macro shout(text) %}<b>{{ text }}</b>{% endmacro %}"
+    '<h2 aria-label="{{ _("Total") }}">{{ _("Open invoices") }}</h2>|{{ _("Hello %(name)s", name=name) }}|'
+    '{{ shout(_("Paid")) }}|{{ _("Open")|upper }}|{{ _("100%% of it") }}|{{ _("A text not in the catalog") }}|'
+    '{% autoescape false %}{{ _("Amount") }}{% endautoescape %}'
+)
+
+
+@pytest.mark.parametrize("language", ["nl", "en"])
+def test_fixed_texts_written_in_at_compile_time_read_as_those_translated_when_the_page_is_rendered(app, language):
+    """portal/templating.py compiles each catalog's templates with their fixed texts already translated; what a
+    page says must not change by it, in either language, whatever the text is given to."""
+    from flask import render_template_string
+
+    from portal.i18n import force_locale
+
+    with app.test_request_context("/"), force_locale(language):
+        at_render_time = render_template_string(FIXED_AND_GIVEN_TEXTS, name="<Eva & Co>")
+        env = app.jinja_env.for_current_catalog()
+        written_in = env.from_string(FIXED_AND_GIVEN_TEXTS).render(name="<Eva & Co>")
+        compiled = env.compile(FIXED_AND_GIVEN_TEXTS, raw=True)
+
+    assert written_in == at_render_time
+    expected = {"nl": ("Openstaande facturen", "Hallo &lt;Eva &amp; Co&gt;", "<b>Betaald</b>", "OPEN")}
+    for words in expected.get(language, ("Open invoices", "Hello &lt;Eva &amp; Co&gt;", "<b>Paid</b>", "OPEN")):
+        assert words in written_in
+    # The fixed texts are in the compiled page; the ones with values, given to a macro or filter, or with a %,
+    # are still translated when it is rendered.
+    heading = "Openstaande facturen" if language == "nl" else "Open invoices"
+    assert heading in compiled and "'Open invoices')" not in compiled
+    for kept in ("'Hello %(name)s'", "'Paid')", "'Open')", "'100%% of it')"):
+        assert kept in compiled, kept
+
+
+def test_a_template_that_names_something_underscore_keeps_its_texts_translated_at_render_time(app):
+    from portal.i18n import force_locale
+
+    page = "{% set _ = gettext %}{{ _('Total') }}"
+    with app.test_request_context("/"), force_locale("nl"):
+        env = app.jinja_env.for_current_catalog()
+        assert env.from_string(page).render() == "Totaal"
+        assert "'Total')" in env.compile(page, raw=True)
+
+
+def test_each_language_has_its_own_compiled_pages_and_e_mails_keep_theirs(app, create_customer, login, session):
+    """The Dutch and the English overview come from environments of their own, and the e-mails' environment
+    (plain text not escaped, StrictUndefined) makes its own rather than borrowing the pages'."""
+    from datetime import date
+
+    from portal.i18n import force_locale
+    from portal.notifications.render import render_message
+
+    for language, heading in (("nl", "Betaald in het afgelopen jaar"), ("en", "Paid in the last year")):
+        client = app.test_client()
+        login(client, create_customer(language=language))
+        assert heading in client.get("/overview").get_data(as_text=True)
+    with app.test_request_context("/"):
+        with force_locale("nl"):
+            dutch_pages = app.jinja_env.for_current_catalog()
+        with force_locale("en"):
+            english_pages = app.jinja_env.for_current_catalog()
+        assert dutch_pages is not english_pages and dutch_pages.catalog is not english_pages.catalog
+        given = {"customer_name": "Eva & Co", "link_url": "https://x.example/p/t", "expires_on": date(2027, 1, 9)}
+        mail = render_message("fresh_link", "nl", given, session=session)
+    assert mail.subject == "Je nieuwe link naar je betaalpagina"
+    # Plain text, not escaped: the mails' own environment, not the pages'.
+    assert "Hallo Eva & Co," in mail.text and "Met vriendelijke groet," in mail.text
+    assert "Hallo Eva &amp; Co," in mail.html
