@@ -27,42 +27,22 @@ from portal.providers.base import (
     Reversal,
     WebhookNotice,
 )
-from portal.providers.stripe_sepa import (
-    DISPUTE_REASONS,
-    REFUND_REQUESTED,
-    account_hint_of,
-    saved_mandate_of,
-    sepa_reason_of_failure,
-    str_or_none,
+from portal.providers.stripe_objects import (
+    FAILED_INTENT_STATUSES,
+    STRIPE_METHOD_TYPES,
+    header,
+    id_of,
+    int_or_none,
+    method_of,
+    payment_id_of,
+    reversals_of,
+    session_state,
 )
+from portal.providers.stripe_sepa import account_hint_of, saved_mandate_of, sepa_reason_of_failure, str_or_none
 
 logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
-
-# Our method name -> Stripe's payment method type.
-STRIPE_METHOD_TYPES = {
-    "creditcard": "card",
-    "ideal": "ideal",
-    "bancontact": "bancontact",
-    "directdebit": "sepa_debit",
-    "paypal": "paypal",
-}
-OUR_METHODS = {stripe_type: ours for ours, stripe_type in STRIPE_METHOD_TYPES.items()}
-
-# A refund still "pending" has left our balance already; "failed" and "canceled" gave the money back to us,
-# and "requires_action" has not moved it yet.
-COUNTED_REFUND_STATUSES = frozenset({"succeeded", "pending"})
-# Stripe withdraws the disputed amount when a dispute (not an inquiry, "warning_*") opens, and returns it
-# only when the dispute is won. "prevented" disputes never withdrew anything.
-COUNTED_DISPUTE_STATUSES = frozenset({"needs_response", "under_review", "lost"})
-# Reversals that gave the money back after all: a refund the bank returned, a dispute decided in our favour.
-UNDONE_REFUND_STATUSES = frozenset({"failed", "canceled"})
-UNDONE_DISPUTE_STATUSES = frozenset({"won"})
-
-# Payment intent states of a completed-but-unpaid session (delayed methods such as SEPA debit).
-PENDING_INTENT_STATUSES = frozenset({"processing", "requires_action", "requires_confirmation", "requires_capture"})
-FAILED_INTENT_STATUSES = frozenset({"requires_payment_method", "canceled"})
 
 # Events whose object carries the payment intent rather than the session.
 INTENT_EVENT_TYPES = frozenset({"charge.refunded", "charge.refund.updated"})
@@ -260,21 +240,21 @@ class StripeProvider(PaymentProvider):
         intent = intent or {}
         intent_id = intent.get("id")
 
-        state, failure_reason = _session_state(session, intent)
+        state, failure_reason = session_state(session, intent)
         reversals, undone = self._reversals(intent_id, external_id) if intent_id else ((), ())
         return ProviderStatus(
             external_id=session["id"],
             state=state,
             amount_cents=int(session.get("amount_total") or 0),
             currency=str(session.get("currency") or "").upper(),
-            method=_method_of(session, intent),
-            payment_id=_payment_id_of(session),
+            method=method_of(session, intent),
+            payment_id=payment_id_of(session),
             reversals=reversals,
             undone_reversals=undone,
             failure_reason=failure_reason,
             secondary_reference=intent_id,
             mandate_reference=saved_mandate_of(intent) if state == "paid" else None,
-            provider_customer_id=_id_of(session.get("customer")),
+            provider_customer_id=id_of(session.get("customer")),
             payer_account_hint=account_hint_of(intent) if state == "paid" else None,
         )
 
@@ -297,13 +277,13 @@ class StripeProvider(PaymentProvider):
             state=state,
             amount_cents=int(intent.get("amount") or 0),
             currency=str(intent.get("currency") or "").upper(),
-            method=_method_of({}, intent),
-            payment_id=_int_or_none((intent.get("metadata") or {}).get("payment_id")),
+            method=method_of({}, intent),
+            payment_id=int_or_none((intent.get("metadata") or {}).get("payment_id")),
             reversals=reversals,
             undone_reversals=undone,
             failure_reason=failure_reason,
             mandate_reference=saved_mandate_of(intent),
-            provider_customer_id=_id_of(intent.get("customer")),
+            provider_customer_id=id_of(intent.get("customer")),
         )
 
     def _reversals(self, intent_id: str, external_id: str) -> tuple[tuple[Reversal, ...], tuple[Reversal, ...]]:
@@ -311,24 +291,7 @@ class StripeProvider(PaymentProvider):
         subject = f"checkout {external_id}"
         refunds = list(self._list_all("list_refunds", subject, self._client.v1.refunds.list, intent_id))
         disputes = list(self._list_all("list_disputes", subject, self._client.v1.disputes.list, intent_id))
-        found: list[Reversal] = []
-        undone: list[Reversal] = []
-        for refund in refunds:
-            reversal = Reversal(external_id=refund["id"], kind="refund", amount_cents=int(refund["amount"]))
-            if refund.get("status") in COUNTED_REFUND_STATUSES:
-                found.append(reversal)
-            elif refund.get("status") in UNDONE_REFUND_STATUSES:
-                undone.append(reversal)
-        for dispute in disputes:
-            reason = DISPUTE_REASONS.get(str(dispute.get("reason")), REFUND_REQUESTED)
-            reversal = Reversal(
-                external_id=dispute["id"], kind="chargeback", amount_cents=int(dispute["amount"]), reason=reason
-            )
-            if dispute.get("status") in COUNTED_DISPUTE_STATUSES:
-                found.append(reversal)
-            elif dispute.get("status") in UNDONE_DISPUTE_STATUSES:
-                undone.append(reversal)
-        return tuple(found), tuple(undone)
+        return reversals_of(refunds, disputes)
 
     def _list_all(
         self, operation: str, subject: str, list_page: Callable[..., Any], intent_id: str
@@ -345,7 +308,7 @@ class StripeProvider(PaymentProvider):
     # -- webhooks ------------------------------------------------------------------------------------------
 
     def parse_webhook(self, body: bytes, headers: Mapping[str, str]) -> WebhookNotice | None:
-        signature = _header(headers, "Stripe-Signature")
+        signature = header(headers, "Stripe-Signature")
         try:
             # The signature covers the exact bytes Stripe sent: never re-serialise the body before this.
             event = self._client.construct_event(body, signature, self._webhook_secret).to_dict()
@@ -361,7 +324,7 @@ class StripeProvider(PaymentProvider):
             raise InvalidWebhook("Stripe webhook has no type or object")
 
         if event_type.startswith("checkout.session."):
-            return WebhookNotice(reference=str_or_none(obj.get("id")), payment_id=_payment_id_of(obj))
+            return WebhookNotice(reference=str_or_none(obj.get("id")), payment_id=payment_id_of(obj))
         if event_type in INTENT_EVENT_TYPES or event_type.startswith(INTENT_EVENT_PREFIXES):
             if obj.get("object") == "payment_intent":
                 reference = obj.get("id")
@@ -369,7 +332,7 @@ class StripeProvider(PaymentProvider):
                 reference = obj.get("payment_intent")
                 if isinstance(reference, dict):
                     reference = reference.get("id")
-            payment_id = _int_or_none((obj.get("metadata") or {}).get("payment_id"))
+            payment_id = int_or_none((obj.get("metadata") or {}).get("payment_id"))
             return WebhookNotice(reference=str_or_none(reference), payment_id=payment_id)
         return None
 
@@ -402,7 +365,7 @@ class StripeProvider(PaymentProvider):
             owner = self._call(
                 "refund", subject, lambda: self._client.v1.checkout.sessions.retrieve(external_id)
             ).to_dict()
-            intent_id = _id_of(owner.get("payment_intent"))
+            intent_id = id_of(owner.get("payment_intent"))
         if not intent_id:
             raise ProviderRejected(f"Stripe checkout {external_id} has no payment to refund")
         if str(owner.get("currency") or "").upper() != currency.upper():
@@ -444,63 +407,3 @@ def _translate(exc: stripe.StripeError, operation: str, subject: str) -> Excepti
 def _is_refusal(status: int | None) -> bool:
     # 409 is an idempotent request still running under the same key, 429 a rate limit: both pass with time.
     return status is not None and 400 <= status < 500 and status not in (409, 429)
-
-
-# -- mapping helpers ---------------------------------------------------------------------------------------
-
-
-def _session_state(session: dict[str, Any], intent: dict[str, Any]) -> tuple[ProviderState, str | None]:
-    status = session.get("status")
-    if status == "expired":
-        return "expired", None
-    if status != "complete":
-        return "open", None
-    if session.get("payment_status") in ("paid", "no_payment_required"):
-        return "paid", None
-    intent_status = intent.get("status")
-    if intent_status == "succeeded":
-        return "paid", None
-    if intent_status in FAILED_INTENT_STATUSES:
-        error = intent.get("last_payment_error") or {}
-        reason = error.get("code") or error.get("decline_code") or intent.get("cancellation_reason")
-        return "failed", str_or_none(reason) or intent_status
-    # A completed session whose money has not arrived yet: SEPA debit takes days.
-    return "pending", None
-
-
-def _id_of(value: object) -> str | None:
-    """An id, whether Stripe gave the object expanded or only its id."""
-    if isinstance(value, dict):
-        value = value.get("id")
-    return str_or_none(value)
-
-
-def _method_of(session: dict[str, Any], intent: dict[str, Any]) -> str | None:
-    for types in (session.get("payment_method_types"), intent.get("payment_method_types")):
-        if types:
-            return OUR_METHODS.get(types[0])
-    return None
-
-
-def _payment_id_of(obj: dict[str, Any]) -> int | None:
-    payment_id = _int_or_none(obj.get("client_reference_id"))
-    if payment_id is None:
-        payment_id = _int_or_none((obj.get("metadata") or {}).get("payment_id"))
-    return payment_id
-
-
-def _int_or_none(value: object) -> int | None:
-    if not isinstance(value, str | int):  # metadata values are strings; None when absent
-        return None
-    try:
-        return int(value)
-    except ValueError:
-        return None
-
-
-def _header(headers: Mapping[str, str], name: str) -> str | None:
-    value = headers.get(name)
-    if value is not None:
-        return value
-    lowered = name.lower()
-    return next((v for k, v in headers.items() if k.lower() == lowered), None)
