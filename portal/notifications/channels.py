@@ -11,10 +11,11 @@ from __future__ import annotations
 import smtplib
 import ssl
 from email.message import EmailMessage
-from email.utils import formataddr, make_msgid
+from email.utils import format_datetime, formataddr, make_msgid
 from typing import Protocol
 from urllib.parse import unquote, urlsplit
 
+from portal import clock
 from portal.notifications.models import OutboxMessage
 
 SMTP_TIMEOUT_SECONDS = 20
@@ -67,6 +68,8 @@ class SmtpChannel:
         email["From"] = self.sender
         email["To"] = message.recipient
         email["Subject"] = message.subject
+        # smtplib adds no Date, and mail without one is marked as spam or dated on arrival by the reader's server.
+        email["Date"] = format_datetime(clock.now(), usegmt=True)
         email["Message-ID"] = message_id(message, self.domain) if message.id else make_msgid(domain=self.domain)
         email["Content-Language"] = message.language
         email.set_content(message.body_text)

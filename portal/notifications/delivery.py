@@ -93,7 +93,8 @@ def deliver_claimed(session: Session, message_id: int, channel: Channel, *, now:
             message.last_error = str(error)
             message.next_attempt_at = (now or clock.now()) + RETRY_DELAYS[message.attempts - 1]
             message.waiting_for_transport = isinstance(error, Unreachable)
-            log.info("message %s: temporary failure, attempt %s: %s", message.id, message.attempts, error)
+            # A warning: whoever runs the portal should see that the mail server is down or refusing.
+            log.warning("message %s: temporary failure, attempt %s: %s", message.id, message.attempts, error)
     else:
         message.state = "sent"
         message.sent_at = now or clock.now()

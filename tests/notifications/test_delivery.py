@@ -14,8 +14,10 @@ import threading
 from collections import Counter
 from collections.abc import Iterator
 from datetime import timedelta
+from email.utils import parsedate_to_datetime
 
 import pytest
+import time_machine
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -287,3 +289,19 @@ def test_an_attachment_reaches_the_mail_server_as_a_file_beside_the_text(db, smt
     assert attached.get_filename() == "payment-plan-R000007.pdf" and attached.get_content_type() == "application/pdf"
     assert attached.get_content() == pdf
     assert received.get_body(("plain",)).get_content().strip() == "De afspraak zit in de bijlage."
+
+
+def test_every_message_carries_the_date_it_was_sent_and_a_down_server_is_logged_as_a_warning(db, smtp_server, caplog):
+    ids = _queue(db, 1)
+    smtp_server.stop()
+    with caplog.at_level("WARNING", logger="portal.notifications.delivery"), db() as session:
+        delivery.deliver_due(session, _channel(smtp_server.url))
+    assert [r.levelname for r in caplog.records if "temporary failure" in r.getMessage()] == ["WARNING"]
+
+    smtp_server.start_again()
+    _make_due_again(db, ids)
+    sent_at = utcnow().replace(microsecond=0) + timedelta(minutes=5)
+    with time_machine.travel(sent_at, tick=False), db() as session:
+        delivery.deliver_due(session, _channel(smtp_server.url))
+    [received] = smtp_server.received
+    assert parsedate_to_datetime(str(received["Date"])) == sent_at
