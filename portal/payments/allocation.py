@@ -69,23 +69,14 @@ def reverse(session: Session, payment: Payment, reversal: PaymentReversal, now: 
     An invoice that loses money is open again, so it shows as owed to the debtor and to staff. Returns the
     numbers of the invoices it took money from, for the events that tell the debtor why.
     """
-    remaining = reversal.amount_cents
-    from_credit = min(remaining, payment.unallocated_cents)
+    from_credit, from_invoices = reversal_split(payment, reversal.amount_cents)
     payment.unallocated_cents -= from_credit
-    remaining -= from_credit
     touched: list[str] = []
-    if remaining <= 0:
+    if not from_invoices:
         return touched
-    applied: dict[int, int] = {}
-    for allocation in payment.allocations:
-        applied[allocation.invoice_id] = applied.get(allocation.invoice_id, 0) + allocation.amount_cents
-    invoices = _lock_invoices(session, list(applied))
-    for item in reversed(payment.items):
-        on_invoice = applied.get(item.invoice_id, 0)
-        amount = min(remaining, on_invoice)
-        if amount <= 0:
-            continue
-        invoice = invoices[item.invoice_id]
+    invoices = _lock_invoices(session, [invoice_id for invoice_id, _amount in from_invoices])
+    for invoice_id, amount in from_invoices:
+        invoice = invoices[invoice_id]
         # An invoice paid in full (by this payment, or the rest by bank transfer) owes exactly what is taken back.
         already_paid = invoice.total_cents - invoice.credited_cents if invoice.state == "paid" else invoice.paid_cents
         invoice.paid_cents = max(already_paid - amount, 0)
@@ -98,8 +89,25 @@ def reverse(session: Session, payment: Payment, reversal: PaymentReversal, now: 
             )
         )
         touched.append(invoice.number)
-        remaining -= amount
     return touched
+
+
+def reversal_split(payment: Payment, amount_cents: int) -> tuple[int, list[tuple[int, int]]]:
+    """How ``reverse`` takes ``amount_cents`` back: what comes from the payment's credit, and then (invoice id,
+    cents) from the invoices paid last, up to what this payment still has on each. The refund's confirmation
+    page shows it before anything is sent."""
+    from_credit = min(amount_cents, payment.unallocated_cents)
+    remaining = amount_cents - from_credit
+    applied: dict[int, int] = {}
+    for allocation in payment.allocations:  # net of earlier reversals, which are negative allocations
+        applied[allocation.invoice_id] = applied.get(allocation.invoice_id, 0) + allocation.amount_cents
+    from_invoices: list[tuple[int, int]] = []
+    for item in reversed(payment.items):
+        amount = min(remaining, applied.get(item.invoice_id, 0))
+        if amount > 0:
+            from_invoices.append((item.invoice_id, amount))
+            remaining -= amount
+    return from_credit, from_invoices
 
 
 def restore(session: Session, payment: Payment, reversal: PaymentReversal, now: datetime, *, actor: Actor) -> list[str]:

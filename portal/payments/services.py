@@ -345,15 +345,17 @@ def _handle_paid_twice(session: Session, payment: Payment) -> str | None:
 
 
 def superseded_checkouts(session: Session, payment: Payment) -> list[int]:
-    """The debtor's other open checkouts for any of ``payment``'s invoices: paying one of those as well would
-    pay the invoices twice. Only reads; the caller commits before it asks the providers to end them."""
+    """The debtor's earlier open checkouts for any of ``payment``'s invoices: paying one of those as well would
+    pay the invoices twice. Only earlier ones (a smaller id): of two checkouts started at once, each ending the
+    other would leave the debtor none to pay with. Only reads; the caller commits before it asks the providers
+    to end them."""
     invoice_ids = [item.invoice_id for item in payment.items]
     return list(
         session.scalars(
             select(Payment.id)
             .where(
                 Payment.customer_id == payment.customer_id,
-                Payment.id != payment.id,
+                Payment.id < payment.id,
                 Payment.state == "open",
                 Payment.external_id.is_not(None),
                 Payment.items.any(PaymentItem.invoice_id.in_(invoice_ids)),

@@ -17,7 +17,7 @@ from portal.payments import refunds
 from portal.payments.errors import RefundProblem
 from portal.payments.forms import RefundForm
 from portal.payments.methods import MethodChoice, method_settings, save_method_settings
-from portal.payments.models import Payment
+from portal.payments.models import Payment, PaymentReversal
 from portal.payments.queries import allocations_of
 from portal.providers.base import ProviderRejected, ProviderUnavailable
 from portal.providers.registry import configured_provider_names, get_provider
@@ -85,6 +85,7 @@ def _confirmation(payment: Payment, form: RefundForm, amount: int) -> str | None
         paid_at=paid_at,
         age=format_timedelta(age, threshold=1, locale=current_locale()) if age.days > OLD_PAYMENT_DAYS else None,
         invoice_numbers=sorted({allocation.invoice.number for allocation in allocations_of(payment)}),
+        effect=refunds.refund_effect(payment, shown),
     )
 
 
@@ -128,15 +129,26 @@ def _send(payment: Payment, form: RefundForm, amount: int, back: Response) -> Re
             "info",
         )
     else:
-        flash(
-            _(
-                "Refunded %(amount)s to %(name)s. The invoices it covered are open again.",
-                amount=format_money(reversal.amount_cents, payment.currency),
-                name=payment.customer.name,
-            ),
-            "info",
-        )
+        flash(_refunded_message(payment, reversal), "info")
     return back
+
+
+def _refunded_message(payment: Payment, reversal: PaymentReversal) -> str:
+    """The result in the words of the confirmation: which invoices are owed again, and by how much."""
+    effect = refunds.effect_of(reversal)
+    sentences = [
+        _(
+            "Refunded %(amount)s to %(name)s.",
+            amount=format_money(reversal.amount_cents, payment.currency),
+            name=payment.customer.name,
+        )
+    ]
+    for number, cents in effect.reopened:
+        owed = format_money(cents, payment.currency)
+        sentences.append(_("%(amount)s is owed again on invoice %(number)s.", amount=owed, number=number))
+    if not effect.reopened:
+        sentences.append(_("It came out of the customer's credit; no invoice is open again."))
+    return " ".join(sentences)
 
 
 @bp.route("/payment-methods", methods=["GET", "POST"])

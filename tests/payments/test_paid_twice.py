@@ -9,9 +9,10 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
+from portal.audit.services import SYSTEM
 from portal.invoices.models import Invoice
 from portal.notifications.models import OutboxMessage
-from portal.payments import jobs
+from portal.payments import checkout, jobs, services
 from portal.payments.models import DemoCheckout, Payment
 from tests.fixtures.factories import csrf_token
 from tests.payments.conftest import start_payment
@@ -214,6 +215,20 @@ def test_demo_a_new_checkout_cancels_the_other_open_one(app, session, create_cus
     _client, _customer, _invoice, first, second = _two_checkouts(app, session, create_customer, create_invoice, login)
     assert session.get(DemoCheckout, first.external_id).status == "cancelled"
     assert first.state == "cancelled" and second.state == "open"
+
+
+def test_two_checkouts_started_at_once_leave_the_newer_one_payable(
+    app, session, create_customer, create_invoice, login
+):
+    """Two pay requests at once: each ends the checkouts that began before it, never a newer one, however late
+    its ending runs. (Before, the first one's ending, run after the second had begun, cancelled that too.)"""
+    _client, _customer, _invoice, first, second = _two_checkouts(app, session, create_customer, create_invoice, login)
+    assert services.superseded_checkouts(session, first) == []
+    with app.test_request_context():
+        checkout._end_superseded_checkouts(session.get(Payment, first.id), SYSTEM)  # the first request's, late
+    session.expire_all()
+    assert session.get(Payment, second.id).state == "open"
+    assert session.get(DemoCheckout, second.external_id).status == "open"
 
 
 def test_mollie_down_while_cancelling_still_opens_the_new_checkout(

@@ -130,4 +130,41 @@ def test_the_refund_confirmation_says_a_refund_out_of_credit_reopens_no_invoice(
     assert "open again" not in out_of_credit.replace("opened again", "")
     whole = confirmation(f"{invoice.total_cents // 100},{invoice.total_cents % 100:02d}")
     assert "€10.00 of it comes out of the customer's credit" in whole
-    assert "Invoice L-1 is open again for the amount refunded" in whole
+    assert f"{_euros(invoice.total_cents - 1000)} is owed again on invoice L-1." in whole
+
+
+def _euros(cents: int) -> str:
+    return f"€{cents // 100:,}.{cents % 100:02d}"
+
+
+def test_a_part_refund_says_which_invoice_is_owed_again_before_and_after(
+    mollie_app, session, mollie_standin, create_customer, create_invoice, login, staff_login
+):
+    client = mollie_app.test_client()
+    customer = create_customer(language="en", email="kit@example.com")
+    today = clock.today(ZoneInfo("Europe/Amsterdam"))
+    older = create_invoice(customer, number="P-1", issue_date=today - timedelta(days=40), due_date=today)
+    newer = create_invoice(customer, number="P-2", issue_date=today - timedelta(days=10), due_date=today)
+    login(client, customer)
+    assert start_payment(client, ["P-1", "P-2"]).status_code == 303
+    payment = session.scalars(select(Payment).where(Payment.customer_id == customer.id)).one()
+    mollie_standin.set_status(payment.external_id, "paid")
+    client.post("/webhooks/mollie", data=mollie_standin.webhook_body(payment.external_id), headers=FORM)
+
+    staff = mollie_app.test_client()
+    staff_login(staff, "supervisor", language="en")
+    page = f"/staff/customers/{customer.id}"
+    whole = payment.amount_cents
+    assert f'value="{whole // 100}.{whole % 100:02d}"' in staff.get(page).get_data(as_text=True), "English figures"
+
+    form = {**refund_form(staff, page, "10.00"), "confirmed": ""}
+    confirmation = _text(staff.post(f"{page}/payments/{payment.id}/refund", data=form).get_data(as_text=True))
+    assert "€10.00 is owed again on invoice P-2." in confirmation
+    assert "P-1." not in confirmation and "credit" not in confirmation
+
+    done = staff.post(f"{page}/payments/{payment.id}/refund", data={**form, "confirmed": "yes"}, follow_redirects=True)
+    result = _text(done.get_data(as_text=True))
+    assert f"Refunded €10.00 to {customer.name}. €10.00 is owed again on invoice P-2." in result
+    session.expire_all()
+    assert session.get(Invoice, older.id).state == "paid"
+    assert session.get(Invoice, newer.id).outstanding_cents == 1000
