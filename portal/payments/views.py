@@ -12,7 +12,6 @@ from wtforms import SelectChoice
 
 from portal import clock
 from portal.accounts.held import held_cents, payable_cents
-from portal.accounts.view import balance_of
 from portal.debtor.access import debtor_actor, debtor_required, load_debtor, note_visit
 from portal.errors import message_for
 from portal.extensions import db
@@ -167,26 +166,43 @@ def send_paid_twice_refund(payment: Payment) -> None:
 
 @dataclass(frozen=True)
 class StillOpen:
-    """What a part-payment left open on the customer's account, and by when the rest is due."""
+    """What is still open on the customer's account after a payment, in its currency: what may be paid now
+    (by when), and what is on hold (a dispute)."""
 
     cents: int
+    held_cents: int
     currency: str
-    due_date: date | None  # the earliest due date among the open invoices
+    due_date: date | None  # the earliest due date among the invoices that may be paid now
     overdue: bool
+    on_these: bool  # some of it is on this payment's own invoices (a part-payment), not only on others
 
 
 def _still_open(payment: Payment) -> StillOpen | None:
-    """After a payment that left one of its invoices open: the account's open total in that currency."""
-    if payment.state != "paid" or all(item.invoice.outstanding_cents <= 0 for item in payment.items):
+    """After a payment, what is still open, so nobody wonders whether they are done: a part-payment's rest, and
+    the invoices it did not cover."""
+    if payment.state != "paid":
         return None
     customer = payment.customer
-    cents = balance_of(db.session, customer).open.get(payment.currency, 0)
-    if cents <= 0:
+    invoices = [
+        invoice
+        for invoice in queries.list_payable_invoices(db.session, customer.id)
+        if invoice.currency == payment.currency and invoice.outstanding_cents > 0
+    ]
+    if not invoices:
         return None
-    open_invoices = queries.list_payable_invoices(db.session, customer.id)
-    dates = [i.due_date for i in open_invoices if i.currency == payment.currency and i.outstanding_cents > 0]
-    due = min(dates, default=None)
-    return StillOpen(cents, payment.currency, due, due is not None and due < clock.today_for(customer))
+    held = held_cents(db.session, [invoice.id for invoice in invoices])
+    payable = {invoice.id: payable_cents(invoice, held) for invoice in invoices}
+    cents = sum(payable.values())
+    due = min((invoice.due_date for invoice in invoices if payable[invoice.id] > 0), default=None)
+    paid_here = {item.invoice_id for item in payment.items}
+    return StillOpen(
+        cents=cents,
+        held_cents=sum(invoice.outstanding_cents for invoice in invoices) - cents,
+        currency=payment.currency,
+        due_date=due,
+        overdue=due is not None and due < clock.today_for(customer),
+        on_these=any(payable[invoice.id] > 0 for invoice in invoices if invoice.id in paid_here),
+    )
 
 
 def _plan_progress(payment: Payment) -> PlanProgress | None:

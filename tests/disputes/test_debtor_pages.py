@@ -15,6 +15,7 @@ from portal.disputes.models import Dispute, DisputeFile
 from portal.payments.services import choose_invoices
 from tests.debits.debtor_pages import messages, text_of, token_on
 from tests.disputes.files_support import MAKE, photo_with_location, small_pdf
+from tests.payments.conftest import start_payment
 
 
 def _form(client, invoice) -> str:
@@ -202,3 +203,21 @@ def test_three_large_files_together_are_accepted_above_the_site_wide_request_lim
     assert response.status_code == 303, text_of(response.get_data(as_text=True))
     kept = session.scalars(select(DisputeFile).where(DisputeFile.filename.like("page%"))).all()
     assert sorted(file.filename for file in kept) == ["page0.png", "page1.png", "page2.png"]
+
+
+def test_after_paying_the_rest_the_thank_you_says_the_disputed_part_need_not_be_paid_now(
+    client, session, login, energy_invoice, dispute_on
+) -> None:
+    invoice = energy_invoice(number="E-1")
+    other = energy_invoice(invoice.customer, number="E-2")
+    dispute_on(invoice, lines=[2])  # Vastrecht, 12,10 on hold
+    login(client, invoice.customer)
+    started = start_payment(client, [invoice.number, other.number])
+    assert started.status_code == 303
+    checkout = started.headers["Location"].removeprefix("http://localhost")
+    back = client.post(f"{checkout}/paid", data={"csrf_token": token_on(client.get(checkout).get_data(as_text=True))})
+    page = text_of(client.get(back.headers["Location"].removeprefix("http://localhost")).get_data(as_text=True))
+
+    assert "What is still open" in page
+    assert "€12.10 is on hold while we look into your question. You do not need to pay that now." in page
+    assert "Pay the rest" not in page, "nothing else is asked for"

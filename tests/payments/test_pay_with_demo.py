@@ -153,14 +153,35 @@ def test_after_a_part_payment_of_an_overdue_invoice_the_rest_is_due_now(
     assert "is still open on your invoices. The due date has passed, so please pay the rest as soon as you can" in page
 
 
-def test_after_paying_everything_nothing_is_said_to_be_open(client, session, create_customer, create_invoice, login):
+def test_after_paying_some_invoices_the_thank_you_says_what_the_others_still_owe(
+    client, session, create_customer, create_invoice, login
+):
     customer = create_customer(language="en")
+    today = today_for(customer)
     create_invoice(customer, number="K-1")
-    create_invoice(customer, number="K-2")  # another invoice still open, but this payment was not a part-payment
+    other = create_invoice(customer, number="K-2", issue_date=today, due_date=today + timedelta(days=20))
     login(client, customer)
 
     back = _decide(client, _pay(client, ["K-1"]).headers["Location"], "paid")
     page = _text(client.get(back.headers["Location"].removeprefix("http://localhost")).get_data(as_text=True))
 
     assert "Thank you" in page
-    assert "still open on your invoices" not in page
+    assert "still open on your invoices" not in page, "K-1 is paid in full: no rest of it to chase"
+    due = other.due_date
+    assert (
+        f"€{other.total_cents / 100:,.2f} is still open on your other invoices. "
+        f"Pay the rest by {due.day} {due:%B %Y}, or contact us if you need more time."
+    ) in page
+
+
+def test_after_paying_everything_nothing_is_said_to_be_open(client, session, create_customer, create_invoice, login):
+    customer = create_customer(language="en")
+    create_invoice(customer, number="M-1")
+    create_invoice(customer, number="M-2")
+    login(client, customer)
+
+    back = _decide(client, _pay(client, ["M-1", "M-2"]).headers["Location"], "paid")
+    page = _text(client.get(back.headers["Location"].removeprefix("http://localhost")).get_data(as_text=True))
+
+    assert "Thank you" in page
+    assert "What is still open" not in page and "still open on your" not in page
