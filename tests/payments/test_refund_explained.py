@@ -70,6 +70,8 @@ def test_a_staff_refund_is_explained_and_pauses_dunning(
     assert "Overdue by" not in overview and "past its due date" not in overview
     detail = _text(client.get("/invoices/L-1").get_data(as_text=True))
     assert "What happened to this invoice" in detail
+    # Beside the invoice's total, the badge says what it is now, not "Refunded" as if all of it was paid back.
+    assert f"{_euros(invoice.total_cents)} Open again Refunded on {_today_in_words()}" in detail
     assert f"Refunded on {_today_in_words()}: we paid" in detail and "back to you" in detail
     assert "Overdue by" not in detail
 
