@@ -23,6 +23,11 @@ _PAGES: dict[str, Any] = {
     "plan_start": _l("Payment plan: I need more time"),
     "plan": _l("Payment plan"),
     "plan_pdf": _l("Payment plan: PDF of the agreement"),
+    "plan_pay": _l("Payment plan: pay an instalment"),
+    "promise": _l("Promise to pay: choose a date"),
+    "promise_made": _l("Promise to pay: confirmation"),
+    "cannot_pay": _l("I cannot pay: help and a call back"),
+    "dispute": _l("A question about an invoice"),
 }
 
 

@@ -6,6 +6,7 @@ about is SQLite's, and the page-view writer commits in its own transaction, outs
 
 from __future__ import annotations
 
+import re
 import sqlite3
 import subprocess
 import sys
@@ -19,6 +20,7 @@ from pathlib import Path
 
 import pytest
 from flask import Flask
+from flask_babel import force_locale
 from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
@@ -30,8 +32,10 @@ from portal.config import PROJECT_ROOT, ConfigError, load_config
 from portal.customers.models import Customer
 from portal.db import make_engine
 from portal.debtor import visit_log as visit_log_module
+from portal.debtor.events import PAGE_VIEWED
 from portal.debtor.visit_log import MAX_FAILED_WRITES, flush_visits, visit_log
 from portal.events.models import DomainEvent
+from portal.events.registry import kind_named
 from portal.extensions import db
 from portal.invoices.models import Invoice
 from portal.links.services import create_link
@@ -263,3 +267,17 @@ def test_while_the_database_is_away_only_so_many_rows_wait(behind_app, monkeypat
     assert "new rows are dropped" in caplog.text
     with behind_app.app_context():
         assert flush_visits() == 2
+
+
+@pytest.mark.parametrize("language", ["en", "nl"])
+def test_every_page_a_debtor_can_view_has_a_name_on_the_staff_timeline(app, language):
+    """Staff read "Promise to pay: choose a date", not the code ``promise``. Every page code the debtor pages
+    note (``note_visit("...")`` and the direct-debit pages' ``_note_and_commit("...")``) has a name."""
+    pattern = re.compile(r'(?:note_visit|_note_and_commit)\("(\w+)"')
+    codes = {code for path in (PROJECT_ROOT / "portal").rglob("*.py") for code in pattern.findall(path.read_text())}
+    assert {"overview", "promise", "dispute", "debit_day"} <= codes, "the scan finds the pages"
+    present = kind_named(PAGE_VIEWED).present
+    with app.test_request_context(), force_locale(language):
+        titles = {code: present(DomainEvent(payload={"page": code, "invoice": "F-1"}), None).title for code in codes}
+    assert [code for code, title in titles.items() if title == code or not title] == []
+    assert titles["promise"] == {"en": "Promise to pay: choose a date", "nl": "Betaalbelofte: kies een datum"}[language]
