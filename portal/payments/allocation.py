@@ -7,6 +7,7 @@ an unallocated credit that staff see on the customer's page.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
@@ -143,3 +144,29 @@ def restore(session: Session, payment: Payment, reversal: PaymentReversal, now: 
         remaining -= amount
     payment.unallocated_cents += remaining
     return touched
+
+
+@dataclass(frozen=True)
+class RefundEffect:
+    """What a refund takes back: from the payment's credit, and (invoice number, cents) owed again per invoice."""
+
+    from_credit_cents: int
+    reopened: tuple[tuple[str, int], ...]
+
+
+def refund_effect(payment: Payment, amount_cents: int) -> RefundEffect:
+    """What refunding ``amount_cents`` of the payment would do, by the rule the refund itself follows
+    (``allocation.reverse``): staff confirm exactly this."""
+    from_credit, from_invoices = reversal_split(payment, amount_cents)
+    numbers = {item.invoice_id: item.invoice.number for item in payment.items}
+    return RefundEffect(from_credit, tuple((numbers[invoice_id], cents) for invoice_id, cents in from_invoices))
+
+
+def effect_of(reversal: PaymentReversal) -> RefundEffect:
+    """What a recorded refund did take back, from the allocations it reversed."""
+    reopened = tuple(
+        (allocation.invoice.number, -allocation.amount_cents)
+        for allocation in reversal.payment.allocations
+        if allocation.reversal is reversal and allocation.amount_cents < 0
+    )
+    return RefundEffect(reversal.amount_cents - sum(cents for _number, cents in reopened), reopened)

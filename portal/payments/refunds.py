@@ -12,7 +12,6 @@ from sqlalchemy.orm import Session
 from portal.audit.services import Actor
 from portal.events import emit
 from portal.payments import events as payment_events
-from portal.payments.allocation import reversal_split
 from portal.payments.errors import RefundProblem
 from portal.payments.models import Payment, PaymentReversal
 from portal.payments.reversals import record_reversal
@@ -28,32 +27,6 @@ class RefundRequest:
     amount_cents: int
     key: str
     retried: bool  # an earlier request's answer was never seen; this one repeats it, amount and all
-
-
-@dataclass(frozen=True)
-class RefundEffect:
-    """What a refund takes back: from the payment's credit, and (invoice number, cents) owed again per invoice."""
-
-    from_credit_cents: int
-    reopened: tuple[tuple[str, int], ...]
-
-
-def refund_effect(payment: Payment, amount_cents: int) -> RefundEffect:
-    """What refunding ``amount_cents`` of the payment would do, by the rule the refund itself follows
-    (``allocation.reverse``): staff confirm exactly this."""
-    from_credit, from_invoices = reversal_split(payment, amount_cents)
-    numbers = {item.invoice_id: item.invoice.number for item in payment.items}
-    return RefundEffect(from_credit, tuple((numbers[invoice_id], cents) for invoice_id, cents in from_invoices))
-
-
-def effect_of(reversal: PaymentReversal) -> RefundEffect:
-    """What a recorded refund did take back, from the allocations it reversed."""
-    reopened = tuple(
-        (allocation.invoice.number, -allocation.amount_cents)
-        for allocation in reversal.payment.allocations
-        if allocation.reversal is reversal and allocation.amount_cents < 0
-    )
-    return RefundEffect(reversal.amount_cents - sum(cents for _number, cents in reopened), reopened)
 
 
 def new_request_id() -> str:

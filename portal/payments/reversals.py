@@ -66,7 +66,7 @@ def record_reversal(
     reopened = allocation.reverse(session, payment, row, now)
     kind = payment_events.REFUNDED if reversal.kind == "refund" else payment_events.CHARGED_BACK
     # ``invoices``: what the debtor's invoice pages explain (payments/history.py).
-    payload = {"amount_cents": amount, "initiated_by": initiated_by, "invoices": reopened}
+    payload = {"amount_cents": amount, "initiated_by": initiated_by, "invoices": reopened, "reversal_id": row.id}
     # A chargeback's SEPA reason code (from the provider's reversal, or the bank's returns file): what the
     # debit's reaction follows.
     reason = reason or reversal.reason

@@ -13,7 +13,7 @@ from portal import clock
 from portal.errors import message_for
 from portal.extensions import db
 from portal.i18n import _, current_locale, format_money
-from portal.payments import refunds
+from portal.payments import allocation, refunds
 from portal.payments.errors import RefundProblem
 from portal.payments.forms import RefundForm
 from portal.payments.methods import MethodChoice, method_settings, save_method_settings
@@ -85,7 +85,7 @@ def _confirmation(payment: Payment, form: RefundForm, amount: int) -> str | None
         paid_at=paid_at,
         age=format_timedelta(age, threshold=1, locale=current_locale()) if age.days > OLD_PAYMENT_DAYS else None,
         invoice_numbers=sorted({allocation.invoice.number for allocation in allocations_of(payment)}),
-        effect=refunds.refund_effect(payment, shown),
+        effect=allocation.refund_effect(payment, shown),
     )
 
 
@@ -135,7 +135,7 @@ def _send(payment: Payment, form: RefundForm, amount: int, back: Response) -> Re
 
 def _refunded_message(payment: Payment, reversal: PaymentReversal) -> str:
     """The result in the words of the confirmation: which invoices are owed again, and by how much."""
-    effect = refunds.effect_of(reversal)
+    effect = allocation.effect_of(reversal)
     sentences = [
         _(
             "Refunded %(amount)s to %(name)s.",

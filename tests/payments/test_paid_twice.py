@@ -109,6 +109,7 @@ def test_mollie_a_late_second_payment_is_paid_back_and_the_debtor_is_told(
     refunds = [r for r in mollie_standin.requests if r[0] == "POST" and r[1].endswith("/refunds")]
     assert len(refunds) == 1 and refunds[0][1] == f"/v2/payments/{first.external_id}/refunds"
     assert refunds[0][3]["Idempotency-Key"] == f"payment-{first.id}-paid-twice"
+    assert _mails(session, customer, "payment_refunded") == [], "the paid-twice notice tells it; no second e-mail"
 
     [notice] = _mails(session, customer, "payment_paid_twice")
     assert "paying" in notice.subject and "back" in notice.subject

@@ -14,6 +14,7 @@ from portal import clock
 from portal.accounts.pausing import pause_reason
 from portal.accounts.view import dunnable_invoices
 from portal.invoices.models import Invoice
+from portal.notifications.models import OutboxMessage
 from portal.payments.models import Payment
 from tests.payments.conftest import refund_form, start_payment
 
@@ -170,3 +171,15 @@ def test_a_part_refund_says_which_invoice_is_owed_again_before_and_after(
     session.expire_all()
     assert session.get(Invoice, older.id).state == "paid"
     assert session.get(Invoice, newer.id).outstanding_cents == 1000
+
+    # The debtor is told by e-mail, with the invoice that is owed again and a link to see it and pay.
+    [told] = session.scalars(
+        select(OutboxMessage).where(
+            OutboxMessage.customer_id == customer.id, OutboxMessage.template == "payment_refunded"
+        )
+    ).all()
+    assert told.recipient == "kit@example.com" and told.subject == "We have paid €10.00 back to you"
+    body = _text(told.body_text)
+    assert f"We have paid €10.00 back to the account you paid from (payment {payment.reference})." in body
+    assert "- Invoice P-2: €10.00" in body and "P-1" not in body
+    assert "/p/" in told.body_html and "We send you no reminders about this." in body
