@@ -118,7 +118,7 @@ def overview() -> str:
         "debtor/overview.html",
         open_invoices=with_status,
         reopened_by=reopened_by,
-        # A refunded invoice is not late: we paid it back (its status says "Refunded"); nor is one a debit
+        # A refunded invoice is not late: we paid it back (its status says "Open again"); nor is one a debit
         # will collect (its status says when), nor one in a plan or promise (we agreed on when).
         overdue_count=sum(
             1
@@ -138,6 +138,7 @@ def overview() -> str:
         transfers=transfers,
         paid_invoices=paid,
         creditor=creditor,
+        today=today,
     )
 
 

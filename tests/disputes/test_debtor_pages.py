@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import io
 import re
+from datetime import UTC, datetime, time, timedelta
 
+import time_machine
 from PIL import Image
 from sqlalchemy import func, select
 from werkzeug.datastructures import FileStorage, MultiDict
@@ -221,3 +223,31 @@ def test_after_paying_the_rest_the_thank_you_says_the_disputed_part_need_not_be_
     assert "What is still open" in page
     assert "€12.10 is on hold while we look into your question. You do not need to pay that now." in page
     assert "Pay the rest" not in page, "nothing else is asked for"
+
+
+def test_a_missed_answer_date_is_owned_up_to_not_promised_in_the_past(
+    client, session, login, energy_invoice, dispute_on
+) -> None:
+    invoice = energy_invoice()
+    dispute = dispute_on(invoice, lines=[2])
+    due = dispute.first_response_due_on
+    with time_machine.travel(datetime.combine(due + timedelta(days=2), time(12), tzinfo=UTC), tick=False):
+        login(client, invoice.customer)
+        overview = text_of(client.get("/overview").get_data(as_text=True))
+        page = text_of(client.get(f"/dispute/{dispute.id}").get_data(as_text=True))
+    late = f"We meant to answer by {due.day} {due:%B %Y} and are late, sorry"
+    assert late in overview and late in page
+    assert "will answer by" not in overview and "will answer by" not in page
+
+
+def test_a_missed_decision_date_is_owned_up_to_as_well(client, session, login, energy_invoice, dispute_on) -> None:
+    invoice = energy_invoice()
+    dispute = dispute_on(invoice, lines=[2])
+    session.get(Dispute, dispute.id).status = "in_progress"  # staff answered and are looking into it
+    session.commit()
+    due = dispute.resolution_due_on
+    with time_machine.travel(datetime.combine(due + timedelta(days=1), time(12), tzinfo=UTC), tick=False):
+        login(client, invoice.customer)
+        page = text_of(client.get(f"/dispute/{dispute.id}").get_data(as_text=True))
+    assert f"We meant to decide by {due.day} {due:%B %Y} and are late, sorry" in page
+    assert "You will have our decision by" not in page
