@@ -105,3 +105,13 @@ def test_a_new_fresh_link_stops_the_earlier_ones_but_not_the_reminders_link(
     assert app.test_client().get(first).headers["Location"] == "/link", "the earlier fresh link no longer works"
     assert app.test_client().get(second).headers["Location"] == "/overview", "the newest one does"
     assert app.test_client().get(f"/p/{reminder.token}").headers["Location"] == "/overview"
+
+
+def test_an_address_pasted_with_spaces_around_it_still_gets_its_link(client, create_customer, session):
+    customer = create_customer(email="esra@example.nl")
+
+    answer = _ask(client, "  esra@example.nl \n")
+
+    assert answer.status_code == 302, "not 'This does not look like an e-mail address'"
+    [sent] = _emails(session, customer)
+    assert sent.recipient == "esra@example.nl"
