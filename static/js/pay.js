@@ -71,7 +71,23 @@
     }
   }
 
+  // Switching language reloads the page: it opens with the same invoices ticked, not all of them again.
+  var languageLinks = document.querySelectorAll("a[hreflang]");
+  function keepTicksAcrossLanguages() {
+    var ticked = new URLSearchParams();
+    boxes.forEach(function (box) { if (box.checked) { ticked.append("invoice", box.value); } });
+    if (!ticked.has("invoice")) { ticked.append("invoice", ""); }
+    languageLinks.forEach(function (link) {
+      var target = new URL(link.href, window.location.href);
+      if (!target.searchParams.has("next")) { return; }
+      target.searchParams.set("next", window.location.pathname + "?" + ticked.toString());
+      link.href = target.pathname + target.search;
+    });
+  }
+
+  form.addEventListener("change", keepTicksAcrossLanguages);
   form.addEventListener("change", update);
   form.addEventListener("input", update);
   update();
+  keepTicksAcrossLanguages();
 })();

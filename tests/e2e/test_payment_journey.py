@@ -325,6 +325,14 @@ def test_the_pay_page_follows_the_ticks_and_the_chosen_amount(
     expect(total).not_to_contain_text("Invoices")
     expect(pay_button(page)).to_have_accessible_name("Pay €60.50")
 
+    # Switching language keeps the ticks: the Dutch page opens with the one invoice, not both again.
+    page.get_by_role("link", name="Nederlands").click()
+    expect(page.locator("main .pay-summary")).to_contain_text("Te betalen € 60,50")
+    expect(invoice_checkbox(page, second)).not_to_be_checked()
+    page.get_by_role("link", name="English").click()
+    expect(total).to_contain_text("To pay €60.50")
+    expect(invoice_checkbox(page, first)).to_be_checked()
+
     # Part of it: the field appears and the button names what is typed, in either notation.
     page.get_by_role("radio", name="Part of it now").check()
     expect(amount_field).to_be_visible()
