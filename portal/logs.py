@@ -15,9 +15,15 @@ from typing import Any
 from flask import Flask
 
 REDACTED = "[redacted]"
-# Everything after /p/ up to the end of the path: the token (also inside a query such as ?next=/p/...,
-# percent-encoded or not). \x1b stops it before the colour codes werkzeug puts around a request line.
-_TOKEN_IN_PATH = re.compile(r"(/p/|%2Fp%2F)[^\s?#&\"'\x1b]+", re.IGNORECASE)
+# A slash as a client may spell it: the router decodes %2F to a slash (so /p%2F<token> opens the link), a
+# backslash may reach a log as it is or escaped as two, and a link inside a query or a Referer is encoded
+# once more (%252F). Any number of levels, and a p encoded as %70, so no spelling slips through.
+_SLASH = r"(?:/|\\|%(?:25)*(?:2F|5C))"
+_P = r"(?:p|%(?:25)*70)"
+# Everything after /p/ up to the end of the path: the token (also inside a query such as ?next=/p/...).
+# Only a p standing alone between slashes counts, so /plan/3 or /help/pdf%2F... stay as they are.
+# \x1b stops it before the colour codes werkzeug puts around a request line.
+_TOKEN_IN_PATH = re.compile(rf"({_SLASH}{_P}{_SLASH}+)[^\s?#&\"'\x1b]+", re.IGNORECASE)
 # Query parameters that carry a secret, should a link ever put one there.
 _TOKEN_IN_QUERY = re.compile(r"([?&;](?:token|key|secret)=)[^\s&#;\"'\x1b]+", re.IGNORECASE)
 

@@ -6,10 +6,10 @@ identity map, and nothing here ever changes an event.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
+from typing import Any, ClassVar
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, Row, Select, and_, func, or_, select
@@ -17,6 +17,8 @@ from sqlalchemy.orm import Session
 
 from portal.audit.models import AuditEvent
 from portal.customers.models import Customer
+from portal.errors import DomainError, Message
+from portal.i18n import _l
 
 PAGE_SIZE = 100
 EXPORT_CHUNK = 2000
@@ -34,16 +36,40 @@ class AuditFilter:
     until: datetime | None = None
 
 
+class AuditFilterProblem(DomainError):
+    """A filter the trail cannot be searched with."""
+
+    area = "audit"
+    messages: ClassVar[Mapping[str, Message]] = {
+        "date_out_of_range": _l("This date is out of range. Please choose a date closer to today."),
+    }
+
+
 def day_bounds(date_from: date | None, date_to: date | None, zone: ZoneInfo) -> tuple[datetime | None, datetime | None]:
-    """UTC bounds for whole local days: from the start of ``date_from`` to the end of ``date_to``."""
+    """UTC bounds for whole local days: from the start of ``date_from`` to the end of ``date_to``.
 
-    def start(day: date) -> datetime:
-        return datetime.combine(day, time.min, tzinfo=zone).astimezone(UTC)
+    Raises ``AuditFilterProblem("date_out_of_range", dates=[...])`` naming each of ``date_from`` and
+    ``date_to`` whose bound cannot be computed.
+    """
 
-    return (
-        start(date_from) if date_from else None,
-        start(date_to + timedelta(days=1)) if date_to else None,
-    )
+    def start(day: date, days_later: int = 0) -> datetime | None:
+        # A date the form accepts can still have no bound: the day after 31 December 9999 does not exist,
+        # and local midnight on 1 January 0001 is still year 0 in UTC east of Greenwich.
+        try:
+            return datetime.combine(day + timedelta(days=days_later), time.min, tzinfo=zone).astimezone(UTC)
+        except OverflowError:
+            return None
+
+    since = start(date_from) if date_from else None
+    until = start(date_to, days_later=1) if date_to else None
+    out_of_range = [
+        name
+        for name, day, bound in (("date_from", date_from, since), ("date_to", date_to, until))
+        if day and bound is None
+    ]
+    if out_of_range:
+        raise AuditFilterProblem("date_out_of_range", dates=out_of_range)
+    return since, until
 
 
 def _conditions(criteria: AuditFilter) -> list[ColumnElement[bool]]:

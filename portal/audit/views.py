@@ -22,6 +22,7 @@ from portal.audit.models import AuditEvent
 from portal.audit.queries import (
     PAGE_SIZE,
     AuditFilter,
+    AuditFilterProblem,
     count_events,
     day_bounds,
     distinct_actions,
@@ -30,6 +31,7 @@ from portal.audit.queries import (
 )
 from portal.audit.services import record
 from portal.csv_export import rows_to_csv
+from portal.errors import message_for
 from portal.extensions import db
 from portal.i18n import _, _l, _n, current_locale
 from portal.staff.auth import staff_actor
@@ -53,7 +55,14 @@ def _read_filter() -> tuple[AuditFilterForm, AuditFilter | None]:
     form.set_actions(distinct_actions(db.session))
     if not form.validate():
         return form, None
-    since, until = day_bounds(form.date_from.data, form.date_to.data, _staff_zone())
+    try:
+        since, until = day_bounds(form.date_from.data, form.date_to.data, _staff_zone())
+    except AuditFilterProblem as problem:
+        # Shown at the date itself, like a date the form cannot read: the page and the export both treat
+        # the form as having errors.
+        for name in problem.details["dates"]:
+            form[name].errors = [*form[name].errors, message_for(problem)]
+        return form, None
     return form, AuditFilter(
         actor_type=form.actor_type.data or None,
         actor=form.actor.data or None,

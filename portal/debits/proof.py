@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import math
 import secrets
 from datetime import timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from portal import clock
@@ -32,6 +33,7 @@ PURPOSES = (CHANGE_DAY, STOP)
 VALID_FOR = timedelta(minutes=10)
 MAX_TRIES = 5
 REQUESTS_PER_HOUR = 5
+REQUEST_WINDOW = timedelta(hours=1)
 DIGITS = 6
 
 
@@ -44,19 +46,27 @@ def _hash(code_id: int, customer_id: int, code: str) -> str:
 
 def request_code(session: Session, customer: Customer, purpose: str, details: dict[str, Any], *, actor: Actor) -> None:
     """E-mail a new code for ``purpose`` with ``details`` to the customer's address; earlier codes for the
-    purpose stop working. DebitProblem("code_requests") after too many codes within the hour."""
+    purpose stop working. DebitProblem("code_requests", retry_after=<seconds>) after too many codes within
+    the hour, ``retry_after`` saying in whole seconds when the next code can be asked for."""
     if purpose not in PURPOSES:
         raise KeyError(purpose)
     if not customer.email:
         raise DebitProblem("no_email")
     now = clock.now()
-    recent = session.scalar(
-        select(func.count(ProofCode.id)).where(
-            ProofCode.customer_id == customer.id, ProofCode.created_at > now - timedelta(hours=1)
+    window_start = now - REQUEST_WINDOW
+    recent = list(
+        session.scalars(
+            select(ProofCode.created_at)
+            .where(ProofCode.customer_id == customer.id, ProofCode.created_at > window_start)
+            .order_by(ProofCode.created_at)
         )
     )
-    if int(recent or 0) >= REQUESTS_PER_HOUR:
-        raise DebitProblem("code_requests")
+    if len(recent) >= REQUESTS_PER_HOUR:
+        # A code may be asked for again once enough of these have left the window to bring the count under
+        # the limit: with exactly the limit counted, when the oldest leaves. Rounded up to a whole second, so
+        # the debtor is never told a moment at which they would still be refused.
+        frees_up = recent[len(recent) - REQUESTS_PER_HOUR] + REQUEST_WINDOW
+        raise DebitProblem("code_requests", retry_after=max(1, math.ceil((frees_up - now).total_seconds())))
     session.execute(
         update(ProofCode)
         .where(ProofCode.customer_id == customer.id, ProofCode.purpose == purpose, ProofCode.used_at.is_(None))

@@ -27,7 +27,8 @@ from portal.debits.services import upcoming_debits as planned_debits
 from portal.debtor.access import debtor_actor, debtor_required, note_visit
 from portal.errors import message_for
 from portal.extensions import db
-from portal.i18n import _l, format_day
+from portal.i18n import _, _l, format_day
+from portal.site.errors import wait_phrase
 
 bp = Blueprint("debits", __name__, url_prefix="/direct-debit")
 
@@ -111,6 +112,28 @@ def _preview_page(schedule: DebitSchedule, day: int, *, error: str | None = None
     return make_response(page, status)
 
 
+def _code_refusal(problem: DebitProblem) -> str:
+    """Why no code was sent; when too many were asked for, also when the next one can be."""
+    message = message_for(problem)
+    wait = problem.details.get("retry_after")
+    if wait is None:
+        return message
+    return f"{message} {_('You can try again in %(wait)s.', wait=wait_phrase(wait))}"
+
+
+def _code_refused(response: Response, problem: DebitProblem) -> Response:
+    """A refused code request as a 429 whose Retry-After is the moment the next code can really be asked
+    for, or as a 400 when waiting would not help (no e-mail address on file)."""
+    wait = problem.details.get("retry_after")
+    if wait is None:
+        response.status_code = 400
+    else:
+        response.status_code = 429
+        # Said here: the fallback for a 429 that names no wait is a minute, and this limit is per hour.
+        response.headers["Retry-After"] = str(wait)
+    return response
+
+
 @bp.get("/day/preview")
 @debtor_required
 def preview_day() -> Response:
@@ -135,7 +158,7 @@ def send_day_code() -> Response:
         proof.request_code(db.session, g.customer, proof.CHANGE_DAY, {"day": day}, actor=debtor_actor())
     except DebitProblem as problem:
         db.session.rollback()
-        return _preview_page(_schedule(), day, error=message_for(problem), status=429)
+        return _code_refused(_preview_page(_schedule(), day, error=_code_refusal(problem)), problem)
     db.session.commit()
     return redirect(url_for("debits.confirm_day", day=day))
 
@@ -215,9 +238,9 @@ def send_stop_code() -> Response:
         db.session.rollback()
         schedule = _schedule()
         page = render_template(
-            "debits/stop.html", schedule=schedule, fixed=_still_fixed(schedule), error=message_for(problem)
+            "debits/stop.html", schedule=schedule, fixed=_still_fixed(schedule), error=_code_refusal(problem)
         )
-        return make_response(page, 429)
+        return _code_refused(make_response(page), problem)
     db.session.commit()
     return redirect(url_for("debits.confirm_stop"))
 

@@ -43,6 +43,49 @@ def test_the_development_servers_request_log_never_shows_the_token(app, create_c
     assert issued.token not in caplog.text
 
 
+# How else a browser, a mail client or an attacker may spell the slash after /p: the app opens the link for
+# the encoded slash (and the encoded p), and the development server logs a backslash as two.
+OTHER_SPELLINGS = ["/p%2F", "/p%2f", "/p%5C", "/p%5c", "/p\\", "/p%252F", "/p%2F%5C", "/%70/"]
+
+
+@pytest.mark.parametrize("prefix", OTHER_SPELLINGS)
+def test_no_spelling_of_the_link_shows_the_token_in_the_request_log(app, create_customer, issue_link, caplog, prefix):
+    issued = issue_link(create_customer())
+    caplog.set_level(logging.INFO, logger="werkzeug")
+    server = make_server("127.0.0.1", PORT, app)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        connection = http.client.HTTPConnection("127.0.0.1", PORT, timeout=10)
+        connection.request("GET", f"{prefix}{issued.token}")
+        connection.getresponse().read()
+        connection.close()
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+        server.server_close()
+
+    request_lines = [record.getMessage() for record in caplog.records if record.name == "werkzeug"]
+    assert len(request_lines) == 1 and "[redacted]" in request_lines[0], "the request is still logged"
+    assert issued.token not in caplog.text
+
+
+@pytest.mark.parametrize("prefix", [*OTHER_SPELLINGS, "%2Fp%5C", "%252Fp%252F", "\\p/"])
+def test_the_apps_own_loggers_never_show_the_token_however_it_is_spelled(app, caplog, prefix):
+    token = "T" * 43
+    logging.getLogger("portal.links.views").warning("came from https://pay.example.com%s%s", prefix, token)
+    assert f"{prefix}[redacted]" in caplog.text
+    assert token not in caplog.text
+
+
+def test_other_addresses_are_logged_as_they_are(app, caplog):
+    addresses = ["/plan/3", "/pay/abc123", "/help/pdf%2Fguide", "/overview?tab=p%2Fq", "/static/up%2Fdown.css"]
+    for address in addresses:
+        logging.getLogger("portal.links.views").warning("opened %s", address)
+    assert "[redacted]" not in caplog.text
+    assert all(address in caplog.text for address in addresses)
+
+
 def test_the_apps_own_loggers_never_show_the_token(app, caplog):
     token = "T" * 43
     with app.app_context():
@@ -96,3 +139,28 @@ def test_gunicorns_access_and_error_logs_never_show_the_token(tmp_path, access_l
     assert "192.0.2.7" in access and "/p/[redacted]" in access, "the request is still logged, without its token"
     assert token not in access
     assert token not in (tmp_path / "error.log").read_text()
+
+
+@pytest.mark.parametrize("prefix", OTHER_SPELLINGS)
+def test_gunicorns_access_log_never_shows_the_token_however_it_is_spelled(tmp_path, prefix):
+    token = "Ab3_" + "y" * 39
+    logger = _gunicorn_logger(tmp_path, '"%(r)s" %(s)s %({raw_uri}e)s')
+    environ = {
+        "REQUEST_METHOD": "GET",
+        "RAW_URI": f"{prefix}{token}",
+        "PATH_INFO": f"/p/{token}",
+        "QUERY_STRING": "",
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "REMOTE_ADDR": "192.0.2.7",
+    }
+    response = SimpleNamespace(status="302 FOUND", sent=0, headers=[("Location", "/overview")])
+    try:
+        logger.access(response, SimpleNamespace(headers=[]), environ, timedelta(milliseconds=7))
+    finally:
+        for log in (logger.access_log, logger.error_log):
+            for handler in log.handlers:
+                handler.close()
+
+    access = (tmp_path / "access.log").read_text()
+    assert f"{prefix}[redacted]" in access, access
+    assert token not in access
