@@ -11,10 +11,12 @@ from portal.debtor.access import bind_debtor, debtor_actor
 from portal.extensions import db, limiter
 from portal.links import services
 from portal.links.forms import FreshLinkForm
+from portal.links.sources import created_by_label
 from portal.payments.views import remember_preferred_method
 from portal.web import safe_next_path
 
 bp = Blueprint("links", __name__)
+bp.add_app_template_global(created_by_label, "link_created_by")
 
 
 def _link_rate_limit() -> str:

@@ -9,9 +9,11 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 
 from portal.audit.models import AuditEvent
+from portal.audit.services import SYSTEM
 from portal.customers.timeline import build_timeline
 from portal.extensions import db
 from portal.links.models import PortalLink
+from portal.links.services import create_link
 from tests.fixtures.factories import csrf_token
 
 
@@ -344,3 +346,17 @@ def test_the_staff_invoice_page_lists_its_payments(client, app, staff_login, cre
     text = client.get(f"/staff/customers/{customer.id}/invoices/F-PAID").get_data(as_text=True)
     payments = text.split("Payments on this invoice", 1)[1]
     assert "iDEAL" in payments and "€30.25" in payments
+
+
+def test_the_links_list_says_who_or_what_made_each_link_in_words(app, client, staff_login, create_customer, session):
+    customer = create_customer()
+    with app.app_context():
+        owner = session.get(type(customer), customer.id)
+        for source in ("demo", "debtor-request", "dispute_received", "agent@zonnig.example"):
+            create_link(db.session, owner, ttl_days=30, created_by=source, actor=SYSTEM)
+        db.session.commit()
+    staff_login(client, "agent", language="nl")
+    page = _page(client, customer)
+    for shown in ("Demogegevens", "Aangevraagd door de klant", "E-mail: vraag ontvangen", "agent@zonnig.example"):
+        assert f"<td>{shown}</td>" in page
+    assert "dispute_received" not in page and "debtor-request" not in page
