@@ -201,7 +201,8 @@ def email_link(customer_id: int) -> Response:
             flash(_("This customer has no e-mail address on file, so no link was sent."), "error")
         else:
             flash(_("A new link is on its way to %(email)s.", email=customer.email), "info")
-    return redirect(url_for(".detail", customer_id=customer.id, _anchor="links"))
+    # The result is the message at the top of the page, far above the links section: land (and focus) there.
+    return redirect(url_for(".detail", customer_id=customer.id, _anchor="messages"))
 
 
 @bp.post("/<int:customer_id>/links/<int:link_id>/revoke")
@@ -221,8 +222,11 @@ def revoke_link(customer_id: int, link_id: int) -> str | Response:
         return back
     if form.confirmed.data != "yes":
         return render_template("staff/customers/revoke_confirm.html", customer=customer, link=link, form=form)
-    link_services.revoke_link(db.session, link, actor=staff_actor())
+    revoked = link_services.revoke_link(db.session, link, actor=staff_actor())
     db.session.commit()
+    if not revoked:  # another press revoked it after this one loaded the link: a double click, a colleague
+        flash(_("Link %(number)s was already revoked.", number=link.id), "info")
+        return back
     flash(
         _(
             "Link %(number)s of %(name)s is revoked. It no longer opens the portal; they can ask for a new one.",

@@ -8,8 +8,9 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from portal import clock
 from portal.audit.services import Actor, record
@@ -90,11 +91,26 @@ def open_link(session: Session, token: str, *, actor: Actor, now: datetime | Non
     return link
 
 
-def revoke_link(session: Session, link: PortalLink, *, actor: Actor, now: datetime | None = None) -> None:
-    if link.revoked_at is None:
-        link.revoked_at = now or clock.now()
-        record(session, actor, "link.revoked", customer_id=link.customer_id, subject=("link", link.id))
-        emit(session, link_events.about(link_events.REVOKED, link, actor))
+def revoke_link(session: Session, link: PortalLink, *, actor: Actor, now: datetime | None = None) -> bool:
+    """Stop ``link`` from working. True when this call revoked it; False when it already was revoked, also by
+    another request at the same moment, and then nothing is recorded."""
+    now = now or clock.now()
+    # A conditional UPDATE rather than a look at ``link.revoked_at``: two requests that both loaded the live link
+    # would both pass that look and record the revocation twice. The database lets one UPDATE match; the other
+    # waits for that row and, once it is committed, finds it revoked and matches nothing.
+    result = session.execute(
+        update(PortalLink)
+        .where(PortalLink.id == link.id, PortalLink.revoked_at.is_(None))
+        .values(revoked_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if getattr(result, "rowcount", 0) != 1:
+        session.refresh(link, ["revoked_at"])  # the caller tells "already revoked" from the row, not a stale copy
+        return False
+    set_committed_value(link, "revoked_at", now)  # the row says so already: no second UPDATE at the flush
+    record(session, actor, "link.revoked", customer_id=link.customer_id, subject=("link", link.id))
+    emit(session, link_events.about(link_events.REVOKED, link, actor))
+    return True
 
 
 def find_customer_for_fresh_link(session: Session, email: str) -> Customer | None:

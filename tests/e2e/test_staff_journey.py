@@ -566,7 +566,8 @@ def test_a_refund_is_confirmed_first_and_its_result_is_shown_where_the_eye_is(
     assert page.get_by_role("heading", level=1).inner_text() == f"Refund €1.00 to {customer['name']}?"
     assert "months old" in page.locator("#old-payment").inner_text(), "an old payment says how old it is"
     text = page.locator("main").inner_text()
-    for fact in ("goes back to the account the customer paid from", "open again", "Paid on", customer["external_ref"]):
+    owed_again = "€1.00 is owed again on invoice"  # which invoice, by the refund's own rule
+    for fact in ("goes back to the account the customer paid from", owed_again, "Paid on", customer["external_ref"]):
         assert fact in text, f"the confirmation should say {fact!r}"
     assert page.get_by_role("link", name="Cancel").is_visible()
     run_axe(page, f"refund confirmation at {width} px")
@@ -576,6 +577,24 @@ def test_a_refund_is_confirmed_first_and_its_result_is_shown_where_the_eye_is(
     assert path_of(page) == f"/staff/customers/{customer['id']}" and urlsplit(page.url).fragment == "messages"
     result = page.locator("#messages")
     assert "Refunded €1.00" in result.inner_text()
+    assert result.get_by_role("status").count() == 1, "announced as a status message"
+    assert result.evaluate("(el) => el === document.activeElement"), "the focus moves to the result"
+    assert result.evaluate(IN_VIEW), "the result is in view, not scrolled away"
+
+
+@pytest.mark.parametrize("width", [360, 1280])
+def test_a_new_link_sent_by_email_says_so_where_the_eye_is(
+    staff_page: StaffPage, demo_data: DemoData, width: int
+) -> None:
+    # C-1011 has no other part in these tests: one more link for them changes nothing another test looks at.
+    page = staff_page("agent", "en")
+    page.set_viewport_size({"width": width, "height": 800})
+    customer = open_customer(page, demo_data, "C-1011")
+    page.get_by_role("button", name="Send a new link by e-mail").click()
+    page.wait_for_load_state()
+    assert path_of(page) == f"/staff/customers/{customer['id']}" and urlsplit(page.url).fragment == "messages"
+    result = page.locator("#messages")
+    assert f"A new link is on its way to {customer['email']}." in result.inner_text()
     assert result.get_by_role("status").count() == 1, "announced as a status message"
     assert result.evaluate("(el) => el === document.activeElement"), "the focus moves to the result"
     assert result.evaluate(IN_VIEW), "the result is in view, not scrolled away"
