@@ -21,10 +21,12 @@ from portal.imports.columns import ABSENT, Cells, Column, map_header, shown
 from portal.imports.parsing import Table, round_cents, to_cents
 from portal.imports.problems import Problem, Problems
 from portal.imports.tally import PROGRESS_EVERY
+from portal.invoices.numbers import MAX_LENGTH as NUMBER_MAX_LENGTH
+from portal.invoices.numbers import number_problem
 
 COLUMNS = [
     Column("customer_ref", required=True, cell_required=True, max_length=64),
-    Column("invoice_number", required=True, cell_required=True, max_length=40),
+    Column("invoice_number", required=True, cell_required=True, max_length=NUMBER_MAX_LENGTH),
     Column("external_ref", max_length=64),
     Column("category", max_length=40),
     Column("issue_date", required=True, cell_required=True),
@@ -107,7 +109,7 @@ def read_invoices(
         if on_row and count % PROGRESS_EVERY == 0:
             on_row(count)
         cells = Cells(row, raw, index, BY_NAME, problems, width)
-        number = cells.text("invoice_number")
+        number = _invoice_number(cells)
         head_raw = head_of(cells.cells)
         draft = drafts.get(number) if isinstance(number, str) else None
         if isinstance(number, str) and draft is None:
@@ -124,6 +126,17 @@ def read_invoices(
         _finish(draft, problems)
     _check_external_refs(complete, problems)
     return [draft for draft in complete if not draft.failed], len(table.rows), warnings
+
+
+def _invoice_number(cells: Cells) -> str | None:
+    """The row's invoice number; None for none, and for one that could not open its own page (a row error)."""
+    number = cells.text("invoice_number")
+    if not isinstance(number, str):
+        return None
+    if problem := number_problem(number):
+        cells.error("invoice_number", problem, value=shown(number))
+        return None
+    return number
 
 
 def _head_value(cells: Cells, name: str, zone: str) -> Any:

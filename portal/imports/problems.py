@@ -73,6 +73,22 @@ MESSAGES = {
     # One cell
     "required": _l("This cell is empty, but it is required."),
     "too_long": _l("This is too long: at most %(max)s characters."),
+    # An invoice number that could not open its own page (portal/invoices/numbers.py)
+    "invoice_number_characters": _l(
+        "This invoice number has a line break, a tab, two spaces in a row or another character you cannot see. "
+        "An invoice number is part of the address of its page: use letters, digits and punctuation, with at "
+        "most one space between them."
+    ),
+    "invoice_number_slashes": _l(
+        "\u201c%(value)s\u201d cannot be an invoice number: it starts or ends with a slash (/) or has two "
+        "slashes in a row. An invoice number is part of the address of its page; single slashes inside it, "
+        "as in INV/2026/0042, are fine."
+    ),
+    "invoice_number_dots": _l(
+        "\u201c%(value)s\u201d cannot be an invoice number: a part between slashes is \u201c.\u201d or "
+        "\u201c..\u201d, which a browser reads as a folder, so the link would open another page. "
+        "Change or remove that part."
+    ),
     "invalid_email": _l("\u201c%(value)s\u201d is not a valid e-mail address."),
     "unknown_language": _l("Unknown language \u201c%(value)s\u201d. Use nl or en."),
     "unknown_kind": _l("Unknown kind \u201c%(value)s\u201d. Use consumer or business."),
