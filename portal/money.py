@@ -54,14 +54,14 @@ class AmountProblem(DomainError):
 
     area = "amount"
     messages: ClassVar[Mapping[str, Message]] = {
-        "empty": _l("Enter an amount, for example 25,00."),
-        "not_a_number": _l("Enter the amount in the digits 0 to 9, for example 25,00."),
+        "empty": _l("Enter an amount, for example 25.00."),
+        "not_a_number": _l("Enter the amount in the digits 0 to 9, for example 25.00."),
         "too_many_decimals": _l(
-            "Use at most two digits after the comma, for example 12,50. For a thousand or more, leave out the "
-            "point: 1250,00."
+            "Use at most two digits after the decimal point, for example 12.50. For a thousand or more, leave out "
+            "the comma: 1250.00."
         ),
         "too_large": _too_large,
-        "not_positive": _l("Enter an amount above zero, for example 25,00."),
+        "not_positive": _l("Enter an amount above zero, for example 25.00."),
     }
 
 

@@ -49,7 +49,7 @@ def refund(customer_id: int, payment_id: int) -> str | Response:
     form.currency = payment.currency
     if not form.validate_on_submit():
         flash(
-            form.amount.errors[0] if form.amount.errors else _("Enter the amount to refund, for example 25,00."),
+            form.amount.errors[0] if form.amount.errors else _("Enter the amount to refund, for example 25.00."),
             "error",
         )
         return back

@@ -100,7 +100,7 @@ def test_a_second_click_is_told_the_dispute_was_already_resolved(session, staff,
 @pytest.mark.parametrize(
     ("amount", "message"),
     [
-        ("twelve", "Enter the amount in the digits 0 to 9, for example 25,00."),
+        ("twelve", "Enter the amount in the digits 0 to 9, for example 25.00."),
         ("70,00", "A credit note can be at most what is still open on the invoice: €66.55."),
         ("", "Enter the amount of the credit note."),
     ],

@@ -89,7 +89,7 @@ def test_an_amount_that_is_not_one_is_explained(client, session, staff_login, ty
         response = client.get(QUEUE, query_string={"min": typed})
     html = response.get_data(as_text=True)
     assert response.status_code == 400
-    assert 'class="error" id="min-error"' in html and "for example 25,00" in text_of(html).replace("12,50", "25,00")
+    assert 'class="error" id="min-error"' in html and "for example 25.00" in text_of(html).replace("12.50", "25.00")
 
 
 def test_the_queue_in_dutch(client, session, staff_login, energy_invoice, dispute_on) -> None:

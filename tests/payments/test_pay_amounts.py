@@ -86,13 +86,13 @@ def test_the_maximum_fits_the_database_columns():
     ("typed", "message"),
     [
         (NINES, "The amount is too large. Enter at most €9,999,999.99."),
-        ("\u0661\u0662,\u0665\u0660", "Enter the amount in the digits 0 to 9, for example 25,00."),
-        ("\uff11\uff12,\uff15\uff10", "Enter the amount in the digits 0 to 9, for example 25,00."),
-        ("1e3", "Enter the amount in the digits 0 to 9, for example 25,00."),
-        ("NaN", "Enter the amount in the digits 0 to 9, for example 25,00."),
-        ("-5", "Enter an amount above zero, for example 25,00."),
-        ("12,505", "Use at most two digits after the comma, for example 12,50."),
-        ("", "Enter an amount, for example 25,00."),
+        ("\u0661\u0662,\u0665\u0660", "Enter the amount in the digits 0 to 9, for example 25.00."),
+        ("\uff11\uff12,\uff15\uff10", "Enter the amount in the digits 0 to 9, for example 25.00."),
+        ("1e3", "Enter the amount in the digits 0 to 9, for example 25.00."),
+        ("NaN", "Enter the amount in the digits 0 to 9, for example 25.00."),
+        ("-5", "Enter an amount above zero, for example 25.00."),
+        ("12,505", "Use at most two digits after the decimal point, for example 12.50."),
+        ("", "Enter an amount, for example 25.00."),
     ],
 )
 def test_a_part_payment_that_is_no_amount_is_explained_and_nothing_starts(
@@ -150,7 +150,7 @@ def test_an_amount_typed_while_everything_is_chosen_is_refused_not_ignored(
         (NINES, "The amount is too large."),
         ("\u0661,\u0665\u0660", "Enter the amount in the digits 0 to 9"),
         ("-5", "Enter an amount above zero"),
-        ("1,505", "Use at most two digits after the comma"),
+        ("1,505", "Use at most two digits after the decimal point"),
     ],
 )
 def test_a_refund_amount_that_is_no_amount_is_explained_and_nothing_is_refunded(

@@ -79,10 +79,10 @@ def test_a_first_date_in_the_past_is_a_verdict_not_an_error(staff):
 @pytest.mark.parametrize(
     ("query", "message"),
     [
-        ({"total": "\u0661\u0662,\u0665\u0660"}, "Enter the amount in the digits 0 to 9, for example 25,00."),
-        ({"total": "twelve"}, "Enter the amount in the digits 0 to 9, for example 25,00."),
-        ({"total": ""}, "Enter an amount, for example 25,00."),
-        ({"total": "12,505"}, "Use at most two digits after the comma"),
+        ({"total": "\u0661\u0662,\u0665\u0660"}, "Enter the amount in the digits 0 to 9, for example 25.00."),
+        ({"total": "twelve"}, "Enter the amount in the digits 0 to 9, for example 25.00."),
+        ({"total": ""}, "Enter an amount, for example 25.00."),
+        ({"total": "12,505"}, "Use at most two digits after the decimal point"),
         ({"instalments": "0"}, "Choose from 1 to 60 instalments."),
         ({"instalments": "\uff13"}, "Choose from 1 to 60 instalments."),
         ({"first": "31/01/2027"}, "Enter the date of the first payment, such as 2027-01-31."),
