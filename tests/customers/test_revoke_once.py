@@ -7,7 +7,6 @@ tests/payments/test_exactly_once.py), because each press needs its own connectio
 
 from __future__ import annotations
 
-import os
 import re
 import threading
 from collections.abc import Iterator
@@ -17,25 +16,22 @@ from typing import Any
 import pyotp
 import pytest
 from flask import Flask
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 from sqlalchemy.orm import sessionmaker
 
-from portal import create_app
 from portal.audit.models import AuditEvent
 from portal.audit.services import Actor
 from portal.customers import queries as customer_queries
 from portal.customers.models import Customer
 from portal.customers.timeline import build_timeline
-from portal.db import make_engine
 from portal.events.models import DomainEvent
 from portal.extensions import db
 from portal.links import events as link_events
 from portal.links.models import PortalLink
 from portal.links.services import create_link, revoke_link
-from portal.migrate import upgrade_to_head
 from portal.staff import services as staff_services
 from portal.staff.totp_keys import APP_KEY as TOTP_KEYS
-from tests.conftest import TEST_SETTINGS
+from tests.fixtures.databases import app_on, database_of_its_own
 from tests.fixtures.factories import STAFF_PASSWORD, csrf_token
 
 PRESSES = 6
@@ -45,33 +41,14 @@ SETUP = Actor(type="system", id="tests")
 
 @pytest.fixture()
 def own_database(database_url: str, tmp_path: Path) -> Iterator[str]:
-    if not database_url.startswith("postgresql"):
-        url = f"sqlite:///{tmp_path / 'revoke_once.sqlite3'}"
-        upgrade_to_head(url)
+    with database_of_its_own(database_url, tmp_path, "revoke_once") as url:
         yield url
-        return
-    name = f"portal_revoke_once_{os.getpid()}"
-    admin = make_engine(database_url).execution_options(isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f"DROP DATABASE IF EXISTS {name}"))
-        connection.execute(text(f"CREATE DATABASE {name}"))
-    url = database_url.rsplit("/", 1)[0] + "/" + name
-    upgrade_to_head(url)
-    try:
-        yield url
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-        admin.dispose()
 
 
 @pytest.fixture()
 def own_app(own_database: str, app: Flask) -> Iterator[Flask]:
-    built = create_app({**TEST_SETTINGS, "DATABASE_URL": own_database})
-    yield built
-    db.scoped.remove()
-    built.extensions["portal_db_engine"].dispose()
-    db.scoped.configure(bind=app.extensions["portal_db_engine"])  # the shared session back to the suite's database
+    with app_on(own_database, app) as built:
+        yield built
 
 
 def _prepare(app: Flask) -> tuple[int, int]:

@@ -546,6 +546,15 @@ def test_customer_page_tells_the_story_and_takes_notes_and_links(
 IN_VIEW = """(el) => { const box = el.getBoundingClientRect(); return box.top >= 0 && box.bottom <= innerHeight; }"""
 
 
+def assert_result_where_the_eye_is(page: Page, said: str) -> None:
+    """The page opened at its result message: it says ``said``, is announced, has the focus and is in view."""
+    result = page.locator("#messages")
+    assert said in result.inner_text()
+    assert result.get_by_role("status").count() == 1, "announced as a status message"
+    assert result.evaluate("(el) => el === document.activeElement"), "the focus moves to the result"
+    assert result.evaluate(IN_VIEW), "the result is in view, not scrolled away"
+
+
 @pytest.mark.parametrize("width", [360, 1280])
 def test_a_refund_is_confirmed_first_and_its_result_is_shown_where_the_eye_is(
     staff_page: StaffPage, demo_data: DemoData, width: int
@@ -575,11 +584,7 @@ def test_a_refund_is_confirmed_first_and_its_result_is_shown_where_the_eye_is(
     page.get_by_role("button", name="Refund €1.00").click()
     page.wait_for_load_state()
     assert path_of(page) == f"/staff/customers/{customer['id']}" and urlsplit(page.url).fragment == "messages"
-    result = page.locator("#messages")
-    assert "Refunded €1.00" in result.inner_text()
-    assert result.get_by_role("status").count() == 1, "announced as a status message"
-    assert result.evaluate("(el) => el === document.activeElement"), "the focus moves to the result"
-    assert result.evaluate(IN_VIEW), "the result is in view, not scrolled away"
+    assert_result_where_the_eye_is(page, "Refunded €1.00")
 
 
 @pytest.mark.parametrize("width", [360, 1280])
@@ -593,11 +598,7 @@ def test_a_new_link_sent_by_email_says_so_where_the_eye_is(
     page.get_by_role("button", name="Send a new link by e-mail").click()
     page.wait_for_load_state()
     assert path_of(page) == f"/staff/customers/{customer['id']}" and urlsplit(page.url).fragment == "messages"
-    result = page.locator("#messages")
-    assert f"A new link is on its way to {customer['email']}." in result.inner_text()
-    assert result.get_by_role("status").count() == 1, "announced as a status message"
-    assert result.evaluate("(el) => el === document.activeElement"), "the focus moves to the result"
-    assert result.evaluate(IN_VIEW), "the result is in view, not scrolled away"
+    assert_result_where_the_eye_is(page, f"A new link is on its way to {customer['email']}.")
 
 
 def test_a_viewer_reads_but_cannot_change(staff_page: StaffPage, demo_data: DemoData) -> None:

@@ -18,24 +18,32 @@ ROOT = Path(__file__).resolve().parent.parent.parent
 PORT = 18601
 
 
-def test_the_development_servers_request_log_never_shows_the_token(app, create_customer, issue_link, caplog):
-    issued = issue_link(create_customer())
-    caplog.set_level(logging.INFO, logger="werkzeug")
+def _through_the_development_server(app, paths) -> list[int]:
+    """GET each path from werkzeug's development server (the one ``make run`` starts); their statuses."""
     server = make_server("127.0.0.1", PORT, app)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
+    statuses = []
     try:
-        for path in (f"/p/{issued.token}", f"/p/{issued.token}?method=ideal", f"/language/en?next=/p/{issued.token}"):
+        for path in paths:
             connection = http.client.HTTPConnection("127.0.0.1", PORT, timeout=10)
             connection.request("GET", path)
             response = connection.getresponse()
             response.read()
             connection.close()
-            assert response.status == 302
+            statuses.append(response.status)
     finally:
         server.shutdown()
         thread.join(timeout=10)
         server.server_close()
+    return statuses
+
+
+def test_the_development_servers_request_log_never_shows_the_token(app, create_customer, issue_link, caplog):
+    issued = issue_link(create_customer())
+    caplog.set_level(logging.INFO, logger="werkzeug")
+    paths = (f"/p/{issued.token}", f"/p/{issued.token}?method=ideal", f"/language/en?next=/p/{issued.token}")
+    assert _through_the_development_server(app, paths) == [302, 302, 302]
 
     request_lines = [record.getMessage() for record in caplog.records if record.name == "werkzeug"]
     assert len(request_lines) == 3, "every request is still logged"
@@ -52,18 +60,7 @@ OTHER_SPELLINGS = ["/p%2F", "/p%2f", "/p%5C", "/p%5c", "/p\\", "/p%252F", "/p%2F
 def test_no_spelling_of_the_link_shows_the_token_in_the_request_log(app, create_customer, issue_link, caplog, prefix):
     issued = issue_link(create_customer())
     caplog.set_level(logging.INFO, logger="werkzeug")
-    server = make_server("127.0.0.1", PORT, app)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        connection = http.client.HTTPConnection("127.0.0.1", PORT, timeout=10)
-        connection.request("GET", f"{prefix}{issued.token}")
-        connection.getresponse().read()
-        connection.close()
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)
-        server.server_close()
+    _through_the_development_server(app, [f"{prefix}{issued.token}"])
 
     request_lines = [record.getMessage() for record in caplog.records if record.name == "werkzeug"]
     assert len(request_lines) == 1 and "[redacted]" in request_lines[0], "the request is still logged"

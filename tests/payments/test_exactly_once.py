@@ -7,7 +7,6 @@ rolled-back per-test transaction cannot give.
 
 from __future__ import annotations
 
-import os
 import threading
 from collections.abc import Iterator
 from datetime import date
@@ -16,22 +15,19 @@ from typing import Any
 
 import pytest
 from flask import Flask
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 
-from portal import create_app
 from portal.audit.services import Actor
 from portal.customers.models import Customer
-from portal.db import make_engine
 from portal.events.models import DomainEvent
 from portal.extensions import db
 from portal.invoices.models import Invoice
 from portal.links.services import create_link
-from portal.migrate import upgrade_to_head
 from portal.notifications.models import OutboxMessage
 from portal.payments import services
 from portal.payments.models import Payment, PaymentAllocation, PaymentReversal
 from portal.providers.registry import get_provider
-from tests.conftest import TEST_SETTINGS
+from tests.fixtures.databases import app_on, database_of_its_own
 from tests.fixtures.provider_apps import close_providers
 
 SENDERS = 20
@@ -42,43 +38,16 @@ ACTOR = Actor(type="system", id="tests")
 
 @pytest.fixture()
 def own_database(database_url: str, tmp_path: Path) -> Iterator[str]:
-    if not database_url.startswith("postgresql"):
-        url = f"sqlite:///{tmp_path / 'concurrency.sqlite3'}"
-        upgrade_to_head(url)
+    with database_of_its_own(database_url, tmp_path, "exactly_once") as url:
         yield url
-        return
-    name = f"portal_exactly_once_{os.getpid()}"
-    admin = make_engine(database_url).execution_options(isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f"DROP DATABASE IF EXISTS {name}"))
-        connection.execute(text(f"CREATE DATABASE {name}"))
-    url = database_url.rsplit("/", 1)[0] + "/" + name
-    upgrade_to_head(url)
-    try:
-        yield url
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-        admin.dispose()
 
 
 @pytest.fixture()
 def concurrent_app(own_database: str, mollie_standin: Any, app: Flask) -> Iterator[Flask]:
-    built = create_app(
-        {
-            **TEST_SETTINGS,
-            "DATABASE_URL": own_database,
-            "MOLLIE_API_KEY": mollie_standin.api_key,
-            "MOLLIE_API_ENDPOINT": mollie_standin.api_endpoint,
-            "PROVIDER_TIMEOUT_SECONDS": 10,
-        }
-    )
-    yield built
-    close_providers(built)
-    db.scoped.remove()
-    built.extensions["portal_db_engine"].dispose()
-    # Give the shared session back to the suite's own database.
-    db.scoped.configure(bind=app.extensions["portal_db_engine"])
+    mollie = {"MOLLIE_API_KEY": mollie_standin.api_key, "MOLLIE_API_ENDPOINT": mollie_standin.api_endpoint}
+    with app_on(own_database, app, **mollie, PROVIDER_TIMEOUT_SECONDS=10) as built:
+        yield built
+        close_providers(built)
 
 
 def _prepare(app: Flask, mollie_standin: Any) -> tuple[int, list[int], list[str]]:

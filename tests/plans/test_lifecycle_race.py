@@ -7,7 +7,6 @@ other starts, so both orders are exercised rather than left to chance.
 
 from __future__ import annotations
 
-import os
 import threading
 from collections.abc import Iterator
 from datetime import date, timedelta
@@ -17,21 +16,18 @@ from typing import Any
 import pytest
 import time_machine
 from flask import Flask
-from sqlalchemy import text
 
-from portal import clock, create_app
+from portal import clock
 from portal.customers.models import Customer
-from portal.db import make_engine
 from portal.events.registry import kind_named
 from portal.extensions import db
 from portal.invoices.models import Invoice
-from portal.migrate import upgrade_to_head
 from portal.payments import events as payment_events
 from portal.payments.models import Payment
 from portal.plans import lifecycle
 from portal.plans.jobs import run_plans
 from portal.plans.models import PaymentPlan, PlanInstalment
-from tests.conftest import TEST_SETTINGS
+from tests.fixtures.databases import app_on, database_of_its_own
 from tests.plans.lifecycle_support import agree_plan, confirm, moment, pay
 
 LAPSE_DAY = date(2027, 1, 28)  # the first instalment was due on the 20th; 7 days' grace ended on the 27th
@@ -39,33 +35,14 @@ LAPSE_DAY = date(2027, 1, 28)  # the first instalment was due on the 20th; 7 day
 
 @pytest.fixture()
 def own_database(database_url: str, tmp_path: Path) -> Iterator[str]:
-    if not database_url.startswith("postgresql"):
-        url = f"sqlite:///{tmp_path / 'plans_race.sqlite3'}"
-        upgrade_to_head(url)
+    with database_of_its_own(database_url, tmp_path, "plans_race") as url:
         yield url
-        return
-    name = f"portal_plans_race_{os.getpid()}"
-    admin = make_engine(database_url).execution_options(isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f"DROP DATABASE IF EXISTS {name}"))
-        connection.execute(text(f"CREATE DATABASE {name}"))
-    url = database_url.rsplit("/", 1)[0] + "/" + name
-    upgrade_to_head(url)
-    try:
-        yield url
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-        admin.dispose()
 
 
 @pytest.fixture()
 def race_app(own_database: str, app: Flask) -> Iterator[Flask]:
-    built = create_app({**TEST_SETTINGS, "DATABASE_URL": own_database})
-    yield built
-    db.scoped.remove()
-    built.extensions["portal_db_engine"].dispose()
-    db.scoped.configure(bind=app.extensions["portal_db_engine"])
+    with app_on(own_database, app) as built:
+        yield built
 
 
 def _prepare(app: Flask) -> tuple[int, int]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import threading
 import time
 from collections.abc import Iterator
@@ -13,11 +12,9 @@ import pytest
 from flask import Flask
 from sqlalchemy import text
 
-from portal import clock, create_app
-from portal.db import make_engine
-from portal.extensions import db, limiter
-from portal.migrate import upgrade_to_head
-from tests.conftest import TEST_SETTINGS
+from portal import clock
+from portal.extensions import limiter
+from tests.fixtures.databases import app_on, database_of_its_own
 from tests.fixtures.factories import csrf_token
 
 WRONG = "The e-mail address or password is not right."
@@ -51,30 +48,9 @@ def test_one_failure_is_not_told_to_wait_by_a_request_that_read_the_clock_a_mome
 @pytest.fixture()
 def own_app(database_url: str, tmp_path: Path, app: Flask) -> Iterator[Flask]:
     """An app on a database of its own, whose requests really commit (no test transaction around them)."""
-    admin = None
-    if database_url.startswith("postgresql"):
-        name = f"portal_auth_throttle_{os.getpid()}"
-        admin = make_engine(database_url).execution_options(isolation_level="AUTOCOMMIT")
-        with admin.connect() as connection:
-            connection.execute(text(f"DROP DATABASE IF EXISTS {name}"))
-            connection.execute(text(f"CREATE DATABASE {name}"))
-        url = database_url.rsplit("/", 1)[0] + "/" + name
-    else:
-        url = f"sqlite:///{tmp_path / 'throttle.sqlite3'}"
-    upgrade_to_head(url)
-    built = create_app({**TEST_SETTINGS, "DATABASE_URL": url})
-    limiter.reset()
-    try:
+    with database_of_its_own(database_url, tmp_path, "auth_throttle") as url, app_on(url, app) as built:
+        limiter.reset()
         yield built
-    finally:
-        db.scoped.remove()
-        built.extensions["portal_db_engine"].dispose()
-        # Give the shared session back to the suite's own database.
-        db.scoped.configure(bind=app.extensions["portal_db_engine"])
-        if admin is not None:
-            with admin.connect() as connection:
-                connection.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-            admin.dispose()
 
 
 def _waiting_for_the_throttle_table(engine) -> int:
