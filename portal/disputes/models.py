@@ -107,6 +107,11 @@ class DisputeInvoice(Base):
     dispute: Mapped[Dispute] = relationship(back_populates="invoices")
     invoice: Mapped[Invoice] = relationship()
 
+    @property
+    def has_rest(self) -> bool:
+        """Whether some of the invoice may be paid now: it owes more than this question holds."""
+        return self.invoice.outstanding_cents > self.held_cents
+
 
 class DisputeLine(Base):
     __tablename__ = "dispute_lines"

@@ -175,6 +175,7 @@ class StillOpen:
     due_date: date | None  # the earliest due date among the invoices that may be paid now
     overdue: bool
     on_these: bool  # some of it is on this payment's own invoices (a part-payment), not only on others
+    others: int  # how many other invoices may be paid now
 
 
 def _still_open(payment: Payment) -> StillOpen | None:
@@ -202,6 +203,7 @@ def _still_open(payment: Payment) -> StillOpen | None:
         due_date=due,
         overdue=due is not None and due < clock.today_for(customer),
         on_these=any(payable[invoice.id] > 0 for invoice in invoices if invoice.id in paid_here),
+        others=sum(1 for invoice in invoices if payable[invoice.id] > 0 and invoice.id not in paid_here),
     )
 
 

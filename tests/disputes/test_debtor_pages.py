@@ -251,3 +251,14 @@ def test_a_missed_decision_date_is_owned_up_to_as_well(client, session, login, e
         page = text_of(client.get(f"/dispute/{dispute.id}").get_data(as_text=True))
     assert f"We meant to decide by {due.day} {due:%B %Y} and are late, sorry" in page
     assert "You will have our decision by" not in page
+
+
+def test_the_dispute_page_offers_to_pay_the_rest_only_when_there_is_a_rest(
+    client, session, login, energy_invoice, dispute_on, in_app
+) -> None:
+    whole = energy_invoice(number="W-1")
+    part = energy_invoice(whole.customer, number="W-2")
+    on_whole, on_line = dispute_on(whole), dispute_on(part, lines=[2])
+    login(client, whole.customer)
+    assert "Pay the rest" not in text_of(client.get(f"/dispute/{on_whole.id}").get_data(as_text=True))
+    assert "can be paid as usual. Pay the rest" in text_of(client.get(f"/dispute/{on_line.id}").get_data(as_text=True))

@@ -169,7 +169,7 @@ def test_after_paying_some_invoices_the_thank_you_says_what_the_others_still_owe
     assert "still open on your invoices" not in page, "K-1 is paid in full: no rest of it to chase"
     due = other.due_date
     assert (
-        f"€{other.total_cents / 100:,.2f} is still open on your other invoices. "
+        f"€{other.total_cents / 100:,.2f} is still open on your other invoice. "
         f"Pay the rest by {due.day} {due:%B %Y}, or contact us if you need more time."
     ) in page
 

@@ -171,6 +171,14 @@ def test_a_part_refund_says_which_invoice_is_owed_again_before_and_after(
     session.expire_all()
     assert session.get(Invoice, older.id).state == "paid"
     assert session.get(Invoice, newer.id).outstanding_cents == 1000
+    # Refunding the rest: it is what is left, not the whole amount received.
+    rest = {**refund_form(staff, page, "1,00"), "confirmed": ""}
+    again = _text(staff.post(f"{page}/payments/{payment.id}/refund", data=rest).get_data(as_text=True))
+    assert f"Part of the {_euros(payment.amount_cents)} received" in again
+    left = payment.amount_cents - 1000
+    rest = {**refund_form(staff, page, f"{left // 100},{left % 100:02d}"), "confirmed": ""}
+    again = _text(staff.post(f"{page}/payments/{payment.id}/refund", data=rest).get_data(as_text=True))
+    assert f"All that is left to refund of the {_euros(payment.amount_cents)} received" in again
 
     # The debtor is told by e-mail, with the invoice that is owed again and a link to see it and pay.
     [told] = session.scalars(

@@ -64,7 +64,7 @@ def test_the_first_submit_only_says_what_will_happen(
     assert "iDEAL" in html and "Paid on" in html, "how and when it was paid"
     assert payment.reference in html
     assert "goes back to the account the customer paid from" in html
-    assert "Invoices RC-1, RC-2 are open again" in html
+    assert "€30.25 is owed again on invoice RC-2." in html and "€30.25 is owed again on invoice RC-1." in html
     assert re.search(r'<button type="submit" class="button button-danger">Refund €60.50</button>', html)
     assert f'href="/staff/customers/{customer.id}#payments" class="button button-secondary">Cancel</a>' in html
     assert "payment is" not in html, "a payment of today is not called old"
@@ -93,7 +93,8 @@ def test_the_confirmed_submit_refunds_and_the_result_is_on_top_and_focused(
     messages = _messages(landing)
     # Focusable, and focused by the staff pages' script when the address ends in #messages (the browser test).
     assert 'tabindex="-1"' in messages.split(">", 1)[0] and "/static/js/result.js" in landing
-    assert re.search(r'role="status">Refunded €5.00 to Sanne de Vries\. The invoices it covered', messages)
+    said = r'role="status">Refunded €5.00 to Sanne de Vries\. €5.00 is owed again on invoice RC-3\.'
+    assert re.search(said, messages)
 
 
 def test_a_refund_of_an_old_payment_says_how_old_it_is(
