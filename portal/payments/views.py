@@ -12,6 +12,7 @@ from wtforms import SelectChoice
 
 from portal import clock
 from portal.accounts.held import held_cents, payable_cents
+from portal.debits.overview import collection_dates, schedule_with_debits
 from portal.debtor.access import debtor_actor, debtor_required, load_debtor, note_visit
 from portal.errors import message_for
 from portal.extensions import db
@@ -23,7 +24,7 @@ from portal.payments.errors import PaymentProblem
 from portal.payments.forms import PayForm
 from portal.payments.methods import METHOD_HINTS, method_name, offered_methods, usual_method
 from portal.payments.models import Payment
-from portal.plans.overview import running_plan_of
+from portal.plans.overview import plans_view, running_plan_of
 from portal.plans.progress import PlanProgress
 from portal.providers.base import METHODS, ProviderRejected, ProviderUnavailable
 from portal.providers.registry import get_provider
@@ -176,6 +177,8 @@ class StillOpen:
     overdue: bool
     on_these: bool  # some of it is on this payment's own invoices (a part-payment), not only on others
     others: int  # how many other invoices may be paid now
+    collected_cents: int = 0  # owed, but a direct debit will collect it: nothing to do
+    planned_cents: int = 0  # owed, but in a payment plan or promise: paid as agreed
 
 
 def _still_open(payment: Payment) -> StillOpen | None:
@@ -193,17 +196,24 @@ def _still_open(payment: Payment) -> StillOpen | None:
         return None
     held = held_cents(db.session, [invoice.id for invoice in invoices])
     payable = {invoice.id: payable_cents(invoice, held) for invoice in invoices}
-    cents = sum(payable.values())
-    due = min((invoice.due_date for invoice in invoices if payable[invoice.id] > 0), default=None)
+    today = clock.today_for(customer)
+    # Owed, but taken care of: a debit will collect it, or a plan or promise says when. Not "pay it by ...".
+    collected = set(collection_dates(schedule_with_debits(db.session, customer.id), invoices))
+    planned = plans_view(db.session, customer.id, today=today).covered - collected
+    to_pay = [i for i in invoices if payable[i.id] > 0 and i.number not in collected and i.number not in planned]
+    cents = sum(payable[invoice.id] for invoice in to_pay)
+    due = min((invoice.due_date for invoice in to_pay), default=None)
     paid_here = {item.invoice_id for item in payment.items}
     return StillOpen(
         cents=cents,
-        held_cents=sum(invoice.outstanding_cents for invoice in invoices) - cents,
+        held_cents=sum(invoice.outstanding_cents - payable[invoice.id] for invoice in invoices),
         currency=payment.currency,
         due_date=due,
-        overdue=due is not None and due < clock.today_for(customer),
-        on_these=any(payable[invoice.id] > 0 for invoice in invoices if invoice.id in paid_here),
-        others=sum(1 for invoice in invoices if payable[invoice.id] > 0 and invoice.id not in paid_here),
+        overdue=due is not None and due < today,
+        on_these=any(invoice.id in paid_here for invoice in to_pay),
+        others=sum(1 for invoice in to_pay if invoice.id not in paid_here),
+        collected_cents=sum(payable[i.id] for i in invoices if i.number in collected),
+        planned_cents=sum(payable[i.id] for i in invoices if i.number in planned),
     )
 
 

@@ -14,6 +14,8 @@ from sqlalchemy import event
 
 from portal.debits.jobs import prenotify_all, run_debits
 from tests.debits.debtor_pages import text_of
+from tests.fixtures.factories import csrf_token
+from tests.payments.conftest import start_payment
 
 
 def money(cents: int) -> str:
@@ -111,3 +113,21 @@ def test_no_direct_debit_no_section(session, create_customer, create_invoice, lo
     page = text_of(client.get("/overview").get_data(as_text=True))
     assert "Direct debit" not in page and "Will be collected" not in page
     assert client.get("/direct-debit/day").headers["Location"].endswith("/overview")
+
+
+def test_after_paying_another_invoice_the_thank_you_says_the_debit_collects_the_rest(
+    app, session, create_customer, create_invoice, create_direct_debit, login, client
+) -> None:
+    customer = create_customer(language="en")
+    create_direct_debit(customer, day=1, first_period="2027-01")
+    _january_invoice(create_invoice, customer)  # a debit collects it on 4 January
+    create_invoice(customer, number="OTHER-1", issue_date=date(2026, 12, 1), due_date=date(2026, 12, 30))
+    with time_machine.travel(DEC_20, tick=False):
+        with app.app_context():
+            prenotify_all(session, today=date(2026, 12, 20))
+        login(client, customer)
+        checkout = start_payment(client, ["OTHER-1"]).headers["Location"].removeprefix("http://localhost")
+        back = client.post(f"{checkout}/paid", data={"csrf_token": csrf_token(client, checkout)})
+        page = text_of(client.get(back.headers["Location"].removeprefix("http://localhost")).get_data(as_text=True))
+    assert "€30.25 will be collected by direct debit, as agreed. You do not need to do anything for it." in page
+    assert "still open on your other invoice" not in page and "Pay the rest" not in page

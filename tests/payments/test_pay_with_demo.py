@@ -13,6 +13,7 @@ from portal.invoices.models import Invoice
 from portal.notifications.models import OutboxMessage
 from portal.payments.models import Payment
 from tests.fixtures.factories import csrf_token
+from tests.plans.lifecycle_support import make_promise
 
 
 def _pay(client: Any, numbers: list[str], method: str = "ideal", **extra: str) -> Any:
@@ -185,3 +186,22 @@ def test_after_paying_everything_nothing_is_said_to_be_open(client, session, cre
 
     assert "Thank you" in page
     assert "What is still open" not in page and "still open on your" not in page
+
+
+def test_after_paying_another_invoice_a_promised_one_is_said_to_be_paid_as_agreed(
+    client, session, create_customer, create_invoice, login
+):
+    customer = create_customer(language="en")
+    today = today_for(customer)
+    promised = create_invoice(customer, number="P-1", issue_date=today, due_date=today + timedelta(days=5))
+    create_invoice(customer, number="P-2")
+    make_promise(session, customer, [promised], today + timedelta(days=10))
+    login(client, customer)
+
+    back = _decide(client, _pay(client, ["P-2"]).headers["Location"], "paid")
+    page = _text(client.get(back.headers["Location"].removeprefix("http://localhost")).get_data(as_text=True))
+
+    assert (
+        f"€{promised.total_cents / 100:,.2f} is in your payment plan or promise to pay: you pay it as agreed." in page
+    )
+    assert "still open on your other invoice" not in page and "Pay the rest" not in page
