@@ -6,19 +6,18 @@ identity map, and nothing here ever changes an event.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any, ClassVar
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, Row, Select, and_, func, or_, select
 from sqlalchemy.orm import Session
 
+from portal.audit.errors import AuditFilterProblem
 from portal.audit.models import AuditEvent
 from portal.customers.models import Customer
-from portal.errors import DomainError, Message
-from portal.i18n import _l
 
 PAGE_SIZE = 100
 EXPORT_CHUNK = 2000
@@ -34,15 +33,6 @@ class AuditFilter:
     customer_ref: str | None = None
     since: datetime | None = None
     until: datetime | None = None
-
-
-class AuditFilterProblem(DomainError):
-    """A filter the trail cannot be searched with."""
-
-    area = "audit"
-    messages: ClassVar[Mapping[str, Message]] = {
-        "date_out_of_range": _l("This date is out of range. Please choose a date closer to today."),
-    }
 
 
 def day_bounds(date_from: date | None, date_to: date | None, zone: ZoneInfo) -> tuple[datetime | None, datetime | None]:

@@ -16,13 +16,13 @@ from sqlalchemy import func, select
 from werkzeug.wrappers import Response as BaseResponse
 
 from portal import clock
+from portal.audit.errors import AuditFilterProblem
 from portal.audit.forms import AuditFilterForm
 from portal.audit.labels import action_label
 from portal.audit.models import AuditEvent
 from portal.audit.queries import (
     PAGE_SIZE,
     AuditFilter,
-    AuditFilterProblem,
     count_events,
     day_bounds,
     distinct_actions,

@@ -257,6 +257,7 @@ def status(public_id: str) -> Response:
         if seen != payment.state:
             response.headers["HX-Refresh"] = "true"
     else:
+        plan_progress = _plan_progress(payment) if customer is not None else None
         response = make_response(
             render_template(
                 "payments/status.html",
@@ -265,8 +266,9 @@ def status(public_id: str) -> Response:
                 unreachable=unreachable,
                 allocations=queries.allocations_of(payment),
                 paid_twice=queries.paid_twice_of(db.session, payment),
-                still_open=_still_open(payment) if customer is not None else None,
-                plan_progress=_plan_progress(payment) if customer is not None else None,
+                # An instalment says what is left of its plan instead (the page shows one or the other).
+                still_open=_still_open(payment) if customer is not None and plan_progress is None else None,
+                plan_progress=plan_progress,
             )
         )
     response.headers["Cache-Control"] = "no-store"

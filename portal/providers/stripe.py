@@ -30,6 +30,7 @@ from portal.providers.base import (
 from portal.providers.stripe_objects import (
     FAILED_INTENT_STATUSES,
     STRIPE_METHOD_TYPES,
+    error_of,
     header,
     id_of,
     int_or_none,
@@ -388,22 +389,4 @@ class StripeProvider(PaymentProvider):
         try:
             return call()
         except stripe.StripeError as exc:
-            raise _translate(exc, operation, subject) from exc
-
-
-def _translate(exc: stripe.StripeError, operation: str, subject: str) -> Exception:
-    status = exc.http_status
-    # Logged without the SDK's message: an authentication error quotes part of the key.
-    log_args = (operation, subject, type(exc).__name__, status, exc.code, exc.request_id)
-    if isinstance(exc, stripe.APIConnectionError | stripe.RateLimitError) or not _is_refusal(status):
-        logger.warning("stripe %s for %s unavailable: %s (HTTP %s, code %s, request %s)", *log_args)
-        return ProviderUnavailable(f"Stripe {operation} failed: {type(exc).__name__} (HTTP {status})")
-    logger.warning("stripe %s for %s refused: %s (HTTP %s, code %s, request %s)", *log_args)
-    if isinstance(exc, stripe.AuthenticationError | stripe.PermissionError):
-        return ProviderRejected(f"Stripe {operation} refused: the API key is wrong or lacks permission")
-    return ProviderRejected(f"Stripe {operation} refused ({exc.code or type(exc).__name__}): {exc.user_message}")
-
-
-def _is_refusal(status: int | None) -> bool:
-    # 409 is an idempotent request still running under the same key, 429 a rate limit: both pass with time.
-    return status is not None and 400 <= status < 500 and status not in (409, 429)
+            raise error_of(exc, operation, subject) from exc

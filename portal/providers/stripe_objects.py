@@ -1,14 +1,20 @@
-"""What Stripe's objects say, in our terms: a checkout session's state, the method and our payment id it
-carries, and the refunds and disputes of its payment intent as reversals. Pure functions of the SDK's
-dicts, so the provider (stripe.py) keeps only the calls."""
+"""What Stripe's objects and errors say, in our terms: a checkout session's state, the method and our payment id
+it carries, the refunds and disputes of its payment intent as reversals, and an SDK error as unavailable or
+refused. Pure functions of what the SDK returns or raises, so the provider (stripe.py) keeps only the calls."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from typing import Any
 
-from portal.providers.base import ProviderState, Reversal
+import stripe
+
+from portal.providers.base import ProviderRejected, ProviderState, ProviderUnavailable, Reversal
 from portal.providers.stripe_sepa import DISPUTE_REASONS, REFUND_REQUESTED, str_or_none
+
+# The provider's logger: a refused or unavailable call is logged as the provider's own.
+logger = logging.getLogger("portal.providers.stripe")
 
 # Our method name -> Stripe's payment method type.
 STRIPE_METHOD_TYPES = {
@@ -115,3 +121,22 @@ def header(headers: Mapping[str, str], name: str) -> str | None:
         return value
     lowered = name.lower()
     return next((v for k, v in headers.items() if k.lower() == lowered), None)
+
+
+def error_of(exc: stripe.StripeError, operation: str, subject: str) -> Exception:
+    """The SDK's error as ours: ProviderUnavailable when trying again may work, ProviderRejected when not."""
+    status = exc.http_status
+    # Logged without the SDK's message: an authentication error quotes part of the key.
+    log_args = (operation, subject, type(exc).__name__, status, exc.code, exc.request_id)
+    if isinstance(exc, stripe.APIConnectionError | stripe.RateLimitError) or not _is_refusal(status):
+        logger.warning("stripe %s for %s unavailable: %s (HTTP %s, code %s, request %s)", *log_args)
+        return ProviderUnavailable(f"Stripe {operation} failed: {type(exc).__name__} (HTTP {status})")
+    logger.warning("stripe %s for %s refused: %s (HTTP %s, code %s, request %s)", *log_args)
+    if isinstance(exc, stripe.AuthenticationError | stripe.PermissionError):
+        return ProviderRejected(f"Stripe {operation} refused: the API key is wrong or lacks permission")
+    return ProviderRejected(f"Stripe {operation} refused ({exc.code or type(exc).__name__}): {exc.user_message}")
+
+
+def _is_refusal(status: int | None) -> bool:
+    # 409 is an idempotent request still running under the same key, 429 a rate limit: both pass with time.
+    return status is not None and 400 <= status < 500 and status not in (409, 429)
