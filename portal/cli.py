@@ -60,10 +60,11 @@ def links_revoke(customer_ref: str) -> None:
     links = db.session.scalars(
         select(PortalLink).where(PortalLink.customer_id == customer.id, PortalLink.revoked_at.is_(None))
     ).all()
-    for link in links:
-        revoke_link(db.session, link, actor=CLI_ACTOR)
+    # Counted from what revoke_link did, not from what was loaded: a link revoked by someone else in between
+    # (a colleague in the staff area) is not this command's doing.
+    revoked = sum(revoke_link(db.session, link, actor=CLI_ACTOR) for link in links)
     db.session.commit()
-    click.echo(f"Revoked {len(links)} link(s) of {customer.external_ref}.")
+    click.echo(f"Revoked {revoked} link(s) of {customer.external_ref}.")
 
 
 def _customer_by_ref(customer_ref: str) -> Customer:

@@ -6,6 +6,8 @@ from datetime import date
 
 from sqlalchemy import func, select
 
+from portal import cli
+from portal.audit.services import Actor
 from portal.customers.models import Customer
 from portal.demo import load_demo_data
 from portal.invoices.models import Invoice
@@ -64,3 +66,31 @@ def test_links_revoke_ends_every_open_link_of_the_customer(app, client, create_c
     assert "Revoked 2 link(s) of C-4343." in result.output
     assert client.get("/overview").headers["Location"] == "/link"
     assert client.get(f"/p/{second.token}").headers["Location"] == "/link"
+
+
+def test_links_revoke_counts_only_the_links_it_revoked(app, session, create_customer, issue_link, monkeypatch):
+    customer = create_customer(external_ref="C-4444")
+    issued = [issue_link(customer), issue_link(customer)]
+    real_revoke_link = cli.revoke_link
+    colleague = Actor(type="staff", id="colleague@example.nl")
+
+    def a_colleague_revokes_the_other_link_meanwhile(db_session, link, **kwargs):
+        # After the command loaded both live links, a colleague revokes one of them in the staff area.
+        if not colleague_done:
+            colleague_done.append(True)
+            other = next(each.link.id for each in issued if each.link.id != link.id)
+            assert real_revoke_link(db_session, db_session.get(PortalLink, other), actor=colleague)
+        return real_revoke_link(db_session, link, **kwargs)
+
+    colleague_done: list[bool] = []
+    monkeypatch.setattr(cli, "revoke_link", a_colleague_revokes_the_other_link_meanwhile)
+
+    result = app.test_cli_runner().invoke(args=["links", "revoke", "C-4444"])
+
+    assert result.exit_code == 0, result.output
+    assert colleague_done, "the colleague's revocation happened while the command ran"
+    assert "Revoked 1 link(s) of C-4444." in result.output
+    live = session.scalar(
+        select(func.count()).where(PortalLink.customer_id == customer.id, PortalLink.revoked_at.is_(None))
+    )
+    assert live == 0

@@ -121,4 +121,3 @@ name_category("payment", _l("Payments"))
 
 # Loaded with the kinds, so every process that knows payments knows why it pauses dunning.
 import portal.payments.pausing  # noqa: E402, F401
-import portal.payments.refund_messages  # noqa: E402, F401

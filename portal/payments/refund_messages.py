@@ -1,27 +1,27 @@
 """The e-mail that tells a debtor staff paid money back to them, and which invoice it made owed again.
 
 Only for a refund staff made in the portal: the paid-twice refund has its own notice (receipts.py), and a
-chargeback is the debtor's own bank's doing, explained on their pages."""
+chargeback is the debtor's own bank's doing, explained on their pages.
+
+Queued by ``refunds.send_refund`` once the refund is recorded as the staff member's, not as a reaction to the
+REFUNDED event: the provider's webhook often records the refund first, and that record (and its event) cannot
+tell a refund staff asked for from one made in the provider's dashboard. Only the answer to the staff request
+names the refund it made, so that is where the debtor is told, once.
+"""
 
 from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
 from portal.audit.services import Actor
-from portal.events.models import DomainEvent
-from portal.events.registry import react_to
 from portal.links.messages import queue_email_with_link
-from portal.payments import events as payment_events
 from portal.payments.allocation import effect_of
 from portal.payments.models import PaymentReversal
 
 
-def _tell_the_debtor(session: Session, event: DomainEvent) -> None:
-    if event.actor_type != "staff":
-        return
-    reversal = session.get(PaymentReversal, int(event.payload.get("reversal_id") or 0))
-    if reversal is None:
-        return
+def queue_refund_email(session: Session, reversal: PaymentReversal, *, actor: Actor) -> None:
+    """Tell the debtor about a staff refund: how much went back, and which invoices it made owed again."""
+    session.flush()  # the allocations the refund just added read their invoices only once they are rows
     payment = reversal.payment
     effect = effect_of(reversal)
     queue_email_with_link(
@@ -34,8 +34,5 @@ def _tell_the_debtor(session: Session, event: DomainEvent) -> None:
             "reference": payment.reference,
             "reopened": [{"number": number, "amount_cents": cents} for number, cents in effect.reopened],
         },
-        actor=Actor(type=event.actor_type, id=event.actor_id),
+        actor=actor,
     )
-
-
-react_to(payment_events.REFUNDED, _tell_the_debtor)

@@ -94,10 +94,10 @@ def _send(payment: Payment, form: RefundForm, amount: int, back: Response) -> Re
     try:
         refund_request = refunds.request_refund(db.session, payment.id, amount, form.request_id.data or "")
         db.session.commit()  # noted before the provider is asked: see request_refund
-        reversal = refunds.send_refund(db.session, get_provider(payment.provider), refund_request, actor=staff_actor())
+        result = refunds.send_refund(db.session, get_provider(payment.provider), refund_request, actor=staff_actor())
     except RefundProblem as problem:
         db.session.rollback()
-        flash(message_for(problem), "info" if problem.code == "already_done" else "error")
+        flash(message_for(problem), "error")
         return back
     except ProviderUnavailable:
         db.session.rollback()
@@ -118,18 +118,29 @@ def _send(payment: Payment, form: RefundForm, amount: int, back: Response) -> Re
         flash(_("The payment provider refused the refund. Nothing was refunded."), "error")
         return back
     db.session.commit()
-    if reversal is None:
-        flash(_("This refund had already been made."), "info")
-    elif refund_request.retried:
+    if result is None:
+        flash(
+            _(
+                "The same refund was sent at the same moment from another click or window and was not recorded. "
+                "Check the payment's refunds before you try again."
+            ),
+            "error",
+        )
+    elif not refund_request.retried:
+        # This form's refund, also when the form came twice (a double click): the browser shows the second
+        # answer, so it says what the first did.
+        flash(_refunded_message(payment, result.reversal), "info")
+    elif result.made_now:
         flash(
             _(
                 "The earlier refund of %(amount)s has now been confirmed by the provider.",
-                amount=format_money(reversal.amount_cents, payment.currency),
+                amount=format_money(result.reversal.amount_cents, payment.currency),
             ),
             "info",
         )
     else:
-        flash(_refunded_message(payment, reversal), "info")
+        # The earlier form's refund this one repeated was finished by another request meanwhile: that is news.
+        flash(message_for(RefundProblem("already_done")), "info")
     return back
 
 

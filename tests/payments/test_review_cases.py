@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from html import unescape
 
 from mollie.api.client import Client
 from sqlalchemy import select
@@ -10,6 +11,7 @@ from sqlalchemy import select
 from portal.audit.services import SYSTEM
 from portal.clock import now as utcnow
 from portal.invoices.models import Invoice
+from portal.notifications.models import OutboxMessage
 from portal.payments import allocation
 from portal.payments.models import Payment, PaymentItem, PaymentReversal
 from tests.fixtures.factories import csrf_token
@@ -18,14 +20,20 @@ from tests.payments.conftest import refund_form, start_payment
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 
 
+def _text(page: str) -> str:
+    return unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", page)))
+
+
 def _paid_with_demo(client, session, customer, numbers):
     checkout = start_payment(client, numbers).headers["Location"].removeprefix("http://localhost")
     client.post(f"{checkout}/paid", data={"csrf_token": csrf_token(client, checkout)})
     return session.scalars(select(Payment).where(Payment.customer_id == customer.id)).one()
 
 
-def test_pressing_refund_twice_refunds_once(client, app, session, create_customer, create_invoice, login, staff_login):
-    customer = create_customer(language="en")
+def test_pressing_refund_twice_refunds_once_and_the_second_answer_says_what_the_first_did(
+    client, app, session, create_customer, create_invoice, login, staff_login
+):
+    customer = create_customer(language="en", email="ria@example.com")
     create_invoice(customer, number="R-1")
     login(client, customer)
     payment = _paid_with_demo(client, session, customer, ["R-1"])
@@ -40,12 +48,23 @@ def test_pressing_refund_twice_refunds_once(client, app, session, create_custome
         "confirmed": "yes",  # as sent from the confirmation page
     }
     url = f"/staff/customers/{customer.id}/payments/{payment.id}/refund"
+    answers = []
     for _ in range(2):  # the same form sent twice, as a double click (or the back button) does
-        staff.post(url, data=form)
-    assert "This refund had already been made." in staff.get(page).get_data(as_text=True)
+        assert staff.post(url, data=form).status_code == 302
+        answers.append(_text(staff.get(page).get_data(as_text=True)))
+    # The browser shows the second answer only: it must tell the staff member what the refund did, not "already".
+    for answer in answers:
+        assert f"Refunded €5.00 to {customer.name}. €5.00 is owed again on invoice R-1." in answer
+        assert "already been made" not in answer
     session.expire_all()
     reversals = session.scalars(select(PaymentReversal).where(PaymentReversal.payment_id == payment.id)).all()
     assert [r.amount_cents for r in reversals] == [500]
+    told = session.scalars(
+        select(OutboxMessage).where(
+            OutboxMessage.customer_id == customer.id, OutboxMessage.template == "payment_refunded"
+        )
+    ).all()
+    assert len(told) == 1, "the debtor is told once"
 
 
 def test_a_refund_whose_answer_was_lost_is_repeated_not_doubled(
