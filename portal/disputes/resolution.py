@@ -27,12 +27,16 @@ from portal.events import emit
 from portal.i18n import _, force_locale
 from portal.invoices import events as invoice_events
 from portal.invoices.models import Invoice, InvoiceLine, InvoiceVatTotal
+from portal.invoices.numbers import MAX_LENGTH, shortened
 from portal.settings.registry import DISPUTE_SUPERVISOR_CREDIT_ABOVE_KEY
 from portal.settings.services import get_setting
 from portal.staff.models import StaffUser
 
 # A rejection gives the debtor time to pay what was disputed; longer than this is a payment plan, not a due date.
 REJECTION_MAX_DAYS = 60
+# A corrected invoice's number is the original's with -C, then -C2 ... -C99 (see _corrected_number).
+CORRECTED_SUFFIX = "-C"
+MAX_CORRECTIONS = 99
 
 
 def _open_locked(session: Session, dispute: Dispute) -> Dispute:
@@ -142,15 +146,20 @@ def _check_new_due_date(customer: Customer, due_on: date | None, *, at_most_days
 
 
 def _corrected_number(session: Session, original: Invoice) -> str:
-    """``<number>-C``, then ``-C2``, ``-C3``: an invoice corrected more than once keeps a readable trail."""
-    base = f"{original.number}-C"
-    taken = set(session.scalars(select(Invoice.number).where(Invoice.number.like(f"{base}%"))))
-    if base not in taken:
-        return base
-    sequence = 2
-    while f"{base}{sequence}" in taken:
-        sequence += 1
-    return f"{base}{sequence}"
+    """``<number>-C``, then ``-C2``, ``-C3``: an invoice corrected more than once keeps a readable trail.
+
+    The result always fits the column: a number too long for its suffix keeps its start and end around a ``~``
+    (``invoices.numbers.shortened``), only as much shorter as needed. Two long numbers that shorten alike are
+    told apart by the suffix, as every candidate is checked against the numbers already taken.
+    """
+    suffixes = [CORRECTED_SUFFIX, *(f"{CORRECTED_SUFFIX}{sequence}" for sequence in range(2, MAX_CORRECTIONS + 1))]
+    candidates = [shortened(original.number, MAX_LENGTH - len(suffix)) + suffix for suffix in suffixes]
+    taken = set(session.scalars(select(Invoice.number).where(Invoice.number.in_(candidates))))
+    for candidate in candidates:
+        if candidate not in taken:
+            return candidate
+    # Each correction credits what was open in full, so one number is corrected again only after it reopens.
+    raise RuntimeError(f"no free number for a correction of invoice {original.id} after {MAX_CORRECTIONS} tries")
 
 
 def vat_split(total_cents: int, rate: Decimal) -> tuple[int, int]:

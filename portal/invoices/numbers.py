@@ -39,3 +39,26 @@ def number_problem(number: str) -> str | None:
 def _unseen(ch: str) -> bool:
     # Category C: control (CR, LF, NUL ...), format (zero-width and direction marks), surrogates, unassigned.
     return ch != " " and (ch.isspace() or unicodedata.category(ch).startswith("C"))
+
+
+# Joins the start and the end of a number shortened to fit (see ``shortened``): ASCII, safe in an address, and
+# rare in real invoice numbers, so a reader sees that something was left out.
+ELISION = "~"
+
+
+def shortened(number: str, length: int) -> str:
+    """``number`` itself when it has at most ``length`` characters, else its start and its end joined by ``~``,
+    exactly ``length`` characters long (``ZONNIG-ENERGIE/KLANT-0012345/2026-000297`` in 38 is
+    ``ZONNIG-ENERGIE/KLAN~012345/2026-000297``). The start names the series, the end the sequence, so the
+    number stays recognisable.
+
+    A valid number stays valid (see ``number_problem``): its first and last characters are kept, and the ``~``
+    between the two parts keeps them from forming a double space, a ``//`` or a ``.`` or ``..`` part.
+    """
+    if len(number) <= length:
+        return number
+    if length < 3:
+        raise ValueError(f"cannot shorten an invoice number to {length} characters")
+    kept = length - len(ELISION)
+    head, tail = kept - kept // 2, kept // 2
+    return f"{number[:head]}{ELISION}{number[-tail:]}"

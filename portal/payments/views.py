@@ -106,6 +106,19 @@ def _button_cents(form: PayForm, selected: list[Invoice], selected_cents: int) -
         return None
 
 
+def _choices_from_address(form: PayForm, currency: str) -> None:
+    """The method, all or part, and the part amount named in the address, as the form sends them: the language
+    switch comes back with them (pay.js puts them in its link; without JavaScript the link keeps the address).
+    The amount stays as it was typed, in whichever notation; the page checks it only when it is sent."""
+    form.currency = currency
+    if request.args.get("method") in METHODS:
+        form.method.data = request.args["method"]  # checked against the methods offered when the page is drawn
+    # Only where part-payments are offered: the button must never name an amount the page does not show.
+    if request.args.get("amount_choice") == "partial" and partial_payment_minimum_cents(db.session, currency):
+        form.amount_choice.data = "partial"
+        form.partial_amount.data = request.args.get("partial_amount", "")
+
+
 @bp.route("/pay", methods=["GET", "POST"])
 @debtor_required
 def pay() -> Response:
@@ -121,6 +134,7 @@ def pay() -> Response:
         form.invoice.data = [
             i.number for i in open_invoices if (not wanted or i.number in wanted) and i.currency == currency
         ]
+        _choices_from_address(form, currency or "EUR")
         note_visit("pay")
         db.session.commit()
         return _pay_page(form, open_invoices, held, on_hold)

@@ -71,23 +71,31 @@
     }
   }
 
-  // Switching language reloads the page: it opens with the same invoices ticked, not all of them again.
+  // Switching language reloads the page: it opens with the same choices (the ticked invoices, the method, all
+  // or part, and the part amount exactly as typed), not the defaults again. They go into the link's "next"
+  // address as the form would send them; the server reads them there (portal/payments/views.py).
+  var KEPT = ["invoice", "method", "amount_choice", "partial_amount"];
   var languageLinks = document.querySelectorAll("a[hreflang]");
-  function keepTicksAcrossLanguages() {
-    var ticked = new URLSearchParams();
-    boxes.forEach(function (box) { if (box.checked) { ticked.append("invoice", box.value); } });
-    if (!ticked.has("invoice")) { ticked.append("invoice", ""); }
+  function keepChoicesAcrossLanguages() {
+    var kept = new URLSearchParams();
+    // A disabled field (the amount while "Everything" is chosen) is left out, as the form leaves it out.
+    new FormData(form).forEach(function (value, name) {
+      if (KEPT.indexOf(name) >= 0 && value !== "") { kept.append(name, value); }
+    });
+    if (!kept.has("invoice")) { kept.append("invoice", ""); }
     languageLinks.forEach(function (link) {
       var target = new URL(link.href, window.location.href);
       if (!target.searchParams.has("next")) { return; }
-      target.searchParams.set("next", window.location.pathname + "?" + ticked.toString());
+      target.searchParams.set("next", window.location.pathname + "?" + kept.toString());
       link.href = target.pathname + target.search;
     });
   }
 
-  form.addEventListener("change", keepTicksAcrossLanguages);
-  form.addEventListener("change", update);
-  form.addEventListener("input", update);
-  update();
-  keepTicksAcrossLanguages();
+  function changed() {
+    update();
+    keepChoicesAcrossLanguages();  // after update(), which enables or disables the amount field
+  }
+  form.addEventListener("change", changed);
+  form.addEventListener("input", changed);  // a typed amount counts before the field loses focus
+  changed();
 })();

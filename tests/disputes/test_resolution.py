@@ -13,6 +13,7 @@ from portal.disputes.errors import DisputeProblem
 from portal.disputes.models import CreditNote, Dispute
 from portal.disputes.resolution import resolve_with_corrected_invoice, resolve_with_credit_notes, vat_split
 from portal.invoices.models import Invoice
+from portal.invoices.numbers import MAX_LENGTH, number_problem
 from tests.disputes.resolution_support import NOW, events_of, notes_of, set_credit_limit
 from tests.fixtures.factories import TEST_ACTOR
 
@@ -168,6 +169,70 @@ def test_a_second_correction_of_the_same_number_gets_the_next_suffix(
     create_invoice(original.customer, number=f"{original.number}-C")
     corrected = _correct(session, dispute_on(original), original, 3000)
     assert corrected.number == f"{original.number}-C2"
+
+
+# Forty characters, as long as the column allows; a real series and sequence at either end.
+LONG_NUMBER = "ZONNIG-ENERGIE/KLANT-0012345/2026-000297"
+
+
+def test_a_correction_of_a_number_as_long_as_the_column_still_fits_it(in_app, session, energy_invoice, dispute_on):
+    assert len(LONG_NUMBER) == MAX_LENGTH
+    original = energy_invoice(number=LONG_NUMBER)
+    corrected = _correct(session, dispute_on(original), original, 3000)
+    session.commit()
+
+    number = session.get(Invoice, corrected.id).number
+    assert len(number) <= MAX_LENGTH, f"{number!r} does not fit the column"
+    assert number_problem(number) is None, "the corrected number is a valid invoice number"
+    # Still recognisable: the series at the start, the sequence and the correction at the end.
+    assert number == "ZONNIG-ENERGIE/KLAN~012345/2026-000297-C"
+    [line] = corrected.lines
+    assert LONG_NUMBER in line.description, "the line names the original in full"
+
+
+def test_a_number_is_shortened_only_as_much_as_its_suffix_needs(
+    in_app, session, create_customer, create_invoice, energy_invoice, dispute_on
+):
+    customer = create_customer(language="en")
+    fits, too_long = LONG_NUMBER[: MAX_LENGTH - 2], LONG_NUMBER[: MAX_LENGTH - 1]
+
+    first = energy_invoice(customer, number=fits)
+    assert _correct(session, dispute_on(first), first, 3000).number == f"{fits}-C", "room for -C: kept whole"
+
+    second = energy_invoice(customer, number=too_long)
+    number = _correct(session, dispute_on(second), second, 3000).number
+    assert (len(number), number[:10], number[-8:]) == (MAX_LENGTH, too_long[:10], f"{too_long[-6:]}-C")
+
+    # The same 38 characters once more (its -C taken): -C2 needs one more, so this one is shortened.
+    third = energy_invoice(customer, number=f"{fits[:-1]}X")
+    create_invoice(customer, number=f"{third.number}-C")
+    number = _correct(session, dispute_on(third), third, 3000).number
+    assert len(number) == MAX_LENGTH and number.endswith("X-C2") and number_problem(number) is None
+
+
+def test_corrections_of_long_numbers_that_share_a_prefix_get_numbers_of_their_own(
+    in_app, session, create_customer, energy_invoice, dispute_on
+):
+    customer = create_customer(language="en")
+    # The same series; the second differs from the first only at the end, the third only in the part that
+    # shortening leaves out.
+    numbers = [
+        "ZONNIG-ENERGIE/KLANT-0012345/2026-000297",
+        "ZONNIG-ENERGIE/KLANT-0012345/2026-000298",
+        "ZONNIG-ENERGIE/KLANT-1012345/2026-000297",
+    ]
+    corrected = []
+    for number in numbers:
+        original = energy_invoice(customer, number=number)
+        corrected.append(_correct(session, dispute_on(original), original, 3000).number)
+    session.commit()
+
+    assert len(set(corrected)) == len(numbers), f"two corrections share a number: {corrected}"
+    for number in corrected:
+        assert len(number) <= MAX_LENGTH and number_problem(number) is None, number
+    assert corrected[0].endswith("000297-C") and corrected[1].endswith("000298-C")
+    stored = session.scalars(select(Invoice.number).where(Invoice.number.in_(corrected)))
+    assert sorted(stored) == sorted(corrected)
 
 
 def test_what_the_customer_gains_by_a_correction_follows_the_limit(in_app, session, energy_invoice, dispute_on):

@@ -26,7 +26,14 @@ import pytest
 from playwright.sync_api import BrowserContext, Locator, Page, expect
 
 from tests.e2e.conftest import SCREENSHOTS
-from tests.e2e.test_debtor_journey import html_lang, open_personal_link, path_of, run_axe, switch_language
+from tests.e2e.test_debtor_journey import (
+    assert_fits_width,
+    html_lang,
+    open_personal_link,
+    path_of,
+    run_axe,
+    switch_language,
+)
 from tests.e2e.test_staff_journey import (
     BROWSER_LOCALES,
     DEMO_PASSWORD,
@@ -352,6 +359,70 @@ def test_the_pay_page_follows_the_ticks_and_the_chosen_amount(
     pay_button(page).click()
     page.wait_for_url(DEMO_CHECKOUT)
     assert "€60.50" in page.locator("main dl.facts").inner_text()
+
+
+@pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["360px", "desktop"])
+def test_switching_language_keeps_the_method_and_the_part_amount(
+    new_context: NewContext, live_server: LiveServer, debtor: Debtor, viewport: dict[str, int]
+) -> None:
+    page = new_context(locale=BROWSER_LOCALES["en"], viewport=viewport).new_page()
+    first, second = debtor.invoices
+    start_payment(page, live_server, debtor)
+    invoice_checkbox(page, second).uncheck()
+    page.get_by_role("radio", name="Credit or debit card").check()
+    page.get_by_role("radio", name="Part of it now").check()
+    page.get_by_label("Amount in EUR").fill("12,50")
+    expect(pay_button(page)).to_have_accessible_name("Pay €12.50")
+
+    # In Dutch: the same invoice, method, "part of it" and the amount as typed; the button in Dutch notation.
+    switch_language(page, "nl")
+    amount_field = page.get_by_label("Bedrag in EUR")
+    expect(invoice_checkbox(page, first)).to_be_checked()
+    expect(invoice_checkbox(page, second)).not_to_be_checked()
+    expect(page.get_by_role("radio", name="Creditcard of betaalpas")).to_be_checked()
+    expect(page.get_by_role("radio", name="Nu een deel")).to_be_checked()
+    expect(amount_field).to_be_visible()
+    expect(amount_field).to_have_value("12,50")
+    expect(pay_button(page)).to_have_accessible_name(re.compile(r"^Betaal €\s12,50$"))
+    expect(pay_button(page)).to_be_in_viewport()
+    if viewport is PHONE:
+        assert_fits_width(page, PHONE["width"])
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=SHOTS / f"pay-after-language-switch-{viewport['width']}.png", full_page=True)
+    run_axe(page, f"pay page after a language switch at {viewport['width']} px")
+
+    # An amount typed the English way on the Dutch page comes back to the English page just as it was typed.
+    amount_field.fill("20.5")
+    expect(pay_button(page)).to_have_accessible_name(re.compile(r"^Betaal €\s20,50$"))
+    switch_language(page, "en")
+    expect(page.get_by_role("radio", name="Credit or debit card")).to_be_checked()
+    expect(page.get_by_label("Amount in EUR")).to_have_value("20.5")
+    expect(pay_button(page)).to_have_accessible_name("Pay €20.50")
+
+    # And that is what is paid, by the method chosen before either switch.
+    pay_button(page).click()
+    page.wait_for_url(DEMO_CHECKOUT)
+    facts = page.locator("main dl.facts").inner_text()
+    assert "€20.50" in facts and "Credit or debit card" in facts, facts
+
+
+def test_without_javascript_the_language_switch_keeps_the_choices_in_the_address(
+    new_context: NewContext, live_server: LiveServer, debtor: Debtor
+) -> None:
+    """Without JavaScript the switch keeps the address, so choices that came in it (as pay.js sends them) stay."""
+    page = new_context(locale=BROWSER_LOCALES["en"], viewport=PHONE, java_script_enabled=False).new_page()
+    open_personal_link(page, live_server, debtor.ref)
+    second = debtor.invoices[1]
+    page.goto(f"/pay?invoice={second}&method=bancontact&amount_choice=partial&partial_amount=15%2C25")
+    expect(page.get_by_label("Amount in EUR")).to_have_value("15,25")
+
+    switch_language(page, "nl")
+    expect(invoice_checkbox(page, debtor.invoices[0])).not_to_be_checked()
+    expect(invoice_checkbox(page, second)).to_be_checked()
+    expect(page.get_by_role("radio", name="Bancontact")).to_be_checked()
+    expect(page.get_by_role("radio", name="Nu een deel")).to_be_checked()
+    expect(page.get_by_label("Bedrag in EUR")).to_have_value("15,25")
+    expect(pay_button(page)).to_have_accessible_name(re.compile(r"^Betaal €\s15,25$"))
 
 
 def test_without_javascript_the_amount_field_stays_and_the_server_total_is_shown(

@@ -6,6 +6,9 @@ import re
 
 from portal.clock import now as utcnow
 from portal.payments.models import Payment
+from portal.settings.registry import PARTIAL_MINIMUM_KEY
+from portal.settings.services import set_settings
+from tests.fixtures.factories import TEST_ACTOR
 from tests.payments.conftest import start_payment
 
 ONE_LINE = [("Stroom", "1", "st", "434.65", "21")]  # 434.65 + 91.28 VAT = 525.93
@@ -108,3 +111,67 @@ def test_one_invoice_is_described_as_one_invoice_at_the_provider(client, create_
 
     both = start_payment(client, ["T-5", "T-6"]).headers["Location"].removeprefix("http://localhost")
     assert "Invoices T-5, T-6" in _text(client.get(both).get_data(as_text=True))
+
+
+def _checked(html: str, name: str) -> list[str]:
+    """The values of the checked inputs called ``name``."""
+    inputs = re.findall(rf'<input type="(?:radio|checkbox)" name="{name}" value="([^"]*)"[^>]*>', html, re.S)
+    tags = re.findall(rf'<input type="(?:radio|checkbox)" name="{name}"[^>]*>', html, re.S)
+    return [value for value, tag in zip(inputs, tags, strict=True) if re.search(r"\schecked\b", tag)]
+
+
+def _typed_amount(html: str) -> str | None:
+    found = re.search(r'<input[^>]*name="partial_amount"[^>]*>', html)
+    assert found, "no amount field"
+    value = re.search(r'value="([^"]*)"', found.group())
+    return value.group(1) if value else None
+
+
+def test_the_choices_in_the_address_come_back_as_they_were_made(client, create_customer, create_invoice, login):
+    """The language switch comes back with the debtor's choices in the address (pay.js puts them there; without
+    JavaScript the switch keeps the address): the method, part of it, and the amount exactly as it was typed."""
+    customer = create_customer(language="en")
+    create_invoice(customer, number="T-7", lines=ONE_LINE)
+    create_invoice(customer, number="T-8", lines=ONE_LINE)
+    login(client, customer)
+
+    page = client.get("/pay?invoice=T-8&method=creditcard&amount_choice=partial&partial_amount=1.234%2C5")
+    html = page.get_data(as_text=True)
+
+    assert page.status_code == 200
+    assert _checked(html, "invoice") == ["T-8"]
+    assert _checked(html, "method") == ["creditcard"]
+    assert _checked(html, "amount_choice") == ["partial"]
+    assert _typed_amount(html) == "1.234,5", "the amount is shown as typed, not rewritten"
+    assert _button(html) == "Pay €1,234.50"
+    assert 'aria-invalid="true"' not in html, "nothing is checked before it is sent"
+
+
+def test_an_unknown_method_or_amount_choice_in_the_address_falls_back_to_the_defaults(
+    client, create_customer, create_invoice, login
+):
+    customer = create_customer(language="en")
+    create_invoice(customer, number="T-9", lines=ONE_LINE)
+    login(client, customer)
+
+    html = client.get("/pay?method=cash&amount_choice=most&partial_amount=12").get_data(as_text=True)
+
+    assert len(_checked(html, "method")) == 1 and _checked(html, "method") != ["cash"]
+    assert _checked(html, "amount_choice") == ["full"]
+    assert _typed_amount(html) in (None, ""), "an amount without 'part of it' is not kept"
+    assert _button(html) == "Pay €525.93"
+
+
+def test_part_of_it_in_the_address_is_ignored_where_only_whole_invoices_are_paid(
+    client, session, create_customer, create_invoice, login
+):
+    set_settings(session, {PARTIAL_MINIMUM_KEY: {}}, actor=TEST_ACTOR)
+    session.commit()
+    customer = create_customer(language="en")
+    create_invoice(customer, number="T-10", lines=ONE_LINE)
+    login(client, customer)
+
+    html = client.get("/pay?amount_choice=partial&partial_amount=12,50").get_data(as_text=True)
+
+    assert 'name="partial_amount"' not in html
+    assert _button(html) == "Pay €525.93", "the button never names an amount the page does not ask for"
