@@ -86,12 +86,18 @@ def force_locale(locale: str) -> Iterator[None]:
 _FORMATTING_LOCALES = {"en": Locale("en", "GB")}
 
 
+# One Locale object per locale for the process: the formatting caches below are keyed by it, and a key of
+# another request's equal-but-not-identical Locale is compared with Babel's slow Locale.__eq__ on every hit.
+_ONE_LOCALE_EACH: dict[str, Locale] = {}
+
+
 def _locale_and_translations() -> tuple[Locale, NullTranslations]:
     cached = g.get(_CACHE_KEY)
     if cached is None:
         locale = get_locale() or Locale.parse(current_app.config["DEFAULT_LOCALE"])
         if not locale.territory:
             locale = _FORMATTING_LOCALES.get(locale.language, locale)
+        locale = _ONE_LOCALE_EACH.setdefault(str(locale), locale)
         cached = (locale, get_translations())
         setattr(g, _CACHE_KEY, cached)
     return cached
@@ -135,7 +141,13 @@ def _day(day: date, style: str, locale: Locale) -> str:
 
 def format_plain_amount(cents: int) -> str:
     """``525,93`` in Dutch, ``525.93`` in English: what a banking app's amount field takes, no sign or grouping."""
-    return numbers.format_decimal(Decimal(cents).scaleb(-2), format="0.00", locale=current_locale())
+    return _plain_amount(cents, current_locale())
+
+
+@lru_cache(maxsize=8192)
+def _plain_amount(cents: int, locale: Locale) -> str:
+    # Cached as money and days are: Babel parses the pattern anew on each call (1.7% of an overview, issue 10).
+    return numbers.format_decimal(Decimal(cents).scaleb(-2), format="0.00", locale=locale)
 
 
 def phone_href(phone: str) -> str:

@@ -29,18 +29,30 @@ def client_address() -> str:
     return request.remote_addr or "unknown"
 
 
+# Every answer's headers, unless the view set its own (one added only over https, one only to pages).
+_ALWAYS = (
+    ("Content-Security-Policy", CONTENT_SECURITY_POLICY),
+    ("Referrer-Policy", "no-referrer"),
+    ("X-Content-Type-Options", "nosniff"),
+    ("X-Frame-Options", "DENY"),
+    ("Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=()"),
+)
+_OVER_HTTPS = ("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+# Pages show personal financial data: never keep them in a shared cache or the back-forward cache.
+_PAGES_ONLY = ("Cache-Control", "no-store")
+
+
 def add_security_headers(response: Response) -> Response:
+    # One pass over the headers the view set, not one per header: a setdefault each scanned them all, and
+    # together they were 2.6% of an overview's instructions (issue 10).
     headers = response.headers
-    headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
-    headers.setdefault("Referrer-Policy", "no-referrer")
-    headers.setdefault("X-Content-Type-Options", "nosniff")
-    headers.setdefault("X-Frame-Options", "DENY")
-    headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=()")
-    if request.is_secure:
-        headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
-    if request.endpoint != "static":
-        # Pages show personal financial data: never keep them in a shared cache or the back-forward cache.
-        headers.setdefault("Cache-Control", "no-store")
+    present = {name.lower() for name, _value in headers.items()}
+    added = [(name, value) for name, value in _ALWAYS if name.lower() not in present]
+    if request.is_secure and "strict-transport-security" not in present:
+        added.append(_OVER_HTTPS)
+    if request.endpoint != "static" and "cache-control" not in present:
+        added.append(_PAGES_ONLY)
+    headers.extend(added)
     return response
 
 

@@ -134,3 +134,17 @@ def test_https_refuses_a_generated_secret_key_unless_allowed(https):
 def test_a_switch_that_is_neither_on_nor_off_is_named(https):
     https.setenv("PORTAL_ALLOW_SQLITE", "maybe")
     assert "PORTAL_ALLOW_SQLITE must be 1 (on) or 0 (off)" in _refusal()
+
+
+def test_a_gunicorn_worker_leaves_the_loaded_app_out_of_full_garbage_collections():
+    import gc
+    import runpy
+    from pathlib import Path
+
+    settings = runpy.run_path(str(Path(__file__).resolve().parent.parent / "gunicorn.conf.py"))
+    assert settings["logger_class"] == "portal.gunicorn_logger.RedactingLogger"
+    try:
+        settings["post_worker_init"](object())
+        assert gc.get_freeze_count() > 10_000  # the test process's app, modules and all
+    finally:
+        gc.unfreeze()

@@ -18,6 +18,21 @@ def test_security_headers_on_every_response(client, path):
     assert "script-src 'self'" in csp and "unsafe-inline" not in csp
     assert headers["Referrer-Policy"] == "no-referrer"
     assert headers["X-Content-Type-Options"] == "nosniff"
+    assert headers["X-Frame-Options"] == "DENY"
+    assert "camera=()" in headers["Permissions-Policy"]
+    assert "Strict-Transport-Security" not in headers  # plain http: a browser would ignore it, and it misleads
+    for name in ("Content-Security-Policy", "Referrer-Policy", "X-Frame-Options", "Cache-Control"):
+        assert len(headers.getlist(name)) <= 1, name
+
+
+def test_over_https_browsers_are_told_to_keep_to_https(client):
+    with client.get("/healthz", base_url="https://localhost") as response:
+        assert response.headers["Strict-Transport-Security"] == "max-age=31536000; includeSubDomains"
+
+
+def test_a_view_that_sets_its_own_cache_control_keeps_it(client):
+    with client.get("/static/css/portal.css") as response:
+        assert "no-store" not in response.headers.get("Cache-Control", "")
 
 
 def test_debtor_pages_are_never_cached(client, create_customer, login):
