@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
-from portal.settings.registry import DISPUTE_CANNED_REPLIES_PREFIX
+from portal.settings.dispute_settings import DISPUTE_CANNED_REPLIES_PREFIX
 from portal.settings.services import get_setting
 
 LANGUAGES = ("en", "nl")

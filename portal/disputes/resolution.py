@@ -28,7 +28,7 @@ from portal.i18n import _, force_locale
 from portal.invoices import events as invoice_events
 from portal.invoices.models import Invoice, InvoiceLine, InvoiceVatTotal
 from portal.invoices.numbers import MAX_LENGTH, shortened
-from portal.settings.registry import DISPUTE_SUPERVISOR_CREDIT_ABOVE_KEY
+from portal.settings.dispute_settings import DISPUTE_SUPERVISOR_CREDIT_ABOVE_KEY
 from portal.settings.services import get_setting
 from portal.staff.models import StaffUser
 

@@ -31,7 +31,7 @@ from portal.disputes.models import (
 from portal.disputes.rules import deadlines, line_with_vat_cents, new_reference
 from portal.events import emit
 from portal.invoices.models import Invoice
-from portal.settings.registry import DISPUTE_FIRST_RESPONSE_DAYS_KEY, DISPUTE_RESOLUTION_DAYS_KEY
+from portal.settings.dispute_settings import DISPUTE_FIRST_RESPONSE_DAYS_KEY, DISPUTE_RESOLUTION_DAYS_KEY
 from portal.settings.services import get_setting
 
 if TYPE_CHECKING:

@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from portal.plans.rules import KINDS, Policy
-from portal.settings.registry import (
+from portal.settings.plan_settings import (
     DEBT_HELP_PREFIX,
     PLAN_ANSWER_DAYS_KEY,
     PLAN_COOLING_OFF_DAYS_KEY,

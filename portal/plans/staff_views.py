@@ -17,7 +17,7 @@ from portal.customers.timeline import build_timeline
 from portal.errors import message_for
 from portal.extensions import db
 from portal.i18n import _, format_money
-from portal.plans import rules, services, staff_queries
+from portal.plans import decisions, rules, services, staff_queries
 from portal.plans.errors import PlanProblem
 from portal.plans.models import PaymentPlan
 from portal.plans.policy import plan_policy
@@ -133,7 +133,7 @@ def _decide_page(
         reject_form=reject or RejectForm(formdata=None),
         counter_form=counter,
         may_decide=role_allows(current_user.role, Permission.DECIDE_PLANS),
-        verdict_now=services.policy_verdict(db.session, plan),
+        verdict_now=decisions.policy_verdict(db.session, plan),
         supervisor=_supervisor(),
     )
     return html, status
@@ -168,10 +168,10 @@ def approve(plan_id: int) -> Any:
                 action="approve",
                 plan=plan,
                 form=form,
-                verdict_now=services.policy_verdict(db.session, plan),
+                verdict_now=decisions.policy_verdict(db.session, plan),
             )
-        plan = services.lock_plan(db.session, plan_id)
-        services.approve_plan(
+        plan = decisions.lock_plan(db.session, plan_id)
+        decisions.approve_plan(
             db.session, plan, actor=staff_actor(), staff_email=current_user.email, supervisor=_supervisor()
         )
     except PlanProblem as problem:
@@ -187,7 +187,7 @@ def approve(plan_id: int) -> Any:
 def _check_approvable(plan: PaymentPlan) -> None:
     if plan.status != "proposed":
         raise PlanProblem("not_waiting")
-    if services.policy_verdict(db.session, plan) is not None and not _supervisor():
+    if decisions.policy_verdict(db.session, plan) is not None and not _supervisor():
         raise PlanProblem("needs_supervisor")
 
 
@@ -206,8 +206,8 @@ def reject(plan_id: int) -> Any:
     if form.confirmed.data != "yes":
         return render_template("staff/plans/confirm.html", action="reject", plan=plan, form=form)
     try:
-        plan = services.lock_plan(db.session, plan_id)
-        services.reject_plan(
+        plan = decisions.lock_plan(db.session, plan_id)
+        decisions.reject_plan(
             db.session, plan, reason=form.reason.data or "", actor=staff_actor(), staff_email=current_user.email
         )
     except PlanProblem as problem:
@@ -250,8 +250,8 @@ def counter(plan_id: int) -> Any:
             may_send=proposal.within_policy or _supervisor(),
         )
     try:
-        plan = services.lock_plan(db.session, plan_id)
-        services.counter_plan(
+        plan = decisions.lock_plan(db.session, plan_id)
+        decisions.counter_plan(
             db.session,
             plan,
             instalments=instalments,

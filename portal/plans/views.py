@@ -25,6 +25,7 @@ from portal.money import AmountProblem, parse_amount
 from portal.plans import rules
 from portal.plans.agreement import agreement_text, plan_terms, terms_for, text_seal
 from portal.plans.debtor_access import own_plan_or_404
+from portal.plans.decisions import accept_counter, decline_counter, lock_plan
 from portal.plans.errors import PlanProblem
 from portal.plans.forms import AnswerForm, PlanForm
 from portal.plans.mandate import active_mandate
@@ -36,10 +37,7 @@ from portal.plans.progress import progress_of
 from portal.plans.services import (
     ConsentEvidence,
     PlanPreview,
-    accept_counter,
-    decline_counter,
     eligible_invoices,
-    lock_plan,
     open_plans,
     preview_plan,
     propose_plan,

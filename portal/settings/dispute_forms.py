@@ -13,8 +13,12 @@ from typing import Any
 from wtforms import Field, StringField, TextAreaField
 
 from portal.settings import registry
+from portal.settings.dispute_settings import (
+    DISPUTE_CANNED_REPLIES_PREFIX,
+    DISPUTE_PREFIX,
+    DISPUTE_SUPERVISOR_CREDIT_ABOVE_KEY,
+)
 from portal.settings.forms import SettingsForm, _check
-from portal.settings.registry import DISPUTE_CANNED_REPLIES_PREFIX, DISPUTE_PREFIX, DISPUTE_SUPERVISOR_CREDIT_ABOVE_KEY
 
 DISPUTE_KEYS = tuple(registry.keys_with_prefix(DISPUTE_PREFIX))
 # Stored as cents, shown and typed as an amount ("250,00").

@@ -14,14 +14,14 @@ from wtforms import Field, RadioField, SelectChoice, StringField, TextAreaField
 from portal.i18n import _l
 from portal.settings import registry
 from portal.settings.forms import SettingsForm, _check
-from portal.settings.registry import DEBT_HELP_PREFIX, PLAN_PREFIX
+from portal.settings.plan_settings import DEBT_HELP_PREFIX, PLAN_INTEREST_KEY, PLAN_INVOICES_KEY, PLAN_PREFIX
 
 PLAN_KEYS = tuple(registry.keys_with_prefix(PLAN_PREFIX))
 # Stored as cents, shown and typed as an amount ("25,00").
 AMOUNT_KEYS = tuple(key for key in PLAN_KEYS if key.endswith(("_min_instalment", "_max_total")))
 _CHOICE_LABELS: dict[str, dict[str, Any]] = {
-    registry.PLAN_INVOICES_KEY: {"overdue": _l("Only overdue invoices"), "open": _l("Every open invoice")},
-    registry.PLAN_INTEREST_KEY: {
+    PLAN_INVOICES_KEY: {"overdue": _l("Only overdue invoices"), "open": _l("Every open invoice")},
+    PLAN_INTEREST_KEY: {
         "none": _l("No interest while a plan runs"),
         "statutory": _l("Statutory interest keeps running"),
     },

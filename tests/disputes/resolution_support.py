@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from portal.disputes.models import CreditNote, Dispute
 from portal.events.models import DomainEvent
-from portal.settings.registry import DISPUTE_SUPERVISOR_CREDIT_ABOVE_KEY
+from portal.settings.dispute_settings import DISPUTE_SUPERVISOR_CREDIT_ABOVE_KEY
 from portal.settings.services import set_settings
 from tests.fixtures.factories import TEST_ACTOR
 

@@ -1,5 +1,5 @@
 """A payment plan in a real browser, as the issue's "done when" puts it: a Dutch debtor proposes 12 months, which
-goes to staff; staff offer 6 months (through ``services.counter_plan``: the staff pages are another part of the
+goes to staff; staff offer 6 months (through ``decisions.counter_plan``: the staff pages are another part of the
 issue); the debtor accepts in the browser, and the invoices are paused because they are in a plan. On a 360 px
 phone and on a desktop, with axe-core finding nothing on the pages on the way.
 
@@ -42,7 +42,7 @@ from portal import create_app
 from portal.audit.services import Actor
 from portal.extensions import db
 from portal.plans.models import PaymentPlan
-from portal.plans.services import counter_plan
+from portal.plans.decisions import counter_plan
 from portal.customers.models import Customer
 app = create_app()
 with app.app_context():

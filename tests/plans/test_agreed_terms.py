@@ -14,19 +14,13 @@ from portal import clock
 from portal.accounts.pausing import pause_reason
 from portal.debits.jobs import run_debits
 from portal.debits.models import Debit
+from portal.plans.decisions import accept_counter, approve_plan, counter_plan
 from portal.plans.errors import PlanProblem
 from portal.plans.jobs import run_plans
 from portal.plans.models import PlanConsent
 from portal.plans.policy import plan_policy
 from portal.plans.promises import make_promise as make_promise_service
-from portal.plans.services import (
-    ConsentEvidence,
-    accept_counter,
-    approve_plan,
-    counter_plan,
-    eligible_invoices,
-    propose_plan,
-)
+from portal.plans.services import ConsentEvidence, eligible_invoices, propose_plan
 from portal.settings.services import set_settings
 from tests.plans.lifecycle_support import (
     ACTOR,

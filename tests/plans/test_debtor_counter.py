@@ -8,8 +8,8 @@ import time_machine
 
 from portal.accounts.pausing import pause_reason
 from portal.audit.services import Actor
+from portal.plans.decisions import counter_plan, reject_plan
 from portal.plans.models import PaymentPlan
-from portal.plans.services import counter_plan, reject_plan
 from tests.debits.debtor_pages import messages, text_of, token_on
 from tests.plans.debtor_steps import NOW, agree, choices, overdue_invoices, plan_id_of, preview, seal_on
 

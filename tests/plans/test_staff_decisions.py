@@ -10,10 +10,10 @@ import time_machine
 from sqlalchemy import select, text
 
 from portal.events.models import DomainEvent
-from portal.plans import services
+from portal.plans import decisions
 from portal.plans.errors import PlanProblem
 from portal.plans.models import PaymentPlan
-from portal.settings.registry import plan_limit_key
+from portal.settings.plan_settings import plan_limit_key
 from portal.settings.services import set_settings
 from tests.fixtures.factories import TEST_ACTOR, csrf_token
 from tests.plans.staff_support import NOW, main_of, reread, text_of
@@ -246,8 +246,8 @@ def test_the_lock_reads_the_decision_a_colleague_committed_meanwhile(session, pr
         text("UPDATE payment_plans SET status = 'active', decided_by = 'colleague@example.com' WHERE id = :id"),
         {"id": plan.id},
     )
-    locked = services.lock_plan(session, plan.id)
+    locked = decisions.lock_plan(session, plan.id)
     assert locked is seen and locked.status == "active"
     with time_machine.travel(NOW, tick=False), pytest.raises(PlanProblem) as refused:
-        services.approve_plan(session, locked, actor=TEST_ACTOR, staff_email="me@example.com", supervisor=True)
+        decisions.approve_plan(session, locked, actor=TEST_ACTOR, staff_email="me@example.com", supervisor=True)
     assert refused.value.code == "not_waiting" and locked.decided_by == "colleague@example.com"

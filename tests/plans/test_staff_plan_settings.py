@@ -12,7 +12,8 @@ from sqlalchemy import select
 
 from portal.plans.policy import plan_policy
 from portal.settings.models import SettingVersion
-from portal.settings.registry import PLAN_PREFIX, keys_with_prefix
+from portal.settings.plan_settings import PLAN_PREFIX
+from portal.settings.registry import keys_with_prefix
 from tests.fixtures.factories import csrf_token
 from tests.plans.staff_support import text_of
 

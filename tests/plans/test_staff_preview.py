@@ -9,7 +9,7 @@ import pytest
 import time_machine
 
 from portal.i18n import force_locale
-from portal.settings.registry import plan_limit_key
+from portal.settings.plan_settings import plan_limit_key
 from portal.settings.services import set_settings
 from tests.fixtures.factories import TEST_ACTOR
 from tests.plans.staff_support import NOW, main_of, text_of
