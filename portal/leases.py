@@ -2,9 +2,10 @@
 
 Several web processes (gunicorn workers, ``flask run`` with its reloader) each run the in-process
 scheduler; a lease row per job makes them agree. Taking it is one conditional UPDATE (``expires_at <= now``),
-or an INSERT the first time, where a unique-key error means another process was first. The holder keeps it
-while the job runs and then moves ``expires_at`` to when the job is next due, so a job runs once per
-interval across all processes; a holder that dies frees the job when its lease runs out.
+or an INSERT the first time, where a unique-key error means another process was first. The holder renews it
+while the job runs, however long that takes, and then moves ``expires_at`` to when the job is next due, so a
+job runs once per interval across all processes; a holder that dies stops renewing and frees the job when its
+lease runs out.
 """
 
 from __future__ import annotations
@@ -47,6 +48,20 @@ def take(session: Session, name: str, holder: str, *, now: datetime, until: date
         session.rollback()
         return False
     return True
+
+
+def renew(session: Session, name: str, holder: str, *, until: datetime) -> bool:
+    """Hold the lease on ``name`` until ``until``, only while ``holder`` still holds it; commits. False when
+    another holder has it: ours ran out (this process was paused for longer than the lease) and it was taken."""
+    # Not "expires_at > now": a lease that ran out but that nobody took is still ours to keep.
+    result = session.execute(
+        update(JobLease)
+        .where(JobLease.name == name, JobLease.holder == holder)
+        .values(expires_at=until)
+        .execution_options(synchronize_session=False)
+    )
+    session.commit()
+    return bool(getattr(result, "rowcount", 0))
 
 
 def hand_back(session: Session, name: str, holder: str, *, next_due: datetime) -> None:

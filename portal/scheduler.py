@@ -4,8 +4,9 @@ With PORTAL_CELERY_BROKER_URL, Celery beat sends each job of the registry as a t
 this scheduler never starts. Without a broker (the demo, ``make run``, a small deployment) the first
 request starts a daemon thread in each web process that ticks every few seconds; a lease row per job
 (portal/leases.py) makes the processes agree, so a job runs once per interval however many processes
-tick, and never twice at once. Messages are claimed one by one as well (notifications/delivery.py), so
-none is sent twice. A failing job is logged and runs again at its next interval.
+tick, and never twice at once: a run renews its lease for as long as it lasts. Messages are claimed one by
+one as well (notifications/delivery.py), so none is sent twice. A failing job is logged and runs again at
+its next interval.
 
 A feature adds its own work with ``register_job(ScheduledJob(...))`` in its package (imported by
 create_app), and both Celery beat and this scheduler run it.
@@ -19,11 +20,13 @@ import os
 import socket
 import threading
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from flask import Flask
+from sqlalchemy.orm import Session
 
 from portal import clock, leases
 from portal.extensions import db
@@ -32,6 +35,9 @@ log = logging.getLogger(__name__)
 
 # How often the thread wakes up to see whether a job is due; the jobs' own intervals decide what runs.
 TICK_SECONDS = 5.0
+# A running job renews its lease this many times per lease time, so a renewal or two may fail (the database
+# busy for a moment) before the lease runs out.
+RENEWALS_PER_LEASE = 3
 
 
 @dataclass(frozen=True)
@@ -42,7 +48,7 @@ class ScheduledJob:
     run: Callable[[Flask], object]
     # The interval in the web process, when shorter than beat's: there is no worker that delivers at once.
     every_here: timedelta | None = None
-    # A process that took the job and died frees it after this long; a run should end well within it.
+    # The lease time: a run renews its lease while it lasts, and a process that died mid-run frees the job after this.
     timeout: timedelta = timedelta(minutes=10)
 
     @property
@@ -75,8 +81,8 @@ def _reconcile_payments(app: Flask) -> object:
 
 # Messages every 15 seconds here, so none waits more than about 20 seconds once the mail server answers.
 # The lease of a process that died mid-run frees the job after DELIVERY_TIMEOUT, so mail stops for well under a
-# minute, not for minutes. A run that is merely slow may then overlap with another: that is safe, because
-# messages are claimed one by one in the outbox (notifications/delivery.py).
+# minute, not for minutes. A run that is merely slow keeps renewing its lease; one paused for longer than that
+# may overlap with another, which is safe: messages are claimed one by one in the outbox (notifications/delivery.py).
 DELIVERY_TIMEOUT = timedelta(seconds=45)
 register_job(
     ScheduledJob(
@@ -151,13 +157,51 @@ class Scheduler:
         if not leases.take(db.session, job.name, self.holder, now=started, until=hold_until):
             return False
         try:
-            job.run(self.app)
+            with self._lease_renewed(job, hold_until):
+                job.run(self.app)
         except Exception:  # noqa: BLE001 - logged; the job runs again at its next interval
             log.exception("scheduled job %s failed; it runs again in %s", job.name, job.interval_here)
         finally:
             db.session.rollback()
             leases.hand_back(db.session, job.name, self.holder, next_due=started + job.interval_here)
         return True
+
+    @contextmanager
+    def _lease_renewed(self, job: ScheduledJob, held_until: datetime) -> Iterator[None]:
+        """Renew the job's lease from a daemon thread while the block runs, so a run longer than its lease keeps
+        it; the thread dies with the process, so a process that dies mid-run frees the job a lease time later."""
+        done = threading.Event()
+        heartbeat = threading.Thread(
+            target=self._renew, args=(job, held_until, done), name=f"portal-lease-{job.name}", daemon=True
+        )
+        heartbeat.start()
+        try:
+            yield
+        finally:
+            done.set()
+            # Before the hand-back: a renewal after it would postpone the job's next run.
+            heartbeat.join()
+
+    def _renew(self, job: ScheduledJob, held_until: datetime, done: threading.Event) -> None:
+        every = job.timeout.total_seconds() / RENEWALS_PER_LEASE
+        while not done.wait(every):
+            # Never earlier than the lease taken, which lasts an interval at least: should this process die, the
+            # job is not run again before it is due.
+            held_until = max(held_until, clock.now() + job.timeout)
+            try:
+                # A session of its own: the job's (scoped to its thread) may be in the middle of a transaction.
+                with Session(self.app.extensions["portal_db_engine"]) as session:
+                    kept = leases.renew(session, job.name, self.holder, until=held_until)
+            except Exception:  # noqa: BLE001 - the database may be away for a moment; the next renewal tries again
+                log.warning("scheduler: could not renew the lease on %s", job.name, exc_info=True)
+                continue
+            if not kept:
+                # Paused for longer than the lease: another process took the job and may be running it too.
+                # This run goes on (stopping it half-way could leave more harm than finishing it).
+                log.warning(
+                    "scheduler: %s lost its lease on %s to another process while running it", self.holder, job.name
+                )
+                return
 
     def start(self) -> None:
         self.thread = threading.Thread(target=self._loop, name="portal-scheduler", daemon=True)

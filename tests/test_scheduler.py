@@ -8,11 +8,17 @@ remove their rows afterwards.
 from __future__ import annotations
 
 import threading
+import time
 from collections import Counter
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
+from pathlib import Path
+from typing import Any
 
 import pytest
+import time_machine
+from flask import Flask
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -24,6 +30,7 @@ from portal.leases import JobLease
 from portal.notifications.models import OutboxMessage
 from portal.notifications.services import queue_email
 from portal.scheduler import ScheduledJob, Scheduler
+from tests.fixtures.databases import app_on, database_of_its_own
 from tests.fixtures.factories import TEST_ACTOR
 
 DOMAIN = "scheduler-test.example"
@@ -216,3 +223,132 @@ def test_a_scheduler_that_died_while_delivering_stops_the_mail_for_under_a_minut
     assert other.tick() == [], "the lease still holds for a moment"
     frozen_clock.shift(timedelta(seconds=30))
     assert other.tick() == [delivery_job.name], "a minute later another scheduler delivers the mail"
+
+
+# A lease short enough that a run outlasts it within a test. These tests tick in real time (the heartbeat that
+# renews a lease runs on the real clock), in a database of their own, since each scheduler commits from its thread.
+LEASE = timedelta(seconds=1)
+
+
+@pytest.fixture()
+def own_app(database_url: str, tmp_path: Path, app: Flask) -> Iterator[Flask]:
+    with database_of_its_own(database_url, tmp_path, "leases") as url, app_on(url, app) as built:
+        yield built
+
+
+class LongJob:
+    """A job whose first run lasts until the test ends it; a run that overlaps it returns at once."""
+
+    def __init__(self, every: timedelta = LEASE, lease: timedelta = LEASE) -> None:
+        self.job = ScheduledJob("long-run", "portal.test_long_run", every, self._run, timeout=lease)
+        self.runs = 0
+        self.started = threading.Event()
+        self.release = threading.Event()
+        self.finished = threading.Event()
+        self._lock = threading.Lock()
+
+    def _run(self, app: Flask) -> None:
+        with self._lock:
+            self.runs += 1
+            first = self.runs == 1
+        if first:
+            self.started.set()
+            self.release.wait(30)
+            self.finished.set()
+
+    @contextmanager
+    def running(self, scheduler: Scheduler) -> Iterator[threading.Thread]:
+        """``scheduler`` ticks in a thread of its own, and its run of the job lasts as long as the block."""
+        ticking = threading.Thread(target=scheduler.tick, name="long-run-tick")
+        ticking.start()
+        assert self.started.wait(10), "the first scheduler took the job"
+        try:
+            yield ticking
+        finally:
+            self.release.set()
+            ticking.join(30)
+        assert self.finished.is_set() and not ticking.is_alive()
+
+
+def _tick_for(scheduler: Scheduler, seconds: float) -> list[str]:
+    """Tick ``scheduler`` every 50 ms for ``seconds``; returns the names of the jobs it ran."""
+    ran: list[str] = []
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        ran += scheduler.tick()
+        time.sleep(0.05)
+    return ran
+
+
+def _stop_renewals(monkeypatch: pytest.MonkeyPatch, holder: str) -> threading.Event:
+    """While the returned event is set, ``holder`` renews nothing: its process is paused, or dead."""
+    paused = threading.Event()
+    paused.set()
+    renew = scheduling.leases.renew
+
+    def renew_unless_paused(session: Session, name: str, renewing: str, **kwargs: Any) -> bool:
+        return True if renewing == holder and paused.is_set() else renew(session, name, renewing, **kwargs)
+
+    monkeypatch.setattr(scheduling.leases, "renew", renew_unless_paused)
+    return paused
+
+
+def test_a_job_that_runs_longer_than_its_lease_is_not_run_by_another_scheduler_meanwhile(own_app, monkeypatch):
+    long = LongJob()
+    monkeypatch.setattr(scheduling, "_jobs", {long.job.name: long.job})
+    first, other = Scheduler(own_app, holder="first-worker"), Scheduler(own_app, holder="other-worker")
+
+    with long.running(first):
+        assert _tick_for(other, 2 * LEASE.total_seconds()) == [], "the running job keeps its lease"
+    assert long.runs == 1
+
+
+def test_a_long_run_hands_its_lease_back_at_the_end_and_the_job_runs_again_when_due(own_app, monkeypatch):
+    long = LongJob()
+    monkeypatch.setattr(scheduling, "_jobs", {long.job.name: long.job})
+    first, other = Scheduler(own_app, holder="first-worker"), Scheduler(own_app, holder="other-worker")
+
+    with long.running(first):
+        time.sleep(1.5 * LEASE.total_seconds())  # past its lease, renewed meanwhile
+    with time_machine.travel(utcnow(), tick=False) as frozen:
+        # Due again an interval after the run started, so at once: the renewals end with the run.
+        assert other.tick() == [long.job.name]
+        assert first.tick() == [], "the other's run makes it due again an interval later"
+        frozen.shift(LEASE)
+        assert first.tick() == [long.job.name]
+    assert long.runs == 3
+
+
+def test_a_scheduler_that_stopped_renewing_mid_run_frees_the_job_after_its_lease(own_app, frozen_clock, monkeypatch):
+    long = LongJob()
+    monkeypatch.setattr(scheduling, "_jobs", {long.job.name: long.job})
+    dead, other = Scheduler(own_app, holder="dead-worker"), Scheduler(own_app, holder="other-worker")
+    _stop_renewals(monkeypatch, "dead-worker")
+
+    with long.running(dead):
+        assert other.tick() == [], "the lease holds for its time"
+        frozen_clock.shift(LEASE)
+        assert other.tick() == [long.job.name], "then another scheduler runs the job"
+    assert long.runs == 2
+
+
+def test_a_run_that_lost_its_lease_while_paused_warns_and_goes_on(own_app, frozen_clock, monkeypatch, caplog):
+    long = LongJob()
+    monkeypatch.setattr(scheduling, "_jobs", {long.job.name: long.job})
+    paused, other = Scheduler(own_app, holder="paused-worker"), Scheduler(own_app, holder="other-worker")
+    renewals_stopped = _stop_renewals(monkeypatch, "paused-worker")
+
+    with long.running(paused) as ticking:
+        frozen_clock.shift(LEASE)
+        assert other.tick() == [long.job.name], "the paused process's lease ran out"
+        renewals_stopped.clear()  # it wakes up, and its next renewal finds the lease taken
+        deadline = time.monotonic() + 2
+        while "lost its lease on long-run" not in caplog.text and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert "lost its lease on long-run" in caplog.text
+        assert [r.levelname for r in caplog.records if "lost its lease" in r.getMessage()] == ["WARNING"]
+        assert ticking.is_alive() and not long.finished.is_set(), "the run is not stopped"
+    # The paused process's hand-back leaves the other's lease alone: the job is due an interval after its run.
+    assert other.tick() == []
+    frozen_clock.shift(LEASE)
+    assert other.tick() == [long.job.name]
