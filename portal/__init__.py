@@ -189,7 +189,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(plans_bp)
     app.register_blueprint(webhooks_bp)
     app.register_blueprint(demo_checkout_bp)
-    # Plans and promises, the debtor's side (debt_help also gives the templates has_endpoint()).
+    # Plans and promises, the debtor's side (debt_help gives the templates has_endpoint(), more_time_offered()).
     for blueprint in (plan_payments_bp, promises_bp, debt_help_bp, disputes_bp):
         app.register_blueprint(blueprint)
     register_error_pages(app)

@@ -10,10 +10,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import Flask
-from sqlalchemy import select
+from sqlalchemy import String, cast, exists, select
 from sqlalchemy.orm import Session
 
 from portal.audit.services import Actor
+from portal.events.models import DomainEvent
 from portal.i18n import _l
 from portal.payments.models import Payment
 from portal.providers.base import METHODS, PaymentProvider
@@ -24,7 +25,7 @@ METHOD_LABELS: dict[str, Any] = {
     "creditcard": _l("Credit or debit card"),
     "bancontact": _l("Bancontact"),
     "paypal": _l("PayPal"),
-    # i18n: a one-off payment that also sets up direct debit for the next invoices
+    # i18n: a one-off debit of this amount; it does not set up direct debit for later invoices
     "directdebit": _l("SEPA direct debit"),
 }
 METHOD_HINTS: dict[str, Any] = {
@@ -32,7 +33,11 @@ METHOD_HINTS: dict[str, Any] = {
     "creditcard": _l("Visa, Mastercard or American Express."),
     "bancontact": _l("For Belgian bank cards and apps."),
     "paypal": _l("Pay with your PayPal account."),
-    "directdebit": _l("Pay this once and let us collect future invoices from your account."),
+    # Paying this way collects this amount once; it sets up no direct debit for later invoices (switching to direct
+    # debit is a page of its own, debits/switch_views.py), so the hint must not promise that.
+    "directdebit": _l(
+        "We take this amount from your bank account once. This does not set up direct debit for later invoices."
+    ),
 }
 
 
@@ -76,10 +81,25 @@ def offered_methods(
 
 
 def usual_method(session: Session, customer_id: int) -> str | None:
-    """The method of the customer's latest successful payment, to preselect next time."""
+    """The method of the latest successful payment the customer made themselves, to preselect next time.
+
+    A debit we collected on their mandate (a month's, a plan's instalment) was started by us, not chosen by them:
+    it says nothing about how they like to pay here, and calling one-off SEPA direct debit "used last time" after
+    it would be untrue.
+    """
+    from portal.payments.events import STARTED
+
+    started_by_us = exists(
+        select(DomainEvent.id).where(
+            DomainEvent.subject_type == "payment",
+            DomainEvent.subject_id == cast(Payment.id, String),
+            DomainEvent.kind == STARTED,
+            DomainEvent.actor_type == "system",
+        )
+    )
     return session.scalars(
         select(Payment.method)
-        .where(Payment.customer_id == customer_id, Payment.state == "paid")
+        .where(Payment.customer_id == customer_id, Payment.state == "paid", ~started_by_us)
         .order_by(Payment.paid_at.desc())
         .limit(1)
     ).first()

@@ -16,10 +16,11 @@ from portal.plans.callbacks import open_callback, request_callback
 from portal.plans.errors import PlanProblem
 from portal.plans.models import CallbackRequest
 from portal.plans.policy import debt_help_text
-from portal.plans.template_helpers import has_endpoint
+from portal.plans.template_helpers import has_endpoint, more_time_offered
 
 bp = Blueprint("debt_help", __name__)
 bp.add_app_template_global(has_endpoint)
+bp.add_app_template_global(more_time_offered)
 
 # Countries with a standard text of their own (templates/plans/_debt_help_<country>.html).
 STANDARD_TEXTS = ("NL", "BE")

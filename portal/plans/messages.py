@@ -55,6 +55,7 @@ def _send(
             "method": plan.method,
             "instalments": [{"due_on": item.due_on, "amount_cents": item.amount_cents} for item in schedule],
             "answer_by": plan.answer_by,
+            "invoice_count": len(plan.invoices),  # "this invoice" or "these invoices"
             "note": plan.decision_note,
             **context,
         },

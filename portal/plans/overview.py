@@ -1,6 +1,6 @@
 """What the debtor's overview and invoice page show of plans and promises: one statement that finds there is
-none (most debtors), else two: the customer's open plans (with their invoices and instalments) and their open
-promises (with their invoices)."""
+none (most debtors), else three: the customer's open plans (with their invoices and instalments), their open
+promises (with their invoices), and whether any invoice is left that can still have more time."""
 
 from __future__ import annotations
 
@@ -14,7 +14,10 @@ from portal.accounts.presence import register_presence_check
 from portal.db import in_fixed
 from portal.plans.instalments import debit_still_expected, money_on_its_way
 from portal.plans.models import OPEN_PLAN_STATES, PaymentPlan, PaymentPromise, PlanInvoice, PromiseInvoice
+from portal.plans.policy import plan_policy
 from portal.plans.progress import PlanProgress, progress_of
+from portal.plans.services import has_eligible_invoice
+from portal.plans.template_helpers import MoreTime, note_more_time
 
 
 @dataclass(frozen=True)
@@ -50,11 +53,15 @@ class PlansView:
 
 
 def plans_view(session: Session, customer_id: int, *, today: date, has_any: bool | None = None) -> PlansView:
-    """``has_any``: the answer of ``features_present`` for PRESENCE, when the page asked it already."""
+    """``has_any``: the answer of ``features_present`` for PRESENCE, when the page asked it already.
+
+    Also notes for the page's templates whether more time can still be asked (``more_time_links``): with a plan or
+    a promise, whether any invoice is left that can have one (one statement more); without, every invoice can."""
     # Most debtors never had a plan or a promise: one cheap statement tells, and spares them the two loads.
     if has_any is None:
         has_any = bool(session.scalar(_ANY_OPEN, {"customer_id": customer_id}))
     if not has_any:
+        note_more_time(MoreTime(customer_id, offered=True, covered=frozenset()))
         return PlansView()
     plans = list(
         session.scalars(
@@ -77,7 +84,10 @@ def plans_view(session: Session, customer_id: int, *, today: date, has_any: bool
     )
     in_plan = {covered.invoice.number: plan for plan in plans for covered in plan.invoices}
     promised = {covered.invoice.number: promise for promise in promises for covered in promise.invoices}
-    return PlansView([plan_card(session, plan, today) for plan in plans], in_plan, promised)
+    view = PlansView([plan_card(session, plan, today) for plan in plans], in_plan, promised)
+    offered = has_eligible_invoice(session, customer_id, plan_policy(session), today)
+    note_more_time(MoreTime(customer_id, offered=offered, covered=frozenset(view.covered)))
+    return view
 
 
 # Built once: the overview asks it on every view.

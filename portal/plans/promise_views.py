@@ -25,6 +25,7 @@ from portal.plans.promises import (
     promise_window,
 )
 from portal.plans.services import eligible_invoices
+from portal.plans.template_helpers import MoreTime, note_more_time
 
 bp = Blueprint("promises", __name__)
 
@@ -53,6 +54,8 @@ def start() -> Response:
     customer = g.customer
     window = promise_window(db.session, customer)
     invoices = eligible_invoices(db.session, customer, plan_policy(db.session), window.first)
+    # The page's link to a plan is for the same invoices: known now, so its template asks nothing after the commit.
+    note_more_time(MoreTime(customer.id, offered=bool(invoices), covered=frozenset()))
     form = PromiseForm()
     form.invoice.choices = [SelectChoice(invoice.number) for invoice in invoices]
     if not form.is_submitted():

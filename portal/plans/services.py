@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import or_, select
+from sqlalchemy import ColumnElement, exists, or_, select
 from sqlalchemy.orm import Session
 
 from portal import clock
@@ -62,42 +62,48 @@ class PlanPreview:
     policy: rules.Policy
 
 
-def covered_elsewhere(session: Session, invoice_ids: Sequence[int]) -> set[int]:
-    """The invoices among ``invoice_ids`` already in an open plan or an open promise."""
-    if not invoice_ids:
-        return set()
-    in_plan = session.scalars(
+def _eligible(customer_id: int, policy: PlanPolicy, today: date) -> list[ColumnElement[bool]]:
+    """The conditions of an invoice a plan or promise may cover (see :func:`eligible_invoices`)."""
+    in_plan = exists(
         select(PlanInvoice.invoice_id)
         .join(PaymentPlan, PaymentPlan.id == PlanInvoice.plan_id)
-        .where(PlanInvoice.invoice_id.in_(invoice_ids), PaymentPlan.status.in_(OPEN_PLAN_STATES))
+        .where(PlanInvoice.invoice_id == Invoice.id, PaymentPlan.status.in_(OPEN_PLAN_STATES))
     )
-    promised = session.scalars(
+    promised = exists(
         select(PromiseInvoice.invoice_id)
         .join(PaymentPromise, PaymentPromise.id == PromiseInvoice.promise_id)
-        .where(PromiseInvoice.invoice_id.in_(invoice_ids), PaymentPromise.status == "open")
+        .where(PromiseInvoice.invoice_id == Invoice.id, PaymentPromise.status == "open")
     )
-    return {*in_plan, *promised}
+    conditions = [
+        Invoice.customer_id == customer_id,
+        Invoice.state == "open",
+        Invoice.outstanding_cents > 0,
+        ~debit_on_its_way(clock.now()),
+        ~in_plan,
+        ~promised,
+    ]
+    if policy.invoices == "overdue":
+        conditions.append(Invoice.due_date < today)
+    return conditions
 
 
 def eligible_invoices(session: Session, customer: Customer, policy: PlanPolicy, today: date) -> list[Invoice]:
     """The customer's invoices a plan or promise may cover: owed, not yet in a plan or promise, not about to be
     collected by a direct debit already announced for it, and overdue when the policy covers only overdue
     invoices. Oldest first."""
-    query = (
-        select(Invoice)
-        .where(
-            Invoice.customer_id == customer.id,
-            Invoice.state == "open",
-            Invoice.outstanding_cents > 0,
-            ~debit_on_its_way(clock.now()),
-        )
-        .order_by(Invoice.due_date, Invoice.number)
-    )
-    if policy.invoices == "overdue":
-        query = query.where(Invoice.due_date < today)
-    invoices = list(session.scalars(query))
-    taken = covered_elsewhere(session, [invoice.id for invoice in invoices])
-    return [invoice for invoice in invoices if invoice.id not in taken]
+    query = select(Invoice).where(*_eligible(customer.id, policy, today)).order_by(Invoice.due_date, Invoice.number)
+    return list(session.scalars(query))
+
+
+def has_eligible_invoice(
+    session: Session, customer_id: int, policy: PlanPolicy, today: date, number: str | None = None
+) -> bool:
+    """Whether a plan or promise could cover any of the customer's invoices (or invoice ``number``) now: one
+    statement, for the pages that offer "more time" only where it can still be had."""
+    conditions = _eligible(customer_id, policy, today)
+    if number is not None:
+        conditions.append(Invoice.number == number)
+    return bool(session.scalar(select(exists(select(Invoice.id).where(*conditions)))))
 
 
 def choose_plan_invoices(
