@@ -16,6 +16,7 @@ from portal.audit.services import record
 from portal.debits.overview import PRESENCE as DIRECT_DEBIT
 from portal.debits.overview import collection_dates, direct_debit_view, schedule_with_debits
 from portal.debtor.access import debtor_actor, debtor_required, note_visit, reads_only
+from portal.debtor.arranged import ToPayNow, arrangements_for, arrangements_from, to_pay_now
 from portal.disputes.overview import PRESENCE as DISPUTES
 from portal.disputes.overview import DisputesView, disputes_view
 from portal.disputes.queries import credit_notes_for_invoice
@@ -61,19 +62,18 @@ def _overview_invoices() -> tuple[list[Invoice], list[Invoice]]:
     return [invoice for invoice in invoices if invoice.state == "open"], invoices
 
 
-def _overview_transfers(
-    open_invoices: list[Invoice], held: Mapping[str, int], creditor: dict[str, str]
-) -> list[TransferInstructions]:
-    """One transfer per currency of what may be paid now (the open total less what a dispute holds): the
-    overview shows them, its QR codes draw them."""
-    payable: dict[str, int] = {}
-    numbers: dict[str, list[str]] = {}
-    for invoice in open_invoices:
-        cents = invoice.outstanding_cents - held.get(invoice.number, 0)
-        if cents > 0:
-            payable[invoice.currency] = payable.get(invoice.currency, 0) + cents
-            numbers.setdefault(invoice.currency, []).append(invoice.number)
-    return [_transfer_for(cents, currency, numbers[currency], creditor) for currency, cents in sorted(payable.items())]
+def _overview_transfers(to_pay: Mapping[str, ToPayNow], creditor: dict[str, str]) -> list[TransferInstructions]:
+    """One transfer per currency of what is to be paid now (the open total less what a dispute holds and what a
+    debit, a plan or a promise takes care of): the overview shows them, its QR codes draw them."""
+    return [
+        _transfer_for(summary.now, currency, summary.numbers_now, creditor)
+        for currency, summary in sorted(to_pay.items())
+        if summary.now > 0
+    ]
+
+
+def _disputed(held: Mapping[str, int]) -> set[str]:
+    return {number for number, cents in held.items() if cents > 0}
 
 
 @bp.get("/overview")
@@ -98,7 +98,6 @@ def overview() -> str:
     creditor = creditor_details(db.session)  # the layout uses it too, without a 2nd query
     # What a dispute holds is owed, but not asked for.
     disputes = disputes_view(db.session, customer.id, now=clock.now(), has_any=present.get(DISPUTES))
-    transfers = _overview_transfers(open_invoices, disputes.held, creditor)
     # A refund or chargeback that reopened an invoice is said on its status line (payments/history.py).
     history = invoice_history(
         db.session, customer.id, [invoice.number for invoice in open_invoices], has_any=present.get(REVERSALS)
@@ -111,6 +110,9 @@ def overview() -> str:
     collects = direct_debit.collects if direct_debit else {}
     plans = plans_view(db.session, customer.id, today=today, has_any=present.get(PLANS))
     covered = plans.covered
+    # Owed, but taken care of: a debit collects it, or a plan or promise says when. Asked for is only the rest.
+    to_pay = to_pay_now(open_invoices, disputes.held, arrangements_from(collects, plans, _disputed(disputes.held)))
+    transfers = _overview_transfers(to_pay, creditor)
     note_visit("overview", access="overview.viewed")
     db.session.commit()
     with_status = [(invoice, invoice_status(invoice, today)) for invoice in open_invoices]
@@ -134,6 +136,7 @@ def overview() -> str:
         disputes=disputes,
         collects=collects,
         totals=totals,
+        to_pay=to_pay,
         credit=balance.credit,
         transfers=transfers,
         paid_invoices=paid,
@@ -221,7 +224,12 @@ def _invoice_transfer(
 def overview_qr(currency: str) -> Response:
     open_invoices, _ = _overview_invoices()
     held = disputes_view(db.session, g.customer.id, now=clock.now()).held
-    transfers = _overview_transfers(open_invoices, held, creditor_details(db.session))
+    # The same rest as the overview's transfer: what a debit, a plan or a promise takes care of is not in it.
+    arrangements = arrangements_for(
+        db.session, g.customer.id, open_invoices, today=_customer_today(), now=clock.now(), disputed=_disputed(held)
+    )
+    to_pay = to_pay_now(open_invoices, held, arrangements)
+    transfers = _overview_transfers(to_pay, creditor_details(db.session))
     return _qr_response(next((transfer for transfer in transfers if transfer.currency == currency), None))
 
 

@@ -170,3 +170,13 @@ def effect_of(reversal: PaymentReversal) -> RefundEffect:
         if allocation.reversal is reversal and allocation.amount_cents < 0
     )
     return RefundEffect(reversal.amount_cents - sum(cents for _number, cents in reopened), reopened)
+
+
+def undo_effect(reversal: PaymentReversal) -> tuple[tuple[str, int], ...]:
+    """What undoing a recorded reversal (``restore``) put back, as (invoice number, cents) per invoice; the rest of
+    ``reversal.amount_cents`` went to the payment's credit."""
+    return tuple(
+        (allocation.invoice.number, allocation.amount_cents)
+        for allocation in reversal.payment.allocations
+        if allocation.reversal is reversal and allocation.amount_cents > 0
+    )

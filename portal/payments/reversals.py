@@ -96,7 +96,13 @@ def undo_reversal(session: Session, payment: Payment, reversal: Reversal, *, act
     payment.updated_at = now
     restored = allocation.restore(session, payment, row, now, actor=actor)
     kind = payment_events.REFUND_FAILED if row.kind == "refund" else payment_events.CHARGEBACK_REVERSED
-    emit(session, payment_events.about(kind, payment, actor, amount_cents=row.amount_cents, invoices=restored))
+    # ``reversal_id``: which reversal it undid, so the debtor's invoice pages can say what it did to each invoice.
+    emit(
+        session,
+        payment_events.about(
+            kind, payment, actor, amount_cents=row.amount_cents, invoices=restored, reversal_id=row.id
+        ),
+    )
     if row.kind == "refund" and (row.request_key or "").endswith("-paid-twice"):
         # The debtor was told this automatic refund was on its way: tell them the money is kept as credit.
         emit(

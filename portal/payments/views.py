@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import timedelta
 
 from flask import Blueprint, abort, g, make_response, render_template, request, session
 from werkzeug.wrappers import Response
@@ -12,8 +12,9 @@ from wtforms import SelectChoice
 
 from portal import clock
 from portal.accounts.held import held_cents, payable_cents
-from portal.debits.overview import collection_dates, schedule_with_debits
+from portal.customers.models import Customer
 from portal.debtor.access import debtor_actor, debtor_required, load_debtor, note_visit
+from portal.debtor.arranged import Arrangements, arrangements_for
 from portal.errors import message_for
 from portal.extensions import db
 from portal.invoices.models import Invoice
@@ -24,7 +25,8 @@ from portal.payments.errors import PaymentProblem
 from portal.payments.forms import PayForm
 from portal.payments.methods import METHOD_HINTS, method_name, offered_methods, usual_method
 from portal.payments.models import Payment
-from portal.plans.overview import plans_view, running_plan_of
+from portal.payments.still_open import StillOpen, owed_after, what_is_still_open
+from portal.plans.overview import running_plan_of
 from portal.plans.progress import PlanProgress
 from portal.providers.base import METHODS, ProviderRejected, ProviderUnavailable
 from portal.providers.registry import get_provider
@@ -44,23 +46,50 @@ def remember_preferred_method(method: str | None) -> None:
         session[PREFERRED_METHOD_KEY] = method
 
 
-def _payable_invoices(customer_id: int) -> tuple[list[Invoice], dict[int, int], list[Invoice]]:
-    """The invoices the pay page offers, what is on hold on each (a dispute), and those wholly on hold."""
-    invoices = queries.list_payable_invoices(db.session, customer_id)
+@dataclass(frozen=True)
+class Payable:
+    """What the pay page offers: the invoices, what a dispute holds on each (by id), those wholly on hold, and
+    which of the offered ones a debit, a plan or a promise takes care of (not ticked unless asked for)."""
+
+    invoices: list[Invoice]
+    held: dict[int, int]
+    on_hold: list[Invoice]
+    arrangements: Arrangements
+
+    @property
+    def to_pay_now(self) -> list[Invoice]:
+        return [invoice for invoice in self.invoices if self.arrangements.kind_of(invoice.number) is None]
+
+
+def _payable_invoices(customer: Customer) -> Payable:
+    invoices = queries.list_payable_invoices(db.session, customer.id)
     held = held_cents(db.session, [invoice.id for invoice in invoices])
     offered = [invoice for invoice in invoices if payable_cents(invoice, held) > 0]
-    return offered, held, [invoice for invoice in invoices if payable_cents(invoice, held) <= 0]
+    # A dispute's hold keeps a debit from collecting its invoice: the rest is the debtor's to pay.
+    disputed = {invoice.number for invoice in invoices if held.get(invoice.id, 0) > 0}
+    arrangements = arrangements_for(
+        db.session, customer.id, offered, today=clock.today_for(customer), now=clock.now(), disputed=disputed
+    )
+    return Payable(offered, held, [i for i in invoices if payable_cents(i, held) <= 0], arrangements)
+
+
+def _default_choice(payable: Payable, wanted: list[str]) -> list[str]:
+    """The invoices ticked when the page opens: those named in the address, else everything asked for now (not
+    what a debit will collect or a plan or promise covers: the debtor may still tick those). One currency: a
+    payment is in one currency."""
+    chosen = [i for i in payable.invoices if i.number in wanted] if wanted else payable.to_pay_now
+    currency = chosen[0].currency if chosen else None
+    return [invoice.number for invoice in chosen if invoice.currency == currency]
 
 
 def _pay_page(
     form: PayForm,
-    open_invoices: list[Invoice],
-    held: dict[int, int],
-    on_hold: list[Invoice],
+    payable: Payable,
     *,
     error: str | None = None,
     status: int = 200,
 ) -> Response:
+    open_invoices, held = payable.invoices, payable.held
     selected = [invoice for invoice in open_invoices if invoice.number in (form.invoice.data or [])]
     currency = (selected or open_invoices)[0].currency if open_invoices else "EUR"
     selected_cents = sum(payable_cents(invoice, held) for invoice in selected if invoice.currency == currency)
@@ -79,7 +108,9 @@ def _pay_page(
             form=form,
             open_invoices=open_invoices,
             held=held,
-            on_hold=on_hold,
+            on_hold=payable.on_hold,
+            arrangements=payable.arrangements,
+            all_arranged=bool(open_invoices) and not payable.to_pay_now,
             methods=methods,
             method_hints=METHOD_HINTS,
             selected_cents=selected_cents,
@@ -123,27 +154,25 @@ def _choices_from_address(form: PayForm, currency: str) -> None:
 @debtor_required
 def pay() -> Response:
     customer = g.customer
-    open_invoices, held, on_hold = _payable_invoices(customer.id)
+    payable = _payable_invoices(customer)
+    open_invoices = payable.invoices
     form = PayForm()
     form.invoice.choices = [SelectChoice(invoice.number) for invoice in open_invoices]
     if request.method == "GET":
         remember_preferred_method(request.args.get("method"))
-        wanted = request.args.getlist("invoice")
-        # Everything by default, but in one currency: a payment is in one currency.
-        currency = next((i.currency for i in open_invoices if not wanted or i.number in wanted), None)
-        form.invoice.data = [
-            i.number for i in open_invoices if (not wanted or i.number in wanted) and i.currency == currency
-        ]
-        _choices_from_address(form, currency or "EUR")
+        form.invoice.data = _default_choice(payable, request.args.getlist("invoice"))
+        # The currency the page shows: the ticked invoices', else the first offered (as _pay_page does).
+        shown = [i for i in open_invoices if i.number in form.invoice.data] or open_invoices
+        _choices_from_address(form, shown[0].currency if shown else "EUR")
         note_visit("pay")
         db.session.commit()
-        return _pay_page(form, open_invoices, held, on_hold)
+        return _pay_page(form, payable)
     # The method's choices depend on the amount; they are checked by the service, not by WTForms.
     form.method.choices = [SelectChoice(method) for method in METHODS]
     chosen_currency = next((i.currency for i in open_invoices if i.number in (form.invoice.data or [])), "EUR")
     form.currency = chosen_currency
     if not form.validate_on_submit():
-        return _pay_page(form, open_invoices, held, on_hold, status=400)
+        return _pay_page(form, payable, status=400)
     try:
         choice = services.choose_invoices(
             db.session,
@@ -157,13 +186,13 @@ def pay() -> Response:
         if form.method.data not in offered:
             raise PaymentProblem("method_unavailable")
     except PaymentProblem as problem:
-        return _pay_page(form, open_invoices, held, on_hold, error=message_for(problem), status=400)
+        return _pay_page(form, payable, error=message_for(problem), status=400)
     return go_to_checkout(
         customer,
         choice,
         provider_name=offered[form.method.data].provider,
         method=form.method.data,
-        show_error=lambda message, code: _pay_page(form, open_invoices, held, on_hold, error=message, status=code),
+        show_error=lambda message, code: _pay_page(form, payable, error=message, status=code),
     )
 
 
@@ -179,56 +208,15 @@ def send_paid_twice_refund(payment: Payment) -> None:
         log.warning("payment %s: paid-twice refund not sent yet: %s", payment.id, type(error).__name__)
 
 
-@dataclass(frozen=True)
-class StillOpen:
-    """What is still open on the customer's account after a payment, in its currency: what may be paid now
-    (by when), and what is on hold (a dispute)."""
-
-    cents: int
-    held_cents: int
-    currency: str
-    due_date: date | None  # the earliest due date among the invoices that may be paid now
-    overdue: bool
-    on_these: bool  # some of it is on this payment's own invoices (a part-payment), not only on others
-    others: int  # how many other invoices may be paid now
-    collected_cents: int = 0  # owed, but a direct debit will collect it: nothing to do
-    planned_cents: int = 0  # owed, but in a payment plan or promise: paid as agreed
+def _owed_after(payment: Payment) -> list[Invoice] | None:
+    """After a payment, what the customer still owes (in every currency); None while it is not paid."""
+    return owed_after(db.session, payment) if payment.state == "paid" else None
 
 
-def _still_open(payment: Payment) -> StillOpen | None:
-    """After a payment, what is still open, so nobody wonders whether they are done: a part-payment's rest, and
-    the invoices it did not cover."""
-    if payment.state != "paid":
-        return None
-    customer = payment.customer
-    invoices = [
-        invoice
-        for invoice in queries.list_payable_invoices(db.session, customer.id)
-        if invoice.currency == payment.currency and invoice.outstanding_cents > 0
-    ]
-    if not invoices:
-        return None
-    held = held_cents(db.session, [invoice.id for invoice in invoices])
-    payable = {invoice.id: payable_cents(invoice, held) for invoice in invoices}
-    today = clock.today_for(customer)
-    # Owed, but taken care of: a debit will collect it, or a plan or promise says when. Not "pay it by ...".
-    collected = set(collection_dates(schedule_with_debits(db.session, customer.id), invoices))
-    planned = plans_view(db.session, customer.id, today=today).covered - collected
-    to_pay = [i for i in invoices if payable[i.id] > 0 and i.number not in collected and i.number not in planned]
-    cents = sum(payable[invoice.id] for invoice in to_pay)
-    due = min((invoice.due_date for invoice in to_pay), default=None)
-    paid_here = {item.invoice_id for item in payment.items}
-    return StillOpen(
-        cents=cents,
-        held_cents=sum(invoice.outstanding_cents - payable[invoice.id] for invoice in invoices),
-        currency=payment.currency,
-        due_date=due,
-        overdue=due is not None and due < today,
-        on_these=any(invoice.id in paid_here for invoice in to_pay),
-        others=sum(1 for invoice in to_pay if invoice.id not in paid_here),
-        collected_cents=sum(payable[i.id] for i in invoices if i.number in collected),
-        planned_cents=sum(payable[i.id] for i in invoices if i.number in planned),
-    )
+def _still_open(payment: Payment, owed: list[Invoice]) -> StillOpen | None:
+    """After a payment, what is still open and how it gets paid, so nobody wonders whether they are done: a
+    part-payment's rest, the invoices it did not cover, and what a debit, a plan or a promise takes care of."""
+    return what_is_still_open(db.session, payment, owed, today=clock.today_for(payment.customer))
 
 
 def _plan_progress(payment: Payment) -> PlanProgress | None:
@@ -272,6 +260,7 @@ def status(public_id: str) -> Response:
             response.headers["HX-Refresh"] = "true"
     else:
         plan_progress = _plan_progress(payment) if customer is not None else None
+        owed = _owed_after(payment) if customer is not None else None
         response = make_response(
             render_template(
                 "payments/status.html",
@@ -281,8 +270,10 @@ def status(public_id: str) -> Response:
                 allocations=queries.allocations_of(payment),
                 paid_twice=queries.paid_twice_of(db.session, payment),
                 # An instalment says what is left of its plan instead (the page shows one or the other).
-                still_open=_still_open(payment) if customer is not None and plan_progress is None else None,
+                still_open=_still_open(payment, owed) if owed and plan_progress is None else None,
                 plan_progress=plan_progress,
+                # Paid, and nothing is owed any more: the page says that nothing else is needed.
+                all_paid=owed is not None and not owed,
             )
         )
     response.headers["Cache-Control"] = "no-store"

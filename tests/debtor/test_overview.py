@@ -44,7 +44,7 @@ def test_amounts_and_dates_follow_the_dutch_locale(client, create_customer, crea
 
     page = _text(client.get("/overview").get_data(as_text=True))
 
-    assert "Te betalen € 1.234,56" in page
+    assert "Openstaand € 1.234,56" in page
     assert "Vervaldatum: 22 november 2026" in page
 
 

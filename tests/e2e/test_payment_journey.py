@@ -456,7 +456,10 @@ def test_after_a_part_payment_the_thank_you_says_what_is_still_open(
     still_open = status.locator("section[aria-labelledby='still-open-heading']")
     first_due = date.today() + timedelta(days=10)  # noqa: DTZ011 - as new_debtor dates them
     expect(still_open).to_contain_text("€64.70 is still open on your invoices.")
-    expect(still_open).to_contain_text(f"Pay the rest by {first_due.day} {first_due:%B %Y}, or contact us")
+    expect(still_open).to_contain_text(f"Pay the rest by {first_due.day} {first_due:%B %Y}.")
+    expect(still_open).not_to_contain_text("contact us")
+    more_time = still_open.get_by_role("link", name="I need more time: pay in instalments")
+    expect(more_time).to_have_attribute("href", "/plan")
     expect(still_open.get_by_role("link", name="Pay the rest", exact=True)).to_have_attribute("href", "/pay")
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=SHOTS / "thank-you-part-payment.png", full_page=True)

@@ -135,7 +135,7 @@ def test_after_a_part_payment_the_thank_you_says_what_is_still_open_and_by_when(
     still_open = (first.total_cents + second.total_cents - 1000) / 100
     due = first.due_date
     assert f"€{still_open:,.2f} is still open on your invoices." in page
-    assert f"Pay the rest by {due.day} {due:%B %Y}, or contact us if you need more time." in page
+    assert f"Pay the rest by {due.day} {due:%B %Y}." in page
     assert "Pay the rest" in page
 
 
@@ -151,7 +151,7 @@ def test_after_a_part_payment_of_an_overdue_invoice_the_rest_is_due_now(
     back = _decide(client, started.headers["Location"], "paid")
     page = _text(client.get(back.headers["Location"].removeprefix("http://localhost")).get_data(as_text=True))
 
-    assert "is still open on your invoices. The due date has passed, so please pay the rest as soon as you can" in page
+    assert "is still open on your invoice. The due date has passed, so please pay the rest as soon as you can." in page
 
 
 def test_after_paying_some_invoices_the_thank_you_says_what_the_others_still_owe(
@@ -170,8 +170,7 @@ def test_after_paying_some_invoices_the_thank_you_says_what_the_others_still_owe
     assert "still open on your invoices" not in page, "K-1 is paid in full: no rest of it to chase"
     due = other.due_date
     assert (
-        f"€{other.total_cents / 100:,.2f} is still open on your other invoice. "
-        f"Pay the rest by {due.day} {due:%B %Y}, or contact us if you need more time."
+        f"€{other.total_cents / 100:,.2f} is still open on your other invoice. Pay the rest by {due.day} {due:%B %Y}."
     ) in page
 
 
@@ -201,7 +200,9 @@ def test_after_paying_another_invoice_a_promised_one_is_said_to_be_paid_as_agree
     back = _decide(client, _pay(client, ["P-2"]).headers["Location"], "paid")
     page = _text(client.get(back.headers["Location"].removeprefix("http://localhost")).get_data(as_text=True))
 
+    promised_on = today + timedelta(days=10)
     assert (
-        f"€{promised.total_cents / 100:,.2f} is in your payment plan or promise to pay: you pay it as agreed." in page
-    )
+        f"€{promised.total_cents / 100:,.2f} is in your promise to pay: you pay it as agreed, "
+        f"by {promised_on.day} {promised_on:%B %Y}."
+    ) in page
     assert "still open on your other invoice" not in page and "Pay the rest" not in page
