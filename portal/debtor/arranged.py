@@ -34,9 +34,16 @@ class Arrangements:
     """Which open invoices are taken care of, and how (by invoice number)."""
 
     collects: Mapping[str, date] = field(default_factory=dict)  # -> the date a debit collects it
-    in_plan: Mapping[str, PaymentPlan] = field(default_factory=dict)
-    promised: Mapping[str, PaymentPromise] = field(default_factory=dict)
+    plans: PlansView | None = None  # the customer's plans and promises, None where nothing was open to read them for
     disputed: Collection[str] = frozenset()  # a dispute holds part of it: no debit collects it
+
+    @property
+    def in_plan(self) -> Mapping[str, PaymentPlan]:
+        return self.plans.in_plan if self.plans is not None else {}
+
+    @property
+    def promised(self) -> Mapping[str, PaymentPromise]:
+        return self.plans.promised if self.plans is not None else {}
 
     def kind_of(self, number: str) -> str | None:
         """How the invoice is taken care of (DEBIT, PLAN, PROPOSED, PROMISE), or None: the debtor pays it."""
@@ -122,7 +129,7 @@ def arrangements_from(
     collects: Mapping[str, date], plans: PlansView, disputed: Collection[str] = frozenset()
 ) -> Arrangements:
     """For a page that has read the debits and plans already (the overview)."""
-    return Arrangements(collects=collects, in_plan=plans.in_plan, promised=plans.promised, disputed=disputed)
+    return Arrangements(collects=collects, plans=plans, disputed=disputed)
 
 
 def arrangements_for(

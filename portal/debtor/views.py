@@ -30,6 +30,7 @@ from portal.payments.history import PRESENCE as REVERSALS
 from portal.payments.history import invoice_history, latest_reason_reopened
 from portal.plans.overview import PRESENCE as PLANS
 from portal.plans.overview import PlansView, plans_view
+from portal.plans.template_helpers import note_more_time
 from portal.settings.services import creditor_details
 
 bp = Blueprint("debtor", __name__)
@@ -112,6 +113,7 @@ def overview() -> str:
     covered = plans.covered
     # Owed, but taken care of: a debit collects it, or a plan or promise says when. Asked for is only the rest.
     to_pay = to_pay_now(open_invoices, disputes.held, arrangements_from(collects, plans, _disputed(disputes.held)))
+    note_more_time(customer.id, plans)
     transfers = _overview_transfers(to_pay, creditor)
     note_visit("overview", access="overview.viewed")
     db.session.commit()
@@ -177,7 +179,10 @@ def invoice(number: str) -> str | Response:
     if is_open:
         schedule = schedule_with_debits(db.session, g.customer.id, has_any=present.get(DIRECT_DEBIT))
         collects_on = collection_dates(schedule, [found]).get(found.number)
-    plans = plans_view(db.session, g.customer.id, today=today, has_any=present.get(PLANS)) if is_open else PlansView()
+    plans = PlansView()
+    if is_open:
+        plans = plans_view(db.session, g.customer.id, today=today, has_any=present.get(PLANS))
+        note_more_time(g.customer.id, plans)
     record(db.session, debtor_actor(), "invoice.viewed", customer_id=g.customer.id, subject=("invoice", found.number))
     note_visit("invoice", found.number)
     db.session.commit()

@@ -20,7 +20,7 @@ from portal.invoices.models import Invoice
 from portal.payments import queries
 from portal.payments.models import Payment
 from portal.plans.models import PaymentPlan, PaymentPromise
-from portal.plans.overview import PlanCard, plan_card
+from portal.plans.overview import PlanCard, PlansView, plan_card
 
 
 @dataclass(frozen=True)
@@ -47,6 +47,7 @@ class StillOpen:
     due_date: date | None = None  # the earliest due date of the rest that is not due yet
     collected_cents: int = 0  # owed, but a direct debit will collect it: nothing to do
     arranged: tuple[Arranged, ...] = ()  # owed, but in a payment plan or promise: paid as agreed
+    plans: PlansView | None = None  # the customer's plans and promises as read (the page's more-time links)
 
 
 def owed_after(session: Session, payment: Payment) -> list[Invoice]:
@@ -113,4 +114,5 @@ def what_is_still_open(session: Session, payment: Payment, owed: list[Invoice], 
         due_date=min((invoice.due_date for invoice in to_pay if invoice.due_date >= today), default=None),
         collected_cents=collected,
         arranged=arranged,
+        plans=arrangements.plans,
     )

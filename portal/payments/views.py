@@ -28,6 +28,7 @@ from portal.payments.models import Payment
 from portal.payments.still_open import StillOpen, owed_after, what_is_still_open
 from portal.plans.overview import running_plan_of
 from portal.plans.progress import PlanProgress
+from portal.plans.template_helpers import note_more_time
 from portal.providers.base import METHODS, ProviderRejected, ProviderUnavailable
 from portal.providers.registry import get_provider
 from portal.settings.services import partial_payment_minimum_cents
@@ -70,6 +71,8 @@ def _payable_invoices(customer: Customer) -> Payable:
     arrangements = arrangements_for(
         db.session, customer.id, offered, today=clock.today_for(customer), now=clock.now(), disputed=disputed
     )
+    if arrangements.plans is not None:
+        note_more_time(customer.id, arrangements.plans)
     return Payable(offered, held, [i for i in invoices if payable_cents(i, held) <= 0], arrangements)
 
 
@@ -216,7 +219,10 @@ def _owed_after(payment: Payment) -> list[Invoice] | None:
 def _still_open(payment: Payment, owed: list[Invoice]) -> StillOpen | None:
     """After a payment, what is still open and how it gets paid, so nobody wonders whether they are done: a
     part-payment's rest, the invoices it did not cover, and what a debit, a plan or a promise takes care of."""
-    return what_is_still_open(db.session, payment, owed, today=clock.today_for(payment.customer))
+    still_open = what_is_still_open(db.session, payment, owed, today=clock.today_for(payment.customer))
+    if still_open is not None and still_open.plans is not None:
+        note_more_time(payment.customer_id, still_open.plans)
+    return still_open
 
 
 def _plan_progress(payment: Payment) -> PlanProgress | None:

@@ -17,7 +17,6 @@ from portal.plans.models import OPEN_PLAN_STATES, PaymentPlan, PaymentPromise, P
 from portal.plans.policy import plan_policy
 from portal.plans.progress import PlanProgress, progress_of
 from portal.plans.services import has_eligible_invoice
-from portal.plans.template_helpers import MoreTime, note_more_time
 
 
 @dataclass(frozen=True)
@@ -45,6 +44,9 @@ class PlansView:
     plans: list[PlanCard] = field(default_factory=list)  # newest first
     in_plan: dict[str, PaymentPlan] = field(default_factory=dict)  # invoice number -> its open plan
     promised: dict[str, PaymentPromise] = field(default_factory=dict)  # invoice number -> its open promise
+    # Whether some invoice can still be put in a plan or promise (the pages' more_time_links): without a plan or a
+    # promise, every invoice can.
+    more_time_offered: bool = True
 
     @property
     def covered(self) -> set[str]:
@@ -55,13 +57,13 @@ class PlansView:
 def plans_view(session: Session, customer_id: int, *, today: date, has_any: bool | None = None) -> PlansView:
     """``has_any``: the answer of ``features_present`` for PRESENCE, when the page asked it already.
 
-    Also notes for the page's templates whether more time can still be asked (``more_time_links``): with a plan or
-    a promise, whether any invoice is left that can have one (one statement more); without, every invoice can."""
+    Also answers whether more time can still be asked (``more_time_offered``): with a plan or a promise, whether
+    any invoice is left that can have one (one statement more); without, every invoice can. A view hands it to
+    its templates with ``template_helpers.note_more_time`` before its commit."""
     # Most debtors never had a plan or a promise: one cheap statement tells, and spares them the two loads.
     if has_any is None:
         has_any = bool(session.scalar(_ANY_OPEN, {"customer_id": customer_id}))
     if not has_any:
-        note_more_time(MoreTime(customer_id, offered=True, covered=frozenset()))
         return PlansView()
     plans = list(
         session.scalars(
@@ -84,10 +86,8 @@ def plans_view(session: Session, customer_id: int, *, today: date, has_any: bool
     )
     in_plan = {covered.invoice.number: plan for plan in plans for covered in plan.invoices}
     promised = {covered.invoice.number: promise for promise in promises for covered in promise.invoices}
-    view = PlansView([plan_card(session, plan, today) for plan in plans], in_plan, promised)
     offered = has_eligible_invoice(session, customer_id, plan_policy(session), today)
-    note_more_time(MoreTime(customer_id, offered=offered, covered=frozenset(view.covered)))
-    return view
+    return PlansView([plan_card(session, plan, today) for plan in plans], in_plan, promised, offered)
 
 
 # Built once: the overview asks it on every view.

@@ -16,6 +16,7 @@ from portal.invoices.models import Invoice
 from portal.payments.forms import MultiCheckboxField
 from portal.plans.errors import PlanProblem
 from portal.plans.models import PaymentPromise
+from portal.plans.overview import PlansView
 from portal.plans.policy import plan_policy
 from portal.plans.promises import (
     PromiseWindow,
@@ -25,7 +26,7 @@ from portal.plans.promises import (
     promise_window,
 )
 from portal.plans.services import eligible_invoices
-from portal.plans.template_helpers import MoreTime, note_more_time
+from portal.plans.template_helpers import note_more_time
 
 bp = Blueprint("promises", __name__)
 
@@ -55,7 +56,7 @@ def start() -> Response:
     window = promise_window(db.session, customer)
     invoices = eligible_invoices(db.session, customer, plan_policy(db.session), window.first)
     # The page's link to a plan is for the same invoices: known now, so its template asks nothing after the commit.
-    note_more_time(MoreTime(customer.id, offered=bool(invoices), covered=frozenset()))
+    note_more_time(customer.id, PlansView(more_time_offered=bool(invoices)))
     form = PromiseForm()
     form.invoice.choices = [SelectChoice(invoice.number) for invoice in invoices]
     if not form.is_submitted():

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import current_app, g, has_request_context
+from flask import current_app, g
 
 from portal import clock
 from portal.extensions import db
+from portal.plans.overview import PlansView
 from portal.plans.policy import plan_policy
 from portal.plans.services import has_eligible_invoice
 
@@ -25,22 +26,21 @@ def has_endpoint(endpoint: str) -> bool:
 class MoreTime:
     """Whether a debtor can still ask for more time, as a page read it with its plans and promises."""
 
-    customer_id: int
     offered: bool  # some invoice can still be in a plan or promise
     covered: frozenset[str]  # the invoice numbers already in one
 
 
-def note_more_time(answer: MoreTime) -> None:
-    """Kept for this request's templates, so they ask nothing after the page's commit (a statement then would
-    begin a second transaction, on SQLite one that takes the write lock). plans_view calls this."""
-    if has_request_context():
-        g.setdefault(_KNOWN, {})[answer.customer_id] = answer
+def note_more_time(customer_id: int, plans: PlansView) -> None:
+    """For a view that read the customer's plans (``plans_view``): keeps their answer for this request's
+    templates, so they ask nothing after the page's commit (a statement then would begin a second transaction,
+    on SQLite one that takes the write lock). Call it before the commit."""
+    g.setdefault(_KNOWN, {})[customer_id] = MoreTime(plans.more_time_offered, frozenset(plans.covered))
 
 
 def more_time_offered(number: str | None = None) -> bool:
     """Whether to offer the debtor more time (a payment plan, a promise to pay) for their invoices, or for invoice
     ``number``: not when every invoice is already in a plan or promise (or otherwise cannot have one), where the
-    link would only lead to a page saying there is nothing to do. Pages that read the plans (plans_view) have the
+    link would only lead to a page saying there is nothing to do. Pages that read the plans (plans_view) noted the
     answer already; any other asks once per request and invoice."""
     customer = g.get("customer")
     if customer is None:

@@ -197,3 +197,32 @@ def test_the_payment_plan_is_offered_from_the_overview_an_overdue_invoice_and_th
     assert f'href="{this_one}"' in client.get("/invoices/M-1").get_data(as_text=True)
     pay_page = client.get("/pay").get_data(as_text=True)
     assert f'<a href="{everything}">ask for a payment plan</a>' in pay_page
+
+
+def test_pages_with_a_plan_ask_once_whether_more_time_can_be_had(
+    app, session, create_customer, create_invoice, login, client, at_dec_20
+) -> None:
+    # The view reads the plans and hands their answer to its templates (more_time_links): the template asks nothing
+    # again, after the page's commit. One customer: a plan for one invoice, another still free to have one.
+    customer = create_customer(language="en")
+    for number in ("E-1", "E-2"):
+        _overdue(create_invoice, customer, number)
+    propose(app, session, customer, ["E-1"], instalments=3, first=date(2026, 12, 20))
+    login(client, customer)
+    client.get("/overview")
+    asked: list[str] = []
+
+    def note(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if statement.startswith("SELECT EXISTS (SELECT invoices.id"):
+            asked.append(statement)
+
+    engine = app.extensions["portal_db_engine"]
+    event.listen(engine, "before_cursor_execute", note)
+    try:
+        for page, offered in (("/overview", "/promise"), ("/invoices/E-2", "/promise?invoice=E-2"), ("/pay", "/plan")):
+            asked.clear()
+            text = client.get(page).get_data(as_text=True)
+            assert f'href="{offered}' in text, page
+            assert len(asked) == 1, (page, asked)
+    finally:
+        event.remove(engine, "before_cursor_execute", note)
