@@ -175,3 +175,16 @@ def test_part_of_it_in_the_address_is_ignored_where_only_whole_invoices_are_paid
 
     assert 'name="partial_amount"' not in html
     assert _button(html) == "Pay €525.93", "the button never names an amount the page does not ask for"
+
+
+def test_the_question_above_the_invoices_counts_them(client, create_customer, create_invoice, login):
+    one = create_customer(language="nl")
+    create_invoice(one, number="Q-1", lines=ONE_LINE)
+    login(client, one)
+    assert "Welke factuur wil je betalen?" in _text(client.get("/pay").get_data(as_text=True))
+
+    two = create_customer(language="en")
+    create_invoice(two, number="Q-2", lines=ONE_LINE)
+    create_invoice(two, number="Q-3", lines=ONE_LINE)
+    login(client, two)
+    assert "Which invoices do you want to pay?" in _text(client.get("/pay").get_data(as_text=True))
