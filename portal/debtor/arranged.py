@@ -76,6 +76,7 @@ class ToPayNow:
     promised: int = 0
     now: int = 0
     numbers_now: list[str] = field(default_factory=list)  # the invoices the rest is on, for the transfer
+    numbers_promised: list[str] = field(default_factory=list)  # the debtor pays these too, by the promised date
     collection_days: set[date] = field(default_factory=set)
     promise_days: set[date] = field(default_factory=set)
 
@@ -118,6 +119,7 @@ def to_pay_now(
             summary.proposed += rest
         elif kind == PROMISE:
             summary.promised += rest
+            summary.numbers_promised.append(invoice.number)
             summary.promise_days.add(arrangements.promised[invoice.number].promised_on)
         else:
             summary.now += rest

@@ -64,13 +64,17 @@ def _overview_invoices() -> tuple[list[Invoice], list[Invoice]]:
 
 
 def _overview_transfers(to_pay: Mapping[str, ToPayNow], creditor: dict[str, str]) -> list[TransferInstructions]:
-    """One transfer per currency of what is to be paid now (the open total less what a dispute holds and what a
-    debit, a plan or a promise takes care of): the overview shows them, its QR codes draw them."""
-    return [
-        _transfer_for(summary.now, currency, summary.numbers_now, creditor)
-        for currency, summary in sorted(to_pay.items())
-        if summary.now > 0
-    ]
+    """One transfer per currency of what the debtor pays next: what is to be paid now (the open total less what a
+    dispute holds and what a debit, a plan or a promise takes care of), or, when that is nothing, what they
+    promised to pay (by its date, but still theirs to pay, so they need the account). The overview shows them,
+    its QR codes draw them."""
+    transfers = []
+    for currency, summary in sorted(to_pay.items()):
+        if summary.now > 0:
+            transfers.append(_transfer_for(summary.now, currency, summary.numbers_now, creditor))
+        elif summary.promised > 0:
+            transfers.append(_transfer_for(summary.promised, currency, summary.numbers_promised, creditor))
+    return transfers
 
 
 def _disputed(held: Mapping[str, int]) -> set[str]:

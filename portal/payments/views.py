@@ -14,7 +14,7 @@ from portal import clock
 from portal.accounts.held import held_cents, payable_cents
 from portal.customers.models import Customer
 from portal.debtor.access import debtor_actor, debtor_required, load_debtor, note_visit
-from portal.debtor.arranged import Arrangements, arrangements_for
+from portal.debtor.arranged import PROMISE, Arrangements, arrangements_for
 from portal.errors import message_for
 from portal.extensions import db
 from portal.invoices.models import Invoice
@@ -61,6 +61,10 @@ class Payable:
     def to_pay_now(self) -> list[Invoice]:
         return [invoice for invoice in self.invoices if self.arrangements.kind_of(invoice.number) is None]
 
+    @property
+    def promised(self) -> list[Invoice]:
+        return [invoice for invoice in self.invoices if self.arrangements.kind_of(invoice.number) == PROMISE]
+
 
 def _payable_invoices(customer: Customer) -> Payable:
     invoices = queries.list_payable_invoices(db.session, customer.id)
@@ -78,9 +82,9 @@ def _payable_invoices(customer: Customer) -> Payable:
 
 def _default_choice(payable: Payable, wanted: list[str]) -> list[str]:
     """The invoices ticked when the page opens: those named in the address, else everything asked for now (not
-    what a debit will collect or a plan or promise covers: the debtor may still tick those). One currency: a
-    payment is in one currency."""
-    chosen = [i for i in payable.invoices if i.number in wanted] if wanted else payable.to_pay_now
+    what a debit will collect or a plan or promise covers: the debtor may still tick those), and when nothing is,
+    what they promised to pay (it is theirs to pay, by its date). One currency: a payment is in one currency."""
+    chosen = [i for i in payable.invoices if i.number in wanted] if wanted else payable.to_pay_now or payable.promised
     currency = chosen[0].currency if chosen else None
     return [invoice.number for invoice in chosen if invoice.currency == currency]
 
@@ -113,7 +117,7 @@ def _pay_page(
             held=held,
             on_hold=payable.on_hold,
             arrangements=payable.arrangements,
-            all_arranged=bool(open_invoices) and not payable.to_pay_now,
+            all_arranged=bool(open_invoices) and not (payable.to_pay_now or payable.promised),
             methods=methods,
             method_hints=METHOD_HINTS,
             selected_cents=selected_cents,

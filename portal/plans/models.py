@@ -190,6 +190,11 @@ class PaymentPromise(Base):
     customer: Mapped[Customer] = relationship()
     invoices: Mapped[list[PromiseInvoice]] = relationship(cascade="all, delete-orphan", back_populates="promise")
 
+    @property
+    def open_cents(self) -> int:
+        """What of the promise is still to pay: its invoices' open amounts now (a part may be paid already)."""
+        return sum(covered.invoice.outstanding_cents for covered in self.invoices if covered.invoice.state == "open")
+
 
 class PromiseInvoice(Base):
     __tablename__ = "promise_invoices"

@@ -185,19 +185,17 @@ def test_what_a_promise_covers_is_paid_by_its_date_and_only_the_rest_is_asked_fo
     text = text_of(html)
 
     assert "Openstaand € 605,00" in text
-    assert (
-        "Daarvan valt € 302,50 onder je betaalbelofte. Je betaalt het zoals afgesproken, uiterlijk 30 december 2026."
-        " Verder hoef je er niets voor te doen."
-    ) in text
+    assert "Daarvan valt € 302,50 onder je betaalbelofte: betaal het uiterlijk 30 december 2026." in text
     assert "Nu nog te betalen: € 302,50" in text
     assert PAY_NOW in html
     assert _transfer(html) == ("€ 302,50", "V-2")
     _qr_matches_the_page(client, html)
 
 
-def test_a_promise_covering_everything_leaves_nothing_to_pay_now(
+def test_a_promise_covering_everything_is_still_the_debtors_to_pay_by_its_date(
     app, session, create_customer, create_invoice, login, client, at_dec_20
 ) -> None:
+    # A promise is "I pay by then": the debtor still pays it themselves, so the page gives them the way to.
     customer = create_customer(language="en")
     _overdue(create_invoice, customer, "V-3")
     with app.test_request_context():
@@ -208,11 +206,32 @@ def test_a_promise_covering_everything_leaves_nothing_to_pay_now(
     html = client.get("/overview").get_data(as_text=True)
     text = text_of(html)
 
-    assert "Of this, €302.50 is in your promise to pay. You pay it as agreed, by 30 December 2026;" in text
-    assert "You have nothing to pay right now." in text
-    assert PAY_NOW not in html and _transfer(html) is None
-    # Paying early stays possible, from the promise's own section: the pay page with its invoice ticked.
+    assert "Of this, €302.50 is in your promise to pay: pay it by 30 December 2026." in text
+    assert "nothing to pay" not in text and "nothing else is needed" not in text
+    assert PAY_NOW in html and _transfer(html) == ("€302.50", "V-3")
+    _qr_matches_the_page(client, html)
     assert 'href="/pay?invoice=V-3"' in html
+
+
+def test_a_promise_part_paid_says_what_of_it_is_still_open(
+    app, session, create_customer, create_invoice, login, client, at_dec_20
+) -> None:
+    customer = create_customer(language="nl")
+    first = _overdue(create_invoice, customer, "V-4")
+    _overdue(create_invoice, customer, "V-5")
+    with app.test_request_context():
+        promise = make_promise(session, customer, ["V-4", "V-5"], date(2026, 12, 30), actor=DEBTOR)
+        session.commit()
+        invoice = session.get(Invoice, first.id)
+        invoice.paid_cents, invoice.state = invoice.total_cents, "paid"
+        session.commit()
+    login(client, customer)
+
+    text = text_of(client.get("/overview").get_data(as_text=True))
+    assert "Je hebt beloofd € 605,00 te betalen" in text and "Daarvan staat nog € 302,50 open." in text
+    assert "Daarvan valt € 302,50 onder je betaalbelofte: betaal het uiterlijk 30 december 2026." in text
+    made = text_of(client.get(f"/promise/{promise.id}").get_data(as_text=True))
+    assert "Factuur V-4: € 302,50 · betaald" in made and "Factuur V-5: € 302,50 · betaald" not in made
 
 
 def test_a_disputed_invoice_is_not_collected_by_its_debit_so_its_rest_is_asked_for(

@@ -122,3 +122,19 @@ def test_without_arrangements_everything_is_ticked_as_before(client, create_cust
     assert "taken care of" not in page and "You may pay it early" not in page
     # The language switch sends an empty choice when nothing was ticked: it stays empty.
     assert _ticked(client.get("/pay?invoice=").get_data(as_text=True)) == []
+
+
+def test_with_only_a_promise_left_its_invoices_come_ticked(
+    app, session, client, create_customer, create_invoice, login, at_dec_20
+) -> None:
+    # A promise is still the debtor's to pay (by its date): "Pay now" opens the page ready to pay it.
+    customer = create_customer(language="en")
+    create_invoice(customer, number="B-3", lines=BIG, due_date=date(2026, 11, 15))
+    with app.test_request_context():
+        make_promise(session, customer, ["B-3"], date(2026, 12, 30), actor=DEBTOR)
+        session.commit()
+    login(client, customer)
+
+    page = client.get("/pay").get_data(as_text=True)
+    assert _ticked(page) == ["B-3"] and _button(page) == "Pay €302.50"
+    assert ALL_ARRANGED not in _text(page)
