@@ -75,6 +75,8 @@ def choose_retry(session: Session, debit: Debit, on: date, *, actor: Actor, toda
             first=format_day(allowed[0]) if allowed else "",
             last=format_day(allowed[-1]) if allowed else "",
         )
+    # Kept with the choice: the failed attempt's date is what the debtor's page says could not be collected.
+    failed_on = debit.due_on
     debit.state = "notified"
     debit.attempt += 1
     debit.due_on = on
@@ -82,9 +84,19 @@ def choose_retry(session: Session, debit: Debit, on: date, *, actor: Actor, toda
     debit.notified_at = clock.now()
     until = datetime.combine(on + timedelta(days=RETRY_PAUSE_DAYS), time(), tzinfo=clock.zone_of(debit.customer))
     debit.paused_until = until.astimezone(UTC)
-    _record(session, debit, "retry", {"on": on.isoformat()}, actor)
+    _record(session, debit, "retry", {"on": on.isoformat(), "failed_on": failed_on.isoformat()}, actor)
     queue_prenotification(session, mandate, [debit], actor=actor)
     return debit
+
+
+def failed_on(debit: Debit) -> date:
+    """The day the failed attempt was to be collected: its due date, until a retry moved that to the new date."""
+    details = debit.choice_details or {}
+    if debit.choice == "retry" and "failed_on" in details:
+        return date.fromisoformat(details["failed_on"])
+    if debit.choice == "retry" and debit.failed_at is not None:
+        return clock.today_for(debit.customer, at=debit.failed_at)  # retried before the date was kept
+    return debit.due_on
 
 
 def disputed(session: Session, debit: Debit, reference: str, *, actor: Actor) -> Debit:

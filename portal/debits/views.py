@@ -289,6 +289,7 @@ def _failed_page(debit: Debit, *, error: str | None = None) -> Response:
     page = render_template(
         "debits/failed.html",
         debit=debit,
+        failed_on=choices.failed_on(debit),
         reason=reason_text(debit.failure_code or ""),
         remedy=remedy_for(debit.failure_code),
         retry_dates=choices.retry_dates(db.session, today=today),

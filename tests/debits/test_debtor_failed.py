@@ -86,6 +86,9 @@ def test_trying_again_on_a_chosen_date(failed_debit, session, client) -> None:
     assert response.status_code == 302
     page = text_of(client.get(response.headers["Location"]).get_data(as_text=True))
     assert "We will try again on 11 January 2027." in page
+    # What failed is still the attempt of 4 January, not the new date.
+    assert "on 4 January 2027: there was not enough money in the account" in page
+    assert "collect" in page and "on 11 January 2027: " not in page
     session.expire_all()
     debit = session.get(Debit, debit.id)
     assert (debit.state, debit.attempt, debit.due_on, debit.payment_id) == ("notified", 2, date(2027, 1, 11), None)
