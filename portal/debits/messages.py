@@ -7,37 +7,46 @@ without asking for one; the stored copy has the link blanked once delivered.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from datetime import date
 from urllib.parse import urlencode
 
 from sqlalchemy.orm import Session
 
 from portal.audit.services import Actor
-from portal.debits.models import Debit, Mandate
+from portal.debits.models import Debit, DebitSchedule, Mandate
 from portal.debits.reasons import reason_label, remedy_for
+from portal.debits.rules import PlannedDebit
 from portal.events.models import DomainEvent
 from portal.links.messages import opening, queue_email_with_link
 
 
-def queue_prenotification(
-    session: Session, mandate: Mandate, debits: Sequence[Debit], *, actor: Actor, moved: bool = False
-) -> None:
+def queue_prenotification(session: Session, mandate: Mandate, debits: Sequence[Debit], *, actor: Actor) -> None:
     """Tell the debtor the date and amount of each of ``debits``, with the mandate reference and our creditor
-    identifier. ``moved``: they are the new dates after a change of collection day."""
-    if not debits:
-        return
+    identifier."""
+    if debits:
+        _queue_dates(session, mandate, [(d.period, d.due_on, d.amount_cents, d.currency) for d in debits], actor)
+
+
+def queue_day_changed(
+    session: Session, schedule: DebitSchedule, upcoming: Sequence[PlannedDebit], *, actor: Actor
+) -> None:
+    """After a change of collection day: the next debits as they are now (the moved ones with their new date, the
+    pre-notification they need), also when none had been announced yet, as the debtor's page promises."""
+    dates = [(debit.period, debit.date, debit.amount_cents, schedule.currency) for debit in upcoming]
+    _queue_dates(session, schedule.mandate, dates, actor, moved=True)
+
+
+def _queue_dates(
+    session: Session, mandate: Mandate, debits: list[tuple[str, date, int, str]], actor: Actor, *, moved: bool = False
+) -> None:
     queue_email_with_link(
         session,
         mandate.customer,
         "debit_prenotification",
         {
             "debits": [
-                {
-                    "period": debit.period,
-                    "due_on": debit.due_on,
-                    "amount_cents": debit.amount_cents,
-                    "currency": debit.currency,
-                }
-                for debit in debits
+                {"period": period, "due_on": due_on, "amount_cents": cents, "currency": currency}
+                for period, due_on, cents, currency in debits
             ],
             "mandate_reference": mandate.reference,
             "iban": mandate.masked_iban,

@@ -15,7 +15,7 @@ from portal import clock
 from portal.customers.models import Customer
 from portal.debits import rules, services, staff_queries
 from portal.debits.errors import DebitProblem
-from portal.debits.messages import queue_prenotification
+from portal.debits.messages import queue_day_changed
 from portal.debits.models import DebitSchedule
 from portal.debits.policy import debit_policy
 from portal.debits.reasons import reason_text
@@ -195,7 +195,7 @@ def _change(
         else:
             flash(_not_changed(message_for(problem)), "error")
         return back
-    queue_prenotification(db.session, schedule.mandate, result.moved, actor=actor, moved=True)
+    queue_day_changed(db.session, schedule, services.upcoming_debits(db.session, schedule, today=today), actor=actor)
     db.session.commit()
     flash(_changed_text(customer, new_day, len(result.moved)), "info")
     return back

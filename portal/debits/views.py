@@ -18,7 +18,7 @@ from wtforms import HiddenField, StringField
 from portal import clock
 from portal.debits import choices, proof, rules
 from portal.debits.errors import DebitProblem
-from portal.debits.messages import queue_prenotification
+from portal.debits.messages import queue_day_changed
 from portal.debits.models import Debit, DebitSchedule
 from portal.debits.policy import debit_policy
 from portal.debits.reasons import reason_text, remedy_for
@@ -187,8 +187,8 @@ def confirm_day() -> Response:
         return _code_page(form, purpose=proof.CHANGE_DAY, day=day, error=message_for(problem), status=400)
     actor = debtor_actor()
     try:
-        result = change_day(db.session, schedule, day, actor=actor, changed_by="debtor", today=_today())
-        queue_prenotification(db.session, schedule.mandate, result.moved, actor=actor, moved=True)
+        change_day(db.session, schedule, day, actor=actor, changed_by="debtor", today=_today())
+        queue_day_changed(db.session, schedule, planned_debits(db.session, schedule, today=_today()), actor=actor)
     except DebitProblem as problem:
         db.session.rollback()  # nothing changes, and the code stays usable once the problem is solved
         return _preview_page(_schedule(), day, error=message_for(problem), status=400)

@@ -196,3 +196,20 @@ def test_the_months_and_dates_follow_the_dutch_locale(
         login(client, customer)
         page = text_of(client.get("/direct-debit/day/preview?day=25").get_data(as_text=True))
     assert "januari 2027 4 jan 2027 25 jan 2027" in page
+
+
+def test_a_change_with_nothing_announced_yet_still_sends_the_new_dates(
+    app, session, create_customer, create_direct_debit, login, client
+) -> None:
+    # No debit is announced yet (the first is for March): the page says an e-mail has the new dates, so one does.
+    customer = create_customer(language="nl")
+    create_direct_debit(customer, day=1, first_period="2027-03")
+    with time_machine.travel(DEC_15, tick=False):
+        login(client, customer)
+        _ask_code(client, 25)
+        response = _confirm(client, 25, latest_code(session, customer))
+        done = text_of(client.get(response.headers["Location"]).get_data(as_text=True))
+    assert "Klaar. We hebben je een e-mail gestuurd met de nieuwe datums." in done
+    sent = messages(session, customer, "debit_prenotification")
+    assert len(sent) == 1 and "25 maart 2027" in sent[0].body_text
+    assert "De dag van je incasso is gewijzigd" in sent[0].body_text
