@@ -157,6 +157,10 @@ def _choices_from_address(form: PayForm, currency: str) -> None:
         form.partial_amount.data = request.args.get("partial_amount", "")
 
 
+# The service's answers about the typed part-payment amount.
+AMOUNT_PROBLEMS = frozenset({"amount_too_large", "amount_too_small"})
+
+
 @bp.route("/pay", methods=["GET", "POST"])
 @debtor_required
 def pay() -> Response:
@@ -193,6 +197,10 @@ def pay() -> Response:
         if form.method.data not in offered:
             raise PaymentProblem("method_unavailable")
     except PaymentProblem as problem:
+        if problem.code in AMOUNT_PROBLEMS:
+            # Said at the amount, as the form's own checks are: the field is marked and read out with it.
+            form.partial_amount.errors = [*form.partial_amount.errors, message_for(problem)]
+            return _pay_page(form, payable, status=400)
         return _pay_page(form, payable, error=message_for(problem), status=400)
     return go_to_checkout(
         customer,

@@ -33,6 +33,7 @@
   var boxes = form.querySelectorAll('input[name="invoice"]');
   var total = form.querySelector("[data-pay-total]");
   var numbers = form.querySelector("[data-pay-numbers]");
+  var partOf = form.querySelector("[data-pay-of]");
   var amount = form.querySelector("[data-pay-amount]");
   var withAmount = form.querySelector("[data-pay-label-amount]");
   var plain = form.querySelector("[data-pay-label-plain]");
@@ -52,7 +53,14 @@
       if (currencies.indexOf(currency) < 0) { currencies.push(currency); }
     });
     var currency = currencies[0] || (boxes[0] && boxes[0].getAttribute("data-currency")) || "EUR";
-    if (total) { total.textContent = money(currencies.length === 1 ? cents : 0, currency); }
+    var shownTotal = currencies.length === 1 ? cents : 0;
+    // A part-payment: the summary says what will be paid, "part of" the chosen invoices' total (as the button).
+    var part = currencies.length === 1 && partialChosen() ? typedCents(partialInput && partialInput.value) : null;
+    if (total) { total.textContent = money(part !== null ? part : shownTotal, currency); }
+    if (partOf) {
+      partOf.hidden = part === null;
+      partOf.textContent = part === null ? "" : partOf.getAttribute("data-pattern").replace("{amount}", money(shownTotal, currency));
+    }
     if (numbers) {
       var pattern = numbers.getAttribute(chosen.length === 1 ? "data-one" : "data-other");
       numbers.textContent = chosen.length ? pattern.replace("{numbers}", chosen.join(", ")) : numbers.getAttribute("data-none");

@@ -345,10 +345,15 @@ def test_the_pay_page_follows_the_ticks_and_the_chosen_amount(
     expect(amount_field).to_be_visible()
     amount_field.fill("12,50")
     expect(pay_button(page)).to_have_accessible_name("Pay €12.50")
+    # The summary says the same: what will be paid, part of the chosen invoice's total.
+    expect(total).to_contain_text("To pay €12.50")
+    expect(total).to_contain_text("Part of €60.50")
     amount_field.fill("1.234,5")
     expect(pay_button(page)).to_have_accessible_name("Pay €1,234.50")
     amount_field.fill("twelve")
     expect(pay_button(page)).to_have_accessible_name("Continue to payment")
+    expect(total).to_contain_text("To pay €60.50")
+    expect(total).not_to_contain_text("Part of")
     page.screenshot(path=SHOTS / f"pay-part-{viewport['width']}.png", full_page=True)
 
     # Back to everything: the typed amount is not sent, so the server starts the whole amount.

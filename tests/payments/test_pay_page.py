@@ -61,6 +61,11 @@ def test_a_refused_part_payment_keeps_its_amount_on_the_button(client, create_cu
 
     too_small = start_payment(client, ["T-4"], amount_choice="partial", partial_amount="2,00").get_data(as_text=True)
     assert _button(too_small) == "Pay €2.00"
+    # The summary says the same amount, and the minimum is said at the amount's field, which is marked.
+    assert "To pay €2.00 Part of €525.93 Invoice T-4" in _text(too_small)
+    field = re.search(r'<div class="field field-error partial-amount"[^>]*>.*?</div>', too_small, re.S)
+    assert field and "The amount must be at least" in field.group(0), too_small
+    assert 'aria-invalid="true"' in field.group(0) and "Your payment has not started" not in too_small
 
     no_amount = start_payment(client, ["T-4"], amount_choice="partial", partial_amount="two").get_data(as_text=True)
     assert _button(no_amount) == "Continue to payment"
