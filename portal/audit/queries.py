@@ -72,7 +72,9 @@ def _conditions(criteria: AuditFilter) -> list[ColumnElement[bool]]:
         conditions.append(AuditEvent.action == criteria.action)
     if criteria.customer_ref:
         # No foreign key on purpose (the trail outlives customers), so match through a subquery.
-        matching = select(Customer.id).where(Customer.external_ref == criteria.customer_ref)
+        # Typed as people type it ("c-1019" for C-1019), as the customer search takes it; still an exact number.
+        typed = criteria.customer_ref.strip()
+        matching = select(Customer.id).where(Customer.external_ref.in_(sorted({typed, typed.upper(), typed.lower()})))
         conditions.append(AuditEvent.customer_id.in_(matching.scalar_subquery()))
     if criteria.since:
         conditions.append(AuditEvent.occurred_at >= criteria.since)
