@@ -102,6 +102,17 @@ def _held_on(invoice: Invoice, line_ids: set[int]) -> tuple[bool, int, list[int]
     return False, held, [line.id for line in chosen]
 
 
+def missing_answers(reason: str, explanation: str | None) -> dict[str, DisputeProblem]:
+    """What the debtor left out of the form, all of it at once (the form says each at its own field), by field:
+    the same answers ``open_dispute`` refuses to do without."""
+    missing = {}
+    if reason not in DISPUTE_REASONS:
+        missing["reason"] = DisputeProblem("no_reason")
+    if not (explanation or "").strip():
+        missing["explanation"] = DisputeProblem("explanation_missing")
+    return missing
+
+
 def open_dispute(
     session: Session,
     store: FileStore,

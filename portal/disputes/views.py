@@ -53,7 +53,11 @@ def _uploads(files: list[FileStorage] | None, *, already: int = 0) -> list[Check
     return check_uploads(sent, already=already)
 
 
-def _start_page(form: DisputeForm, *, error: str | None = None, status: int = 200) -> Response:
+def _start_page(
+    form: DisputeForm, *, error: str | None = None, status: int = 200, files_again: bool = False
+) -> Response:
+    """``files_again``: files were sent with a refused form; a browser never fills a file field in again, so the
+    page asks for them once more instead of dropping them without a word."""
     invoices = services.disputable_invoices(db.session, g.customer)
     page = render_template(
         "disputes/start.html",
@@ -63,6 +67,7 @@ def _start_page(form: DisputeForm, *, error: str | None = None, status: int = 20
         error=error,
         max_files=MAX_FILES,
         open_disputes=services.open_disputes(db.session, g.customer),
+        files_again=files_again,
     )
     return make_response(page, status)
 
@@ -88,6 +93,12 @@ def submit() -> Response:
     csrf.protect()
     form = DisputeForm()
     lines = {line_id for value in form.line.data or [] if (line_id := row_id(value)) is not None}
+    files_sent = any(file and file.filename for file in form.files.data or [])
+    missing = services.missing_answers(form.reason.data or "", form.explanation.data)
+    if missing:
+        for name, problem in missing.items():
+            form[name].errors = [message_for(problem)]
+        return _start_page(form, status=400, files_again=files_sent)
     try:
         uploads = _uploads(form.files.data)
         dispute = services.open_dispute(
@@ -107,7 +118,7 @@ def submit() -> Response:
             if earlier is not None and _just_opened(earlier):
                 # The second click of a double click: the dispute the first one opened.
                 return redirect(url_for("disputes.show", dispute_id=earlier.id), code=303)
-        return _start_page(form, error=message_for(problem), status=400)
+        return _start_page(form, error=message_for(problem), status=400, files_again=files_sent)
     db.session.commit()
     flash(_("Thank you. We have received your question and stopped the reminders for what you asked about."), "info")
     return redirect(url_for("disputes.show", dispute_id=dispute.id), code=303)

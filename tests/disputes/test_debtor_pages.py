@@ -262,3 +262,29 @@ def test_the_dispute_page_offers_to_pay_the_rest_only_when_there_is_a_rest(
     login(client, whole.customer)
     assert "Pay the rest" not in text_of(client.get(f"/dispute/{on_whole.id}").get_data(as_text=True))
     assert "can be paid as usual. Pay the rest" in text_of(client.get(f"/dispute/{on_line.id}").get_data(as_text=True))
+
+
+def test_a_form_left_half_empty_says_everything_missing_at_once_and_asks_for_the_files_again(
+    client, session, login, energy_invoice
+) -> None:
+    invoice = energy_invoice()
+    login(client, invoice.customer)
+    html = _form(client, invoice)
+    data = {
+        "csrf_token": token_on(html),
+        "invoice": invoice.number,
+        "explanation": "  ",
+        "files": [(io.BytesIO(small_pdf()), "meter.pdf")],
+    }
+    response = client.post("/dispute", data=data, content_type="multipart/form-data")
+
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    summary = re.search(r'<div class="error-summary".*?</div>', page, re.S)
+    assert summary, "an error summary at the top"
+    assert '<a href="#reason">Choose what is wrong.</a>' in summary.group(0)
+    assert '<a href="#explanation">Tell us in a few words what is wrong' in summary.group(0)
+    assert '<p class="error" id="reason-error">Choose what is wrong.</p>' in page
+    assert 'aria-invalid="true"' in page and "explanation-error" in page
+    assert "Your question was not sent, so neither were your files: add them again." in page
+    assert session.scalar(select(func.count()).select_from(Dispute)) == 0

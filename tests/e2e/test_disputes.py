@@ -193,6 +193,23 @@ def test_a_debtor_disputes_one_line_with_a_photo_and_can_pay_the_rest(
     check_page(page, "debtor-pay-rest")
 
 
+def test_a_refused_form_opens_on_what_went_wrong(
+    live_server: LiveServer, new_context: NewContext, tmp_path: Path
+) -> None:
+    # Sent without a reason or an explanation: the page comes back with the focus on its error summary, so a
+    # screen reader says what is missing and a keyboard starts there; both answers are named at once.
+    ref, number = new_debtor(live_server, tmp_path, "en")
+    page = new_context(locale="en-GB", viewport=PHONE).new_page()
+    page.goto(live_server.link_path(ref))
+    open_form_from_overview(page, number, "Something wrong with this invoice?")
+    page.get_by_role("button", name="Send my question").click()
+    page.wait_for_load_state()
+    summary = page.locator("#error-summary")
+    assert page.evaluate("() => document.activeElement && document.activeElement.id") == "error-summary"
+    assert "Choose what is wrong." in summary.inner_text() and "Tell us in a few words" in summary.inner_text()
+    check_page(page, "debtor-dispute-form-refused")
+
+
 def test_the_same_in_dutch(live_server: LiveServer, new_context: NewContext, tmp_path: Path) -> None:
     ref, number = new_debtor(live_server, tmp_path, "nl")
     page = new_context(locale="nl-NL", viewport=PHONE).new_page()
