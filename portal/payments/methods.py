@@ -131,6 +131,18 @@ def payment_state_name(state: str) -> str:
     return str(PAYMENT_STATE_LABELS.get(state, state))
 
 
+def payment_standing(payment: Payment) -> str:
+    """A payment's state as staff read it on a customer's page: one paid back, wholly or in part, says so rather
+    than "Received" (the lines under it say when and how much)."""
+    if payment.state != "paid" or payment.reversed_cents <= 0:
+        return payment_state_name(payment.state)
+    kinds = {reversal.kind for reversal in payment.reversals if reversal.undone_at is None}
+    whole = payment.reversed_cents >= payment.received_cents
+    if kinds == {"refund"}:
+        return str(_l("Refunded") if whole else _l("Partly refunded"))
+    return str(_l("Charged back") if whole else _l("Partly paid back"))
+
+
 def provider_label(name: str) -> str:
     return str(PROVIDER_LABELS.get(name, name))
 
@@ -138,5 +150,8 @@ def provider_label(name: str) -> str:
 def init_app(app: Flask) -> None:
     """Payments' names, for every template: i18n knows no feature, each feature registers its own."""
     app.jinja_env.globals.update(
-        method_name=method_name, payment_state_name=payment_state_name, provider_label=provider_label
+        method_name=method_name,
+        payment_state_name=payment_state_name,
+        payment_standing=payment_standing,
+        provider_label=provider_label,
     )

@@ -57,6 +57,7 @@ def test_a_staff_refund_is_explained_and_pauses_dunning(
     page = f"/staff/customers/{customer.id}"
     amount = f"{invoice.total_cents // 100},{invoice.total_cents % 100:02d}"
     assert staff.post(f"{page}/payments/{payment.id}/refund", data=refund_form(staff, page, amount)).status_code == 302
+    assert f"{payment.reference} Refunded" in _text(staff.get(page).get_data(as_text=True))
     session.expire_all()
     reopened = session.get(Invoice, invoice.id)
     assert reopened.state == "open"
@@ -168,6 +169,7 @@ def test_a_part_refund_says_which_invoice_is_owed_again_before_and_after(
     done = staff.post(f"{page}/payments/{payment.id}/refund", data={**form, "confirmed": "yes"}, follow_redirects=True)
     result = _text(done.get_data(as_text=True))
     assert f"Refunded €10.00 to {customer.name}. €10.00 is owed again on invoice P-2." in result
+    assert f"{payment.reference} Partly refunded" in result, "the payment's badge says it, not 'Received'"
     session.expire_all()
     assert session.get(Invoice, older.id).state == "paid"
     assert session.get(Invoice, newer.id).outstanding_cents == 1000
