@@ -10,9 +10,10 @@ here lists the reasons.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import ColumnElement, String, case, literal, null, select
 from sqlalchemy.orm import Session
@@ -26,15 +27,18 @@ PauseCondition = Callable[[datetime], ColumnElement[bool]]
 class PauseReason:
     code: str  # "plan", "promise", "dispute", "failed_debit": what the staff and the API are told
     holds_at: PauseCondition  # a condition over Invoice columns (correlated subqueries welcome)
+    label: Any = None  # how staff read it ("in a payment plan"), a lazy text of the feature's own
 
 
 _REASONS: list[PauseReason] = []
 
 
-def register_pause_reason(code: str, holds_at: PauseCondition, *, first: bool = False) -> PauseReason:
+def register_pause_reason(
+    code: str, holds_at: PauseCondition, *, first: bool = False, label: Any = None
+) -> PauseReason:
     if any(reason.code == code for reason in _REASONS):
         raise RuntimeError(f"pause reason {code!r} is registered twice")
-    reason = PauseReason(code, holds_at)
+    reason = PauseReason(code, holds_at, label)
     _REASONS.insert(0, reason) if first else _REASONS.append(reason)
     return reason
 
@@ -53,6 +57,22 @@ def pause_reason_sql(at: datetime) -> ColumnElement[str | None]:
     if not _REASONS:
         return null().cast(String)
     return case(*((reason.holds_at(at), literal(reason.code)) for reason in _REASONS), else_=null())
+
+
+def pause_label(code: str) -> str:
+    """The reason as staff read it, after "Reminders paused:"; the code itself for a reason without a label."""
+    found = next((reason for reason in _REASONS if reason.code == code), None)
+    return str(found.label) if found is not None and found.label is not None else code
+
+
+def pause_reasons(session: Session, invoice_ids: Collection[int], at: datetime) -> dict[int, str]:
+    """{invoice id: why dunning is paused at ``at``} for those of ``invoice_ids`` that are paused: one statement,
+    for a page that lists a customer's invoices."""
+    if not _REASONS or not invoice_ids:
+        return {}
+    reason = pause_reason_sql(at)
+    rows = session.execute(select(Invoice.id, reason).where(Invoice.id.in_(list(invoice_ids)), reason.is_not(None)))
+    return {invoice_id: code for invoice_id, code in rows}
 
 
 def pause_reason(session: Session, invoice: Invoice, at: datetime) -> str | None:

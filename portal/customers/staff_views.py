@@ -7,6 +7,7 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from portal import clock
+from portal.accounts.pausing import pause_label, pause_reasons
 from portal.accounts.view import balance_of
 from portal.audit.services import record
 from portal.customers import queries, services
@@ -76,6 +77,9 @@ def _render_detail(customer: Customer, note_form: NoteForm) -> str:
         customer=customer,
         country_name=current_locale().territories.get(customer.country, customer.country),
         invoices=[(invoice, invoice_status(invoice, today)) for invoice in invoices],
+        # Why no reminder goes out for an invoice (a plan, a promise, a dispute...): the one dunning-pause answer.
+        paused_by=pause_reasons(db.session, [i.id for i in invoices if i.state == "open"], clock.now()),
+        pause_label=pause_label,
         balance=balance,
         links=queries.list_links(db.session, customer.id),
         now=clock.now(),

@@ -10,6 +10,7 @@ from sqlalchemy import ColumnElement, Integer, and_, cast, exists, extract, func
 
 from portal.accounts.pausing import register_pause_reason
 from portal.debits.models import Debit
+from portal.i18n import _l
 from portal.invoices.models import Invoice
 
 FAILED_DEBIT = "failed_debit"
@@ -54,5 +55,5 @@ def debit_on_its_way(_at: datetime) -> ColumnElement[bool]:
     return and_(Invoice.state == "open", waiting)
 
 
-register_pause_reason(FAILED_DEBIT, debit_failed_recently)
-register_pause_reason(DEBIT_PENDING, debit_on_its_way)
+register_pause_reason(FAILED_DEBIT, debit_failed_recently, label=_l("a failed direct debit being sorted out"))
+register_pause_reason(DEBIT_PENDING, debit_on_its_way, label=_l("a direct debit on its way"))

@@ -18,6 +18,7 @@ from portal.accounts.held import register_held_amount
 from portal.accounts.pausing import register_pause_reason
 from portal.debits.holds import register_collection_hold
 from portal.disputes.models import OPEN_DISPUTE_STATES, Dispute, DisputeInvoice
+from portal.i18n import _l
 from portal.invoices.models import Invoice
 
 DISPUTE = "dispute"
@@ -56,6 +57,6 @@ def _collection_held(session: Session, invoice: Invoice) -> bool:
     return any(cents > 0 for cents in held_by_open_disputes(session, [invoice.id]).values())
 
 
-register_pause_reason(DISPUTE, disputed, first=True)
+register_pause_reason(DISPUTE, disputed, first=True, label=_l("a dispute"))
 register_held_amount(DISPUTE, held_by_open_disputes)
 register_collection_hold(DISPUTE, _collection_held)

@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy import ColumnElement, and_, exists, select
 
 from portal.accounts.pausing import register_pause_reason
+from portal.i18n import _l
 from portal.invoices.models import Invoice
 from portal.payments.models import PaymentAllocation, PaymentReversal
 
@@ -30,4 +31,4 @@ def reopened_by_refund(at: datetime) -> ColumnElement[bool]:
     return and_(Invoice.state == "open", refund_took_money)
 
 
-register_pause_reason(REFUNDED, reopened_by_refund)
+register_pause_reason(REFUNDED, reopened_by_refund, label=_l("we refunded a payment for it"))

@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy import ColumnElement, and_, exists, select
 
 from portal.accounts.pausing import register_pause_reason
+from portal.i18n import _l
 from portal.invoices.models import Invoice
 from portal.plans.models import OPEN_PLAN_STATES, PaymentPlan, PaymentPromise, PlanInvoice, PromiseInvoice
 
@@ -41,5 +42,5 @@ def promised(at: datetime) -> ColumnElement[bool]:
     return and_(Invoice.state == "open", covered)
 
 
-register_pause_reason(PLAN, in_open_plan)
-register_pause_reason(PROMISE, promised)
+register_pause_reason(PLAN, in_open_plan, label=_l("in a payment plan"))
+register_pause_reason(PROMISE, promised, label=_l("a promise to pay"))

@@ -191,3 +191,16 @@ def test_a_customer_without_plans(session, client, staff_login, create_customer)
     customer = create_customer(language="en")
     page = _page(client, f"/staff/customers/{customer.id}", "viewer", staff_login)
     assert "This customer has no payment plans." in page and "This customer has made no promises to pay." in page
+
+
+def test_the_customer_page_says_why_no_reminder_goes_out_for_an_invoice(session, propose, client, staff_login):
+    # An invoice in a running plan is past its due date, and the page says that, but also why it is not reminded.
+    plan = propose(instalments=3, first=date(2026, 11, 30) + timedelta(days=3))
+    running = reread(session, plan)
+    assert running.status == "active"
+    customer_id, number = running.customer.id, running.invoices[0].invoice.number
+    with time_machine.travel(NOW, tick=False):
+        staff_login(client, "viewer", language="nl")
+        html = client.get(f"/staff/customers/{customer_id}").get_data(as_text=True)
+    row = next(part for part in html.split("<tr>") if f">{number}</a>" in part)
+    assert "Herinneringen gepauzeerd: in een betalingsregeling" in text_of(row), text_of(row)
