@@ -72,7 +72,7 @@ def pause_reasons(session: Session, invoice_ids: Collection[int], at: datetime) 
         return {}
     reason = pause_reason_sql(at)
     rows = session.execute(select(Invoice.id, reason).where(Invoice.id.in_(list(invoice_ids)), reason.is_not(None)))
-    return {invoice_id: code for invoice_id, code in rows}
+    return {invoice_id: code for invoice_id, code in rows if code is not None}
 
 
 def pause_reason(session: Session, invoice: Invoice, at: datetime) -> str | None:
