@@ -55,6 +55,8 @@ def test_mandate_next_debits_and_the_invoice_they_collect(
         login(client, customer)
         page = text_of(client.get("/overview").get_data(as_text=True))
         assert "Direct debit We collect on day 1 of each month, from account NL91 **** 4300." in page
+        # 1 January is a bank holiday: the debit of 4 January is explained.
+        assert "4300. When that day is a weekend or bank holiday, we collect on the next working day." in page
         assert f"Mandate reference {schedule.mandate.reference}" in page and "Signed on 1 June 2026" in page
         assert "The next debits Date For Amount 4 Jan 2027 January 2027 €84.70 1 Feb 2027 February 2027" in page
         assert f"Invoice {invoice.number}" in page and "Will be collected on 4 January 2027" in page
