@@ -52,6 +52,8 @@ class PlanProblem(DomainError):
         "reason_too_long": _l("Please keep it to %(limit)s characters."),
         "reason_missing": _l("Give the customer a reason."),
         "budget_invalid": _l("Enter amounts such as 1250 or 1250.00, or leave both empty."),
+        "budget_income_missing": _l("Fill in your income too, or leave both empty."),
+        "budget_expenses_missing": _l("Fill in your fixed costs too, or leave both empty."),
         "needs_supervisor": _l("A decision outside the policy needs a supervisor."),
         "promise_date_invalid": lambda details: _(
             "Choose a date from %(first)s to %(last)s.",

@@ -170,6 +170,18 @@ def test_bad_input_says_what_to_fix(app, session, create_customer, create_invoic
             response = client.post("/plan", data={**data, "csrf_token": token_on(page), "action": "preview"})
             assert response.status_code == 400 and message in text_of(response.get_data(as_text=True))
 
+        # One budget amount alone: the other is asked for, at its own field, which is marked.
+        for given, missing, message in (
+            ({"income": "1850"}, "expenses", "Fill in your fixed costs too, or leave both empty."),
+            ({"expenses": "1400"}, "income", "Fill in your income too, or leave both empty."),
+        ):
+            data = {**choices(numbers), "income": "", "expenses": "", **given}
+            response = client.post("/plan", data={**data, "csrf_token": token_on(page), "action": "preview"})
+            html = response.get_data(as_text=True)
+            assert response.status_code == 400
+            assert f'<p class="error" id="{missing}-error">{message}</p>' in html, text_of(html)
+            assert re.search(rf'id="{missing}"[^>]*aria-invalid="true"|aria-invalid="true"[^>]*id="{missing}"', html)
+
 
 def test_the_pages_speak_dutch_to_a_dutch_customer(
     app, session, create_customer, create_invoice, login, client
