@@ -6,6 +6,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from portal.audit.decisions import keep_in_audit_trail
 from portal.audit.services import Actor
 from portal.events import Event, EventKind, Presentation, register
 from portal.events.models import DomainEvent
@@ -118,3 +119,6 @@ for _name in _TITLES:
         )
     )
 name_category("debit", _l("Direct debit"))
+# What debtors and staff change about a direct debit is also in the audit trail (who did what).
+for _name in (MANDATE_CREATED, MANDATE_REVOKED, DAY_CHANGED, CHOICE_MADE):
+    keep_in_audit_trail(_name, _TITLES[_name])

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from portal.audit.decisions import keep_in_audit_trail
 from portal.audit.services import Actor
 from portal.events import Event, EventKind, Presentation, register
 from portal.events.models import DomainEvent
@@ -95,3 +96,6 @@ def _present(event: DomainEvent, _extra: Any) -> Presentation:
 for _name in _TITLES:
     register(EventKind(name=_name, category="dispute", present=_present, public=_name not in _PRIVATE))
 name_category("dispute", _l("Disputes"))
+# What debtors and staff do with a dispute is also in the audit trail (who did what).
+for _name in (OPENED, DEBTOR_REPLIED, STAFF_REPLIED, ASSIGNED, RESOLVED, WITHDRAWN, CREDIT_NOTE_ISSUED):
+    keep_in_audit_trail(_name, _TITLES[_name])

@@ -6,6 +6,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from portal.audit.decisions import keep_in_audit_trail
 from portal.audit.services import Actor
 from portal.events import Event, EventKind, Presentation, register
 from portal.events.models import DomainEvent
@@ -118,6 +119,8 @@ for _name in _TITLES:
         )
     )
 name_category("payment", _l("Payments"))
+# A refund staff make is in the audit trail too (who did what); one the provider reports is the system's.
+keep_in_audit_trail(REFUNDED, _l("Payment refunded"))
 
 # Loaded with the kinds, so every process that knows payments knows why it pauses dunning.
 import portal.payments.pausing  # noqa: E402, F401

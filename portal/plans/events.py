@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from portal.audit.decisions import keep_in_audit_trail
 from portal.audit.services import Actor
 from portal.events import Event, EventKind, Presentation, register
 from portal.events.models import DomainEvent
@@ -121,3 +122,6 @@ def _present(event: DomainEvent, _extra: Any) -> Presentation:
 for _name in _TITLES:
     register(EventKind(name=_name, category="plan", present=_present, public=_name not in _PRIVATE))
 name_category("plan", _l("Plans and promises"))
+# What debtors and staff decide about plans and promises is also in the audit trail (who did what).
+for _name in (PROPOSED, AGREED, COUNTERED, DECLINED, REJECTED, PROMISE_MADE, CALLBACK_REQUESTED, CALLBACK_HANDLED):
+    keep_in_audit_trail(_name, _TITLES[_name])

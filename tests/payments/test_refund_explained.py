@@ -170,6 +170,11 @@ def test_a_part_refund_says_which_invoice_is_owed_again_before_and_after(
     result = _text(done.get_data(as_text=True))
     assert f"Refunded €10.00 to {customer.name}. €10.00 is owed again on invoice P-2." in result
     assert f"{payment.reference} Partly refunded" in result, "the payment's badge says it, not 'Received'"
+    # Who refunded it is in the audit trail, under a name of its own in the filter.
+    trail = staff.get("/staff/audit/?action=payment.refunded").get_data(as_text=True)
+    assert re.search(r"<option[^>]*payment\.refunded[^>]*>Payment refunded</option>", trail), "named in the filter"
+    rows = _text(trail.split("<tbody>", 1)[1].split("</tbody>", 1)[0])
+    assert "Member of staff staff" in rows and "Payment refunded" in rows and customer.external_ref in rows, rows
     session.expire_all()
     assert session.get(Invoice, older.id).state == "paid"
     assert session.get(Invoice, newer.id).outstanding_cents == 1000
