@@ -102,10 +102,12 @@ def _held_on(invoice: Invoice, line_ids: set[int]) -> tuple[bool, int, list[int]
     return False, held, [line.id for line in chosen]
 
 
-def missing_answers(reason: str, explanation: str | None) -> dict[str, DisputeProblem]:
+def missing_answers(choice: Choice, reason: str, explanation: str | None) -> dict[str, DisputeProblem]:
     """What the debtor left out of the form, all of it at once (the form says each at its own field), by field:
     the same answers ``open_dispute`` refuses to do without."""
     missing = {}
+    if not choice.invoice_numbers:
+        missing["invoice"] = DisputeProblem("no_invoices")
     if reason not in DISPUTE_REASONS:
         missing["reason"] = DisputeProblem("no_reason")
     if not (explanation or "").strip():

@@ -94,7 +94,8 @@ def submit() -> Response:
     form = DisputeForm()
     lines = {line_id for value in form.line.data or [] if (line_id := row_id(value)) is not None}
     files_sent = any(file and file.filename for file in form.files.data or [])
-    missing = services.missing_answers(form.reason.data or "", form.explanation.data)
+    choice = services.Choice(_numbers_with_lines(form.invoice.data or [], lines), lines)
+    missing = services.missing_answers(choice, form.reason.data or "", form.explanation.data)
     if missing:
         for name, problem in missing.items():
             form[name].errors = [message_for(problem)]
@@ -105,7 +106,7 @@ def submit() -> Response:
             db.session,
             current_file_store(),
             g.customer,
-            services.Choice(_numbers_with_lines(form.invoice.data or [], lines), lines),
+            choice,
             reason=form.reason.data or "",
             explanation=form.explanation.data,
             uploads=uploads,

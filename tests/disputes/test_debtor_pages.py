@@ -272,7 +272,6 @@ def test_a_form_left_half_empty_says_everything_missing_at_once_and_asks_for_the
     html = _form(client, invoice)
     data = {
         "csrf_token": token_on(html),
-        "invoice": invoice.number,
         "explanation": "  ",
         "files": [(io.BytesIO(small_pdf()), "meter.pdf")],
     }
@@ -282,6 +281,7 @@ def test_a_form_left_half_empty_says_everything_missing_at_once_and_asks_for_the
     page = response.get_data(as_text=True)
     summary = re.search(r'<div class="error-summary".*?</div>', page, re.S)
     assert summary, "an error summary at the top"
+    assert '<a href="#invoice">Choose the invoice or invoices that something is wrong with.</a>' in summary.group(0)
     assert '<a href="#reason">Choose what is wrong.</a>' in summary.group(0)
     assert '<a href="#explanation">Tell us in a few words what is wrong' in summary.group(0)
     assert '<p class="error" id="reason-error">Choose what is wrong.</p>' in page
