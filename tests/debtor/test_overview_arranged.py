@@ -206,7 +206,7 @@ def test_a_promise_covering_everything_is_still_the_debtors_to_pay_by_its_date(
     html = client.get("/overview").get_data(as_text=True)
     text = text_of(html)
 
-    assert "Of this, €302.50 is in your promise to pay: pay it by 30 December 2026." in text
+    assert "All of it is in your promise to pay: pay it by 30 December 2026." in text
     assert "nothing to pay" not in text and "nothing else is needed" not in text
     assert PAY_NOW in html and _transfer(html) == ("€302.50", "V-3")
     _qr_matches_the_page(client, html)
@@ -229,7 +229,7 @@ def test_a_promise_part_paid_says_what_of_it_is_still_open(
 
     text = text_of(client.get("/overview").get_data(as_text=True))
     assert "Je hebt beloofd € 605,00 te betalen" in text and "Daarvan staat nog € 302,50 open." in text
-    assert "Daarvan valt € 302,50 onder je betaalbelofte: betaal het uiterlijk 30 december 2026." in text
+    assert "Alles valt onder je betaalbelofte: betaal het uiterlijk 30 december 2026." in text
     made = text_of(client.get(f"/promise/{promise.id}").get_data(as_text=True))
     assert "Factuur V-4: € 302,50 · betaald" in made and "Factuur V-5: € 302,50 · betaald" not in made
 
