@@ -65,28 +65,19 @@ def _evidence(text: str) -> ConsentEvidence:
 
 def _budget(form: PlanForm) -> dict[str, int] | None:
     """Both amounts or neither: one alone says nothing about what is left to pay a plan from. What is wrong is said
-    at the field it is about (``BudgetProblem``), as the form's own checks are."""
+    at the field it is about (the problem's ``field``), as the form's own checks are."""
     texts = {"income": (form.income.data or "").strip(), "expenses": (form.expenses.data or "").strip()}
     if not any(texts.values()):
         return None
     amounts = {}
     for name, text in texts.items():
         if not text:
-            raise BudgetProblem(name, PlanProblem(f"budget_{name}_missing"))
+            raise PlanProblem(f"budget_{name}_missing", field=name)
         try:
             amounts[name] = parse_amount(text)
         except AmountProblem as problem:
-            raise BudgetProblem(name, PlanProblem("budget_invalid")) from problem
+            raise PlanProblem("budget_invalid", field=name) from problem
     return amounts
-
-
-class BudgetProblem(Exception):
-    """A budget amount that is missing or unreadable, with the field to say it at."""
-
-    def __init__(self, field: str, problem: PlanProblem) -> None:
-        super().__init__(problem.code)
-        self.field = field
-        self.problem = problem
 
 
 def _default_numbers(eligible: list[Invoice], today: date) -> list[str]:
@@ -159,10 +150,10 @@ def propose() -> Response:
             raise PlanProblem("method_invalid")
         budget = _budget(form)
         preview, text = _preview(form, method)
-    except BudgetProblem as wrong:
-        form[wrong.field].errors = [message_for(wrong.problem)]
-        return _start_page(form, status=400)
     except PlanProblem as problem:
+        if problem.details.get("field") in ("income", "expenses"):
+            form[problem.details["field"]].errors = [message_for(problem)]
+            return _start_page(form, status=400)
         earlier = _same_plan(list(form.invoice.data or [])) if request.form.get("action") == "propose" else None
         if earlier is not None:  # a second click, or the form sent again: the plan it made is the answer
             return redirect(url_for("plans.show", plan_id=earlier.id))
